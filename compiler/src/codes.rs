@@ -1,0 +1,337 @@
+//! The catalogue of diagnostic codes: stable identifiers, titles and the long explanations behind `lvsdr explain`.
+//!
+//! Codes are a contract: once published, a code keeps its meaning. New checks get new codes.
+
+use crate::diag::Severity;
+use serde::{Serialize, Serializer};
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $severity:ident, $title:literal, $explain:literal; )*) => {
+        /// A stable diagnostic code (`E0001`, `W0001`, ...).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// One line saying what the code is about.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+
+            /// The long form: why it matters, an example, and the fix.
+            pub fn explanation(self) -> &'static str {
+                match self { $( Code::$variant => $explain, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidJson = "E0001", Error, "the manifest is not valid JSON",
+"The manifest must be one JSON document (RFC 8259): no comments, no trailing
+commas, strings in double quotes.
+
+Example:
+    { \"version\": 1, \"cluster\": \"web-prod\", }      <- trailing comma
+
+Fix: remove what the parser points at. `python3 -m json.tool FILE` shows the
+same position.";
+
+    UnknownKey = "E0002", Error, "unknown key",
+"Every object in the manifest accepts a fixed set of keys. An unknown key is an
+error rather than ignored, because a misspelt key (`adress`, `platfrom`)
+silently falls back to a default that then reaches a server.
+
+Example:
+    { \"name\": \"web1\", \"adress\": \"10.0.0.11/24\" }
+
+Fix: correct the spelling (the hint names the closest known key) or remove the
+key. The accepted keys are listed in the README and in `lvsdr schema`.";
+
+    WrongType = "E0003", Error, "a value has the wrong JSON type",
+"Each key takes one JSON type: names, addresses and enumerations are strings,
+ports, weights and timeouts are integers, lists are arrays.
+
+Example:
+    \"port\": \"80\"        <- a string where an integer is expected
+
+Fix: write the value with the type the message names (`\"port\": 80`).";
+
+    MissingKey = "E0004", Error, "a required key is missing",
+"Some keys have no sensible default and must be written: `version`,
+`cluster`, `directors`, `services`, `real_servers`, every object's `name`,
+`address` on directors and real servers, `vip` and `real_servers` on services,
+`server` in a service's real-server list.
+
+Fix: add the key the message names.";
+
+    UnsupportedVersion = "E0005", Error, "unsupported manifest version",
+"This lvsdr reads version 1 of the manifest format.
+
+Example:
+    \"version\": 2
+
+Fix: write `\"version\": 1`, or use the lvsdr release that reads your version.";
+
+    InvalidName = "E0006", Error, "invalid name",
+"Names of the cluster, directors, services and real servers become directory
+names, file names, comments and shell words on the servers. Only
+`[a-z0-9][a-z0-9-]{0,62}` is accepted: lower-case ASCII letters, digits and
+dashes, starting with a letter or digit, at most 63 characters. Anything else
+(upper case, dots, slashes, spaces, quotes, `$`, non-ASCII look-alikes) could
+escape the output directory or a shell word, so it is rejected, never escaped.
+
+Example:
+    \"name\": \"Web_1\"
+
+Fix: use `web-1`.";
+
+    DuplicateName = "E0007", Error, "a name is used twice",
+"Directors, services and real servers each need unique names: a real server's
+name is its output directory, and services refer to real servers by name.
+
+Fix: rename one of the two; the hint points at the first use.";
+
+    UnknownServer = "E0008", Error, "a service names an undeclared real server",
+"Each entry of a service's `real_servers` list names a real server declared in
+the top-level `real_servers` list.
+
+Example:
+    \"real_servers\": [ { \"server\": \"web3\" } ]   <- no real server web3
+
+Fix: declare the real server, or correct the name (the hint names the closest
+declared one).";
+
+    InvalidAddress = "E0009", Error, "invalid IPv4 address",
+"Directors and real servers take their real IP with its prefix length
+(`10.0.0.11/24`); a service's `vip` takes a bare IPv4 address (`10.0.0.100`).
+Dotted-quad notation only: no leading zeros, no hostnames.
+
+Fix: write the address in the form the message names.";
+
+    Ipv6NotSupported = "E0010", Error, "IPv6 is not yet supported",
+"Version 1 of the manifest covers IPv4 LVS-DR clusters: the ARP suppression
+artifacts are IPv4-only (IPv6 uses neighbour discovery, which needs different
+rules).
+
+Fix: use IPv4 addresses.";
+
+    PrefixOutOfRange = "E0011", Error, "prefix length out of range",
+"A director's or real server's prefix length must be between 8 and 32: it
+describes the L2 segment the director and the real servers share.
+
+Example:
+    \"address\": \"10.0.0.11/4\"
+
+Fix: write the prefix of the interface's subnet, e.g. `/24`.";
+
+    AddressReused = "E0012", Error, "an address is used twice",
+"Every director and real server has its own real IP. Two hosts with the same
+address means one of them is misconfigured, and the director would send one
+host's traffic to the other.
+
+Fix: give each host its own address; the hint points at the first use.";
+
+    VipSpecial = "E0013", Error, "the VIP is a special-purpose address",
+"A VIP must be a unicast address that clients can reach: not loopback
+(127.0.0.0/8), multicast (224.0.0.0/4), link-local (169.254.0.0/16),
+unspecified (0.0.0.0), limited broadcast (255.255.255.255) or reserved
+(240.0.0.0/4).
+
+Fix: choose a unicast address for the VIP.";
+
+    VipClash = "E0014", Error, "the VIP is a host's own address or its subnet's network or broadcast address",
+"A VIP lives on the active director and, without ARP, on every real server. It
+must not be a director's or real server's own real IP (that host would answer
+ARP for it), nor the network or broadcast address of their subnets (the kernel
+treats those specially).
+
+Example:
+    \"vip\": \"10.0.0.11\"    where real server web1 has 10.0.0.11/24
+
+Fix: choose an unused address for the VIP.";
+
+    DuplicateService = "E0015", Error, "two services share VIP, protocol and port",
+"IPVS identifies a virtual service by (VIP, protocol, port). Two services with
+the same triple would be one service on the director.
+
+Fix: merge the two services, or change the port or VIP of one; the hint points
+at the first.";
+
+    PortOutOfRange = "E0016", Error, "port out of range",
+"A service's `port` is between 0 and 65535. Port 0 means all ports and
+requires persistence (E0017).
+
+Fix: write a port in range.";
+
+    PortZeroNeedsPersistence = "E0017", Error, "port 0 requires persistence",
+"A service on port 0 forwards every port of the VIP (an IPVS 'all ports'
+service), which IPVS only accepts as a persistent service.
+
+Fix: set `persistence` to the number of seconds, e.g. `\"persistence\": 300`.";
+
+    UnknownProtocol = "E0018", Error, "unknown protocol",
+"A service's `protocol` is `tcp` or `udp`.
+
+Fix: write one of them, in lower case.";
+
+    UnknownScheduler = "E0019", Error, "unknown scheduler",
+"A service's `scheduler` is one of the IPVS schedulers: `rr` `wrr` `lc` `wlc`
+`lblc` `lblcr` `dh` `sh` `sed` `nq`. The default is `wlc`.
+
+Fix: write one of them, in lower case.";
+
+    UnknownPlatform = "E0020", Error, "unknown platform",
+"A `platform` is one of `el4` `el5` `el6` `el7` `el8` `el9` (the RHEL-family
+major release of the server). It decides the ARP suppression dialect:
+arptables_jf on el4-el6, arptables on el7, nftables on el8-el9.
+
+Fix: write one of them.";
+
+    InvalidInterface = "E0021", Error, "invalid interface name",
+"An `interface` is a Linux interface name: 1 to 15 characters of ASCII letters,
+digits, `_`, `.` and `-`, not starting with `.` or `-` (e.g. `eth0`, `ens192`,
+`bond0.100`). It becomes part of file names, alias labels and shell words, so
+nothing else is accepted; the alias part (`:<n>`) is added by lvsdr.
+
+Fix: write the parent interface's name, without an alias suffix.";
+
+    WeightOutOfRange = "E0022", Error, "weight out of range",
+"A real server's `weight` in a service is between 0 and 65535. Weight 0
+quiesces the server: it keeps its VIP and existing connections but receives no
+new ones. The default is 1.
+
+Fix: write a weight in range.";
+
+    PersistenceOutOfRange = "E0023", Error, "persistence out of range",
+"A service's `persistence` is a timeout in seconds between 0 (no persistence)
+and 2678400 (31 days): a longer affinity outlives any real session and is
+almost always a unit mistake (minutes or milliseconds written as seconds).
+
+Fix: write a value in range.";
+
+    SuppressionUnavailable = "E0024", Error, "the ARP suppression tool is not available on the platform",
+"RHEL 4-6 ship arptables_jf and no nftables; RHEL 8-9 ship nftables and no
+arptables. RHEL 7 ships arptables and can use either.
+
+Example:
+    { \"platform\": \"el8\", \"arp_suppression\": \"arptables\" }
+
+Fix: remove `arp_suppression` to get the platform's default, or pick the tool
+the platform has.";
+
+    UnknownSuppression = "E0025", Error, "unknown ARP suppression method",
+"`arp_suppression` is `arptables` or `nftables`. On el4-el6 `arptables` means
+the arptables_jf dialect.
+
+Fix: write one of them, or remove the key for the platform's default.";
+
+    NotOneSegment = "E0026", Error, "a director and a real server do not share a subnet",
+"Direct routing rewrites only the destination MAC of a packet, so the director
+must reach every real server it forwards to on the same L2 segment: each
+director's address must lie in the real server's subnet and the real server's
+address in the director's.
+
+Example:
+    director 10.0.0.2/24, real server 10.0.1.11/24
+
+Fix: correct the address or prefix, or, if the hosts really are on different
+segments, LVS-DR is not the forwarding method for them (use LVS-TUN or NAT).";
+
+    AliasLabelTooLong = "E0027", Error, "the VIP's alias label is longer than 15 characters",
+"lvsdr labels each VIP `<interface>:<n>`, where n = 1000 x (third octet) +
+(fourth octet) of the VIP (10.0.1.100 -> 1100), so that a VIP keeps its label
+when others are added or removed. The kernel limits labels to 15 characters.
+
+Example:
+    interface enp129s0f1, VIP 10.0.200.250 -> enp129s0f1:200250 (17 chars)
+
+Fix: rename the interface with a shorter name (udev rule, `biosdevname=0`), or
+choose a VIP whose label fits.";
+
+    AliasCollision = "E0028", Error, "two VIPs of one real server get the same alias label",
+"The alias number is 1000 x (third octet) + (fourth octet) of the VIP, so two
+VIPs that differ only in their first two octets (10.0.1.100 and 10.1.1.100)
+get the same label on a real server that serves both.
+
+Fix: choose a VIP whose last two octets differ.";
+
+    NoDirector = "E0029", Error, "no director",
+"An LVS-DR cluster needs at least one director (the LVS router that owns the
+VIPs). List them primary first.
+
+Fix: add a director with its name and address.";
+
+    HostAddressSpecial = "E0030", Error, "a host address is not a usable unicast address",
+"A director's or real server's address must be a usable unicast host address
+of its subnet: not the subnet's network or broadcast address, not loopback,
+multicast, link-local or unspecified.
+
+Example:
+    \"address\": \"10.0.0.0/24\"    <- the network address
+
+Fix: write the host's real IP.";
+
+    DuplicateKey = "E0031", Error, "a key appears twice in one object",
+"JSON parsers disagree about duplicate keys (most keep the last, some the
+first), so a manifest that repeats a key means different things to different
+tools. lvsdr rejects it.
+
+Fix: remove one of the two; the hint points at the first.";
+
+    DuplicateMember = "E0032", Error, "a service lists a real server twice",
+"IPVS holds one destination per real server and port in a service.
+
+Fix: list each real server once per service.";
+
+    InternalError = "E0999", Error, "internal error",
+"lvsdr hit a condition its own checks should have ruled out. The manifest may be
+fine; please report it with the manifest that triggers it.";
+
+    UnusedRealServer = "W0001", Warning, "a real server serves no service",
+"A declared real server that no service names gets ARP suppression with no
+VIPs and no aliases: its artifacts change nothing. Usually a service's
+`real_servers` list forgot it.
+
+Fix: add it to a service, or remove it from the manifest.";
+
+    El7NftablesVersion = "W0002", Warning, "el7 with nftables needs nftables 0.9.1 or later",
+"The nftables script matches and rewrites ARP addresses with `arp saddr ip` and
+`arp daddr ip`, which nftables understands from 0.9.1 on. RHEL 7 ships 0.8,
+which rejects the script; the server then boots without suppression and the
+rc.local fragment, failing closed, leaves the VIP down.
+
+Fix: on el7 prefer `\"arp_suppression\": \"arptables\"` (the default), or make
+sure the server has nftables 0.9.1 or later.";
+}
+
+impl Code {
+    /// Looks a code up by its text, case-insensitively (`e0012` works too).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}

@@ -1,0 +1,82 @@
+//! lvsdr compiles one LVS direct-routing cluster manifest into every real server's boot artifacts.
+//!
+//! The pipeline, one module a stage, data flowing one way:
+//! `parse` (text → `raw` serde types, shaped by `shape`) → `lower` (all semantic checks →
+//! `model`) → `plan` (artifacts per server) → `emit` (templates) → `tree` (files and
+//! `index.json` in memory) → `write` (atomic swap on disk). Only `write` and the CLI do IO.
+
+pub mod codes;
+pub mod diag;
+pub mod emit;
+pub mod lower;
+pub mod model;
+pub mod parse;
+pub mod plan;
+pub mod raw;
+pub mod report;
+pub mod shape;
+pub mod source;
+pub mod tree;
+pub mod write;
+
+use codes::Code;
+use diag::{Diagnostic, Location};
+
+/// What analysing a manifest found: the cluster when it is valid, and every diagnostic.
+pub struct Analysis {
+    pub cluster: Option<model::Cluster>,
+    /// Sorted by position in the manifest.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Decodes the manifest's bytes; invalid UTF-8 is a syntax error at its position.
+pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = &bytes[..error.valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let mut diagnostic = Diagnostic::new(
+            Code::InvalidJson,
+            "",
+            format!(
+                "the manifest is not UTF-8: invalid byte 0x{:02x}",
+                bytes[error.valid_up_to()]
+            ),
+        )
+        .hint("save the manifest as UTF-8 (JSON is always UTF-8)");
+        diagnostic.location = Some(Location {
+            line,
+            column,
+            width: 1,
+        });
+        diagnostic
+    })
+}
+
+/// Parses, validates and lowers the manifest text, locating every diagnostic.
+pub fn analyze(text: &str) -> Analysis {
+    let parsed = parse::parse(text);
+    let mut diagnostics = parsed.diagnostics;
+    let mut cluster = None;
+    if let Some(manifest) = &parsed.manifest {
+        let (lowered, found) = lower::lower(manifest);
+        cluster = lowered;
+        diagnostics.extend(found);
+    }
+    if let Some(source) = &parsed.source {
+        source.locate_all(&mut diagnostics);
+    }
+    diagnostics.sort_by_key(|d| {
+        d.location
+            .map(|l| (l.line, l.column))
+            .unwrap_or((usize::MAX, 0))
+    });
+    Analysis {
+        cluster,
+        diagnostics,
+    }
+}

@@ -1,0 +1,221 @@
+//! The validated cluster: typed values that only `lower` can build, so later stages never re-check.
+
+use ipnet::Ipv4Net;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// A name matching `[a-z0-9][a-z0-9-]{0,62}`: safe as a directory, file name and shell word.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(text: &str) -> Option<Name> {
+        let bytes = text.as_bytes();
+        let ok = (1..=63).contains(&bytes.len())
+            && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        ok.then(|| Name(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A Linux interface name: 1–15 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface(String);
+
+impl Interface {
+    pub fn parse(text: &str) -> Option<Interface> {
+        let bytes = text.as_bytes();
+        let ok = (1..=15).contains(&bytes.len())
+            && bytes[0] != b'.'
+            && bytes[0] != b'-'
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        ok.then(|| Interface(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An alias label `<interface>:<n>` that fits the kernel's 15-character limit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AliasLabel(String);
+
+impl AliasLabel {
+    /// The stable alias number of a VIP: 1000 × third octet + fourth octet (10.0.1.100 → 1100).
+    /// It depends on the VIP alone, so adding or removing other VIPs never renumbers it.
+    pub fn number(vip: Ipv4Addr) -> u32 {
+        let [_, _, c, d] = vip.octets();
+        1000 * u32::from(c) + u32::from(d)
+    }
+
+    pub fn new(interface: &Interface, vip: Ipv4Addr) -> Result<AliasLabel, String> {
+        let label = format!("{}:{}", interface.as_str(), Self::number(vip));
+        if label.len() > 15 {
+            Err(label)
+        } else {
+            Ok(AliasLabel(label))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! keyword_enum {
+    ($(#[$doc:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $( $variant, )* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )* }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+keyword_enum!(
+    /// The RHEL-family major release of a server.
+    Platform { El4 = "el4", El5 = "el5", El6 = "el6", El7 = "el7", El8 = "el8", El9 = "el9" }
+);
+
+keyword_enum!(
+    /// The transport protocol of a virtual service.
+    Protocol { Tcp = "tcp", Udp = "udp" }
+);
+
+keyword_enum!(
+    /// The IPVS scheduler of a virtual service.
+    Scheduler {
+        Rr = "rr", Wrr = "wrr", Lc = "lc", Wlc = "wlc", Lblc = "lblc",
+        Lblcr = "lblcr", Dh = "dh", Sh = "sh", Sed = "sed", Nq = "nq",
+    }
+);
+
+keyword_enum!(
+    /// What the manifest asks for in `arp_suppression`.
+    SuppressionTool { Arptables = "arptables", Nftables = "nftables" }
+);
+
+keyword_enum!(
+    /// The ARP suppression dialect a server gets: the tool and its platform together.
+    Suppression { ArptablesJf = "arptables_jf", Arptables = "arptables", Nftables = "nftables" }
+);
+
+impl Platform {
+    /// The suppression dialect of `tool` on this platform, or `None` when the platform lacks it.
+    pub fn suppression(self, tool: SuppressionTool) -> Option<Suppression> {
+        use Platform::*;
+        match (self, tool) {
+            (El4 | El5 | El6, SuppressionTool::Arptables) => Some(Suppression::ArptablesJf),
+            (El7, SuppressionTool::Arptables) => Some(Suppression::Arptables),
+            (El7 | El8 | El9, SuppressionTool::Nftables) => Some(Suppression::Nftables),
+            _ => None,
+        }
+    }
+
+    pub fn default_tool(self) -> SuppressionTool {
+        match self {
+            Platform::El8 | Platform::El9 => SuppressionTool::Nftables,
+            _ => SuppressionTool::Arptables,
+        }
+    }
+}
+
+/// The whole validated cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    pub name: Name,
+    /// In manifest order: the first is the primary.
+    pub directors: Vec<Director>,
+    /// In manifest order.
+    pub services: Vec<Service>,
+    /// Sorted by name.
+    pub real_servers: Vec<RealServer>,
+}
+
+#[derive(Debug)]
+pub struct Director {
+    pub name: Name,
+    pub address: Ipv4Net,
+    pub interface: Interface,
+}
+
+#[derive(Debug)]
+pub struct Service {
+    pub name: Name,
+    pub vip: Ipv4Addr,
+    pub protocol: Protocol,
+    /// 0 means every port (then `persistence` is non-zero).
+    pub port: u16,
+    pub scheduler: Scheduler,
+    /// Seconds; 0 means no persistence.
+    pub persistence: u32,
+    /// In manifest order, each real server once.
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    pub server: Name,
+    pub weight: u16,
+}
+
+#[derive(Debug)]
+pub struct RealServer {
+    pub name: Name,
+    pub address: Ipv4Net,
+    pub interface: Interface,
+    pub platform: Platform,
+    pub suppression: Suppression,
+    /// The VIPs of every service it is a member of, sorted by address, each once.
+    pub vips: Vec<ServedVip>,
+}
+
+/// A VIP as one real server holds it.
+#[derive(Debug)]
+pub struct ServedVip {
+    pub address: Ipv4Addr,
+    pub label: AliasLabel,
+    /// Names of the services on this VIP that include the server, in manifest order.
+    pub services: Vec<Name>,
+}
+
+macro_rules! display_as_str {
+    ($($name:ident),*) => {$(
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_str!(Name, Interface, AliasLabel);

@@ -1,0 +1,90 @@
+//! Parse: manifest text to the raw serde types, reporting syntax and structure problems.
+
+use crate::codes::Code;
+use crate::diag::{Diagnostic, Location};
+use crate::raw;
+use crate::shape;
+use crate::source::SourceMap;
+
+/// The outcome of parsing: the raw manifest when its structure is sound, and what was found.
+pub struct Parsed<'a> {
+    pub manifest: Option<raw::Manifest>,
+    pub source: Option<SourceMap<'a>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses `text` strictly (RFC 8259 JSON) and checks its structure.
+pub fn parse(text: &str) -> Parsed<'_> {
+    let mut diagnostics = Vec::new();
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(error) => {
+            let mut diagnostic = Diagnostic::new(Code::InvalidJson, "", syntax_message(&error));
+            diagnostic.hint = Some(syntax_hint(&error, text).into());
+            if error.line() > 0 {
+                diagnostic.location = Some(Location {
+                    line: error.line(),
+                    column: error.column().max(1),
+                    width: 1,
+                });
+            }
+            diagnostics.push(diagnostic);
+            return Parsed {
+                manifest: None,
+                source: None,
+                diagnostics,
+            };
+        }
+    };
+    let source = SourceMap::new(text, &mut diagnostics);
+    shape::check(&value, &shape::MANIFEST, "", &mut diagnostics);
+    let manifest = if diagnostics.is_empty() {
+        match serde_json::from_value(value) {
+            Ok(manifest) => Some(manifest),
+            Err(error) => {
+                diagnostics.push(Diagnostic::new(
+                    Code::InternalError,
+                    "",
+                    format!("the structural check passed but deserializing failed: {error}"),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Parsed {
+        manifest,
+        source: Some(source),
+        diagnostics,
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (we print the location ourselves).
+fn syntax_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    format!("invalid JSON: {message}")
+}
+
+fn syntax_hint(error: &serde_json::Error, text: &str) -> &'static str {
+    let message = error.to_string();
+    if message.contains("recursion limit") {
+        "the manifest nests deeper than any valid manifest could; check for runaway brackets"
+    } else if message.contains("trailing comma") {
+        "remove the comma before the closing bracket"
+    } else if message.contains("key must be a string")
+        || message.contains("expected value") && text.contains("//")
+    {
+        "JSON has no comments and needs keys in double quotes"
+    } else if error.is_eof() {
+        "the document ends early: a bracket, brace or quote is not closed"
+    } else if message.contains("control character") {
+        "strings cannot contain raw control characters (tabs, newlines); remove them"
+    } else {
+        "fix the JSON syntax at this position; `python3 -m json.tool FILE` shows the same error"
+    }
+}

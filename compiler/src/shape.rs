@@ -1,0 +1,185 @@
+//! The manifest's structure as data: which keys each object takes and their JSON types.
+//!
+//! The structural check walks a parsed document against this table and reports every
+//! unknown key, missing key and wrong type at once (serde would stop at the first).
+
+use crate::codes::Code;
+use crate::diag::{did_you_mean, pointer, Diagnostic};
+use serde_json::Value;
+
+/// The JSON type expected at one place in the manifest.
+pub enum Shape {
+    Object(&'static [Field]),
+    Array(&'static Shape),
+    String,
+    Integer,
+}
+
+/// One key of an object.
+pub struct Field {
+    pub name: &'static str,
+    pub shape: &'static Shape,
+    pub required: bool,
+}
+
+const fn required(name: &'static str, shape: &'static Shape) -> Field {
+    Field {
+        name,
+        shape,
+        required: true,
+    }
+}
+
+const fn optional(name: &'static str, shape: &'static Shape) -> Field {
+    Field {
+        name,
+        shape,
+        required: false,
+    }
+}
+
+static DEFAULTS: Shape = Shape::Object(&[
+    optional("platform", &Shape::String),
+    optional("interface", &Shape::String),
+]);
+
+static DIRECTOR: Shape = Shape::Object(&[
+    required("name", &Shape::String),
+    required("address", &Shape::String),
+    optional("interface", &Shape::String),
+]);
+
+static MEMBER: Shape = Shape::Object(&[
+    required("server", &Shape::String),
+    optional("weight", &Shape::Integer),
+]);
+
+static SERVICE: Shape = Shape::Object(&[
+    required("name", &Shape::String),
+    required("vip", &Shape::String),
+    optional("protocol", &Shape::String),
+    required("port", &Shape::Integer),
+    optional("scheduler", &Shape::String),
+    optional("persistence", &Shape::Integer),
+    required("real_servers", &Shape::Array(&MEMBER)),
+]);
+
+static REAL_SERVER: Shape = Shape::Object(&[
+    required("name", &Shape::String),
+    required("address", &Shape::String),
+    optional("interface", &Shape::String),
+    optional("platform", &Shape::String),
+    optional("arp_suppression", &Shape::String),
+]);
+
+/// The whole version-1 manifest.
+pub static MANIFEST: Shape = Shape::Object(&[
+    required("version", &Shape::Integer),
+    required("cluster", &Shape::String),
+    optional("defaults", &DEFAULTS),
+    required("directors", &Shape::Array(&DIRECTOR)),
+    required("services", &Shape::Array(&SERVICE)),
+    required("real_servers", &Shape::Array(&REAL_SERVER)),
+]);
+
+impl Shape {
+    fn describe(&self) -> &'static str {
+        match self {
+            Shape::Object(_) => "an object",
+            Shape::Array(_) => "an array",
+            Shape::String => "a string",
+            Shape::Integer => "an integer",
+        }
+    }
+}
+
+fn describe_value(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) if n.is_f64() => format!("the number {n}"),
+        Value::Number(n) => format!("the integer {n}"),
+        Value::String(s) => format!("the string {}", Value::String(s.clone())),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Reports every place where `value` does not have the shape `shape`.
+pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Diagnostic>) {
+    match (shape, value) {
+        (Shape::Object(fields), Value::Object(members)) => {
+            for (key, member) in members {
+                match fields.iter().find(|f| f.name == key) {
+                    Some(field) => check(member, field.shape, &pointer(path, key), diagnostics),
+                    None => {
+                        let mut diagnostic = Diagnostic::new(
+                            Code::UnknownKey,
+                            pointer(path, key),
+                            format!("unknown key \"{}\"", key.escape_debug()),
+                        )
+                        .at_key();
+                        let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                        diagnostic = match did_you_mean(key, known.iter().copied()) {
+                            Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
+                            None => {
+                                diagnostic.hint(format!("known keys here: {}", known.join(", ")))
+                            }
+                        };
+                        diagnostics.push(diagnostic);
+                    }
+                }
+            }
+            for field in fields
+                .iter()
+                .filter(|f| f.required && !members.contains_key(f.name))
+            {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::MissingKey,
+                        pointer(path, field.name),
+                        format!("missing key \"{}\"", field.name),
+                    )
+                    .hint(format!(
+                        "add \"{}\" ({}) to this object",
+                        field.name,
+                        field.shape.describe()
+                    )),
+                );
+            }
+        }
+        (Shape::Array(element), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check(item, element, &pointer(path, i), diagnostics);
+            }
+        }
+        (Shape::String, Value::String(_)) => {}
+        (Shape::Integer, Value::Number(n)) if n.as_i64().is_some() => {}
+        (Shape::Integer, Value::Number(n)) if n.is_u64() => diagnostics.push(
+            Diagnostic::new(
+                Code::WrongType,
+                path,
+                format!("the integer {n} is too large"),
+            )
+            .hint("no value in the manifest is larger than 4294967295"),
+        ),
+        _ => {
+            let mut diagnostic = Diagnostic::new(
+                Code::WrongType,
+                path,
+                format!(
+                    "expected {}, found {}",
+                    shape.describe(),
+                    describe_value(value)
+                ),
+            );
+            if let (Shape::Integer, Value::String(s)) = (shape, value) {
+                if s.trim().parse::<i64>().is_ok() {
+                    diagnostic =
+                        diagnostic.hint(format!("write the number without quotes: {}", s.trim()));
+                }
+            }
+            diagnostics.push(diagnostic);
+        }
+    }
+}

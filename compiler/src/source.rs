@@ -1,0 +1,139 @@
+//! The manifest text: syntax check, and where each JSON pointer sits in it (line and column).
+
+use crate::codes::Code;
+use crate::diag::{pointer, Diagnostic, Location, Target};
+use jsonc_parser::ast::{ObjectPropName, Value as Node};
+use jsonc_parser::common::Ranged;
+use std::collections::HashMap;
+
+/// Byte ranges of every value and object key in the manifest, by JSON pointer.
+pub struct SourceMap<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    values: HashMap<String, (usize, usize)>,
+    keys: HashMap<String, (usize, usize)>,
+}
+
+impl<'a> SourceMap<'a> {
+    /// Indexes `text`, which must already have passed the strict JSON parse;
+    /// reports keys that appear twice in one object.
+    pub fn new(text: &'a str, diagnostics: &mut Vec<Diagnostic>) -> SourceMap<'a> {
+        let mut map = SourceMap {
+            text,
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            values: HashMap::new(),
+            keys: HashMap::new(),
+        };
+        // The strict parse has accepted the text, so the lenient one cannot fail on it;
+        // if it did, locations are simply missing.
+        let ast = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default());
+        if let Ok(jsonc_parser::ParseResult {
+            value: Some(root), ..
+        }) = ast
+        {
+            map.index(&root, String::new(), diagnostics);
+        }
+        map
+    }
+
+    fn index(&mut self, node: &Node, path: String, diagnostics: &mut Vec<Diagnostic>) {
+        let range = node.range();
+        self.values.insert(path.clone(), (range.start, range.end));
+        match node {
+            Node::Object(object) => {
+                let mut first_seen: HashMap<&str, usize> = HashMap::new();
+                for prop in &object.properties {
+                    let (name, key_range) = match &prop.name {
+                        ObjectPropName::String(s) => (s.value.as_ref(), s.range),
+                        ObjectPropName::Word(w) => (w.value, w.range),
+                    };
+                    let child = pointer(&path, name);
+                    if let Some(first) = first_seen.get(name) {
+                        let (line, column) = self.line_column(*first);
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::DuplicateKey,
+                                child.clone(),
+                                format!("key \"{name}\" appears twice in this object"),
+                            )
+                            .hint(format!(
+                                "first written at line {line}, column {column}; keep one"
+                            ))
+                            .at_key(),
+                        );
+                        // Point at the last occurrence: it is the one serde_json keeps.
+                    }
+                    first_seen.insert(name, key_range.start);
+                    self.keys
+                        .insert(child.clone(), (key_range.start, key_range.end));
+                    self.index(&prop.value, child, diagnostics);
+                }
+            }
+            Node::Array(array) => {
+                for (i, element) in array.elements.iter().enumerate() {
+                    self.index(element, pointer(&path, i), diagnostics);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset].chars().count() + 1;
+        (line, column)
+    }
+
+    /// Where the diagnostic's target is; the nearest enclosing value when the exact
+    /// pointer is absent (a missing key points at the object that lacks it).
+    pub fn locate(&self, path: &str, target: Target) -> Option<Location> {
+        let exact = match target {
+            Target::Key => self.keys.get(path),
+            Target::Value => self.values.get(path),
+        };
+        let (start, end) = match exact {
+            Some(range) => *range,
+            None => {
+                let mut parent = path;
+                loop {
+                    parent = &parent[..parent.rfind('/')?];
+                    if let Some(range) = self.values.get(parent) {
+                        // Only the opening token of an enclosing object or array.
+                        break (range.0, range.0 + 1);
+                    }
+                }
+            }
+        };
+        let (line, column) = self.line_column(start);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let width = self.text[start..end.min(line_end)].chars().count().max(1);
+        Some(Location {
+            line,
+            column,
+            width,
+        })
+    }
+
+    /// Fills in every diagnostic's location.
+    pub fn locate_all(&self, diagnostics: &mut [Diagnostic]) {
+        for diagnostic in diagnostics.iter_mut().filter(|d| d.location.is_none()) {
+            diagnostic.location = self.locate(&diagnostic.path, diagnostic.target);
+        }
+    }
+
+    /// The text of a 1-based line, without its line ending.
+    pub fn line_text(&self, line: usize) -> &'a str {
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        self.text[start..end].trim_end_matches('\r')
+    }
+}
