@@ -317,10 +317,7 @@ sure the server has nftables 0.9.1 or later.";
 impl Code {
     /// Looks a code up by its text, case-insensitively (`e0012` works too).
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+        Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
     }
 }
 

@@ -57,40 +57,13 @@ pub fn emit(cluster: &Cluster, server: &RealServer, artifact: &PlannedArtifact<'
     let cluster = cluster.name.as_str();
     let real_ip = server.address.addr();
     let rendered = match artifact.kind {
-        ArtifactKind::ArptablesJf => ArptablesJf {
-            cluster,
-            server,
-            real_ip,
-        }
-        .render(),
-        ArtifactKind::Arptables => Arptables {
-            cluster,
-            server,
-            real_ip,
-        }
-        .render(),
-        ArtifactKind::Nftables => Nftables {
-            cluster,
-            server,
-            real_ip,
-        }
-        .render(),
-        ArtifactKind::NftablesInclude => NftablesInclude {
-            cluster,
-            server,
-            script_path: NFT_SCRIPT_PATH,
-        }
-        .render(),
+        ArtifactKind::ArptablesJf => ArptablesJf { cluster, server, real_ip }.render(),
+        ArtifactKind::Arptables => Arptables { cluster, server, real_ip }.render(),
+        ArtifactKind::Nftables => Nftables { cluster, server, real_ip }.render(),
+        ArtifactKind::NftablesInclude => NftablesInclude { cluster, server, script_path: NFT_SCRIPT_PATH }.render(),
         ArtifactKind::IfcfgAlias => {
-            let vip = artifact
-                .vip
-                .expect("the planner gives every alias file its VIP");
-            IfcfgAlias {
-                cluster,
-                server,
-                vip,
-            }
-            .render()
+            let vip = artifact.vip.expect("the planner gives every alias file its VIP");
+            IfcfgAlias { cluster, server, vip }.render()
         }
         ArtifactKind::RcLocal => RcLocal { cluster, server }.render(),
     };

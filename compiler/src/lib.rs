@@ -35,26 +35,50 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
         let valid = &bytes[..error.valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
         let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..])
-            .chars()
-            .count()
-            + 1;
+        let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
         let mut diagnostic = Diagnostic::new(
             Code::InvalidJson,
             "",
-            format!(
-                "the manifest is not UTF-8: invalid byte 0x{:02x}",
-                bytes[error.valid_up_to()]
-            ),
+            format!("the manifest is not UTF-8: invalid byte 0x{:02x}", bytes[error.valid_up_to()]),
         )
         .hint("save the manifest as UTF-8 (JSON is always UTF-8)");
-        diagnostic.location = Some(Location {
-            line,
-            column,
-            width: 1,
-        });
+        diagnostic.location = Some(Location { line, column, width: 1 });
         diagnostic
     })
+}
+
+/// A manifest's bytes after analysis, kept together with the text for reporting.
+pub struct Checked {
+    pub cluster: Option<model::Cluster>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The manifest text, when it was UTF-8.
+    text: Option<String>,
+}
+
+/// Decodes and analyses a manifest.
+pub fn check_bytes(bytes: &[u8]) -> Checked {
+    match decode(bytes) {
+        Err(diagnostic) => Checked { cluster: None, diagnostics: vec![diagnostic], text: None },
+        Ok(text) => {
+            let analysis = analyze(text);
+            Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text: Some(text.to_owned()) }
+        }
+    }
+}
+
+impl Checked {
+    /// The diagnostics for people, naming the manifest `file`.
+    pub fn human(&self, file: &str, style: report::Style) -> String {
+        let line = |n: usize| {
+            self.text.as_deref().and_then(|t| t.split('\n').nth(n.checked_sub(1)?)).map(|l| l.trim_end_matches('\r'))
+        };
+        report::human(&self.diagnostics, file, line, style)
+    }
+
+    /// The diagnostics for machines.
+    pub fn json(&self) -> serde_json::Value {
+        report::json_diagnostics(&self.diagnostics)
+    }
 }
 
 /// Parses, validates and lowers the manifest text, locating every diagnostic.
@@ -70,13 +94,6 @@ pub fn analyze(text: &str) -> Analysis {
     if let Some(source) = &parsed.source {
         source.locate_all(&mut diagnostics);
     }
-    diagnostics.sort_by_key(|d| {
-        d.location
-            .map(|l| (l.line, l.column))
-            .unwrap_or((usize::MAX, 0))
-    });
-    Analysis {
-        cluster,
-        diagnostics,
-    }
+    diagnostics.sort_by_key(|d| d.location.map(|l| (l.line, l.column)).unwrap_or((usize::MAX, 0)));
+    Analysis { cluster, diagnostics }
 }

@@ -16,7 +16,7 @@ const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
 const MAX_PERSISTENCE: i64 = 31 * 24 * 3600;
 
-/// Lowers a structurally sound manifest; `Err` carries the diagnostics when any is an error.
+/// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error) and the diagnostics.
 pub fn lower(manifest: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
     let mut lowering = Lowering::default();
     let cluster = lowering.cluster(manifest);
@@ -69,20 +69,16 @@ impl Lowering {
 
         let directors = self.directors(&m.directors, interface.as_ref());
         let real_servers = self.real_servers(&m.real_servers, platform, interface.as_ref());
-        let services = self.services(&m.services, &real_servers);
+        let services = self.services(&m.services, &m.real_servers);
         self.one_segment(&directors, &services, &real_servers);
-        let real_servers = self.attach_vips(&services, real_servers);
+        let named: HashSet<&str> =
+            m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
+        let real_servers = self.attach_vips(&services, real_servers, &named);
 
         Some(Cluster {
             name: name?,
-            directors: directors
-                .into_iter()
-                .map(|(d, _)| d)
-                .collect::<Option<_>>()?,
-            services: services
-                .into_iter()
-                .map(|(s, _)| s)
-                .collect::<Option<_>>()?,
+            directors: directors.into_iter().map(|(d, _)| d).collect::<Option<_>>()?,
+            services: services.into_iter().map(|(s, _)| s).collect::<Option<_>>()?,
             real_servers,
         })
     }
@@ -99,19 +95,12 @@ impl Lowering {
                 .chars()
                 .take(63)
                 .collect();
-            let mut diagnostic = Diagnostic::new(
-                Code::InvalidName,
-                path,
-                format!("{what} has an invalid name {}", quoted(text)),
-            );
+            let mut diagnostic =
+                Diagnostic::new(Code::InvalidName, path, format!("{what} has an invalid name {}", quoted(text)));
             let rule = "names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit";
             diagnostic = match Name::parse(&suggestion) {
-                Some(s) if text.is_ascii() => {
-                    diagnostic.hint(format!("{rule}: try \"{}\"", s.as_str()))
-                }
-                _ => diagnostic.hint(format!(
-                    "{rule} (ASCII only: look-alike letters are rejected)"
-                )),
+                Some(s) if text.is_ascii() => diagnostic.hint(format!("{rule}: try \"{}\"", s.as_str())),
+                _ => diagnostic.hint(format!("{rule} (ASCII only: look-alike letters are rejected)")),
             };
             self.report(diagnostic);
         }
@@ -123,12 +112,8 @@ impl Lowering {
         if let Some(first) = declared.get(text) {
             let first = first.clone();
             self.report(
-                Diagnostic::new(
-                    Code::DuplicateName,
-                    path,
-                    format!("{what} name {} is used twice", quoted(text)),
-                )
-                .hint(format!("first declared at {first}; rename one of them")),
+                Diagnostic::new(Code::DuplicateName, path, format!("{what} name {} is used twice", quoted(text)))
+                    .hint(format!("first declared at {first}; rename one of them")),
             );
         } else {
             declared.insert(text, path);
@@ -138,13 +123,7 @@ impl Lowering {
     fn platform(&mut self, text: &str, path: &str) -> Option<Platform> {
         let platform = Platform::parse(text);
         if platform.is_none() {
-            self.report(enum_error(
-                Code::UnknownPlatform,
-                path,
-                "platform",
-                text,
-                &Platform::names(),
-            ));
+            self.report(enum_error(Code::UnknownPlatform, path, "platform", text, &Platform::names()));
         }
         platform
     }
@@ -153,20 +132,13 @@ impl Lowering {
         let interface = Interface::parse(text);
         if interface.is_none() {
             let hint = if let Some((parent, _)) = text.split_once(':') {
-                format!(
-                    "write the parent interface \"{}\": lvsdr adds the alias suffix itself",
-                    parent.escape_debug()
-                )
+                format!("write the parent interface \"{}\": lvsdr adds the alias suffix itself", parent.escape_debug())
             } else {
                 "an interface name is 1-15 of A-Z, a-z, 0-9, '_', '.', '-' (e.g. eth0, ens192, bond0.100)".into()
             };
             self.report(
-                Diagnostic::new(
-                    Code::InvalidInterface,
-                    path,
-                    format!("invalid interface name {}", quoted(text)),
-                )
-                .hint(hint),
+                Diagnostic::new(Code::InvalidInterface, path, format!("invalid interface name {}", quoted(text)))
+                    .hint(hint),
             );
         }
         interface
@@ -185,19 +157,11 @@ impl Lowering {
         let special = special_purpose(ip);
         if let Some(kind) = special {
             self.report(
-                Diagnostic::new(
-                    Code::HostAddressSpecial,
-                    path,
-                    format!("{who} has the {kind} address {ip}"),
-                )
-                .hint("write the host's own unicast address"),
+                Diagnostic::new(Code::HostAddressSpecial, path, format!("{who} has the {kind} address {ip}"))
+                    .hint("write the host's own unicast address"),
             );
         } else if net.prefix_len() <= 30 && (ip == net.network() || ip == net.broadcast()) {
-            let which = if ip == net.network() {
-                "network"
-            } else {
-                "broadcast"
-            };
+            let which = if ip == net.network() { "network" } else { "broadcast" };
             self.report(
                 Diagnostic::new(
                     Code::HostAddressSpecial,
@@ -208,26 +172,17 @@ impl Lowering {
             );
         }
         if let Some((first, first_who)) = self.host_addresses.get(&ip) {
-            let hint = format!(
-                "{first_who} already has {ip} (at {first}); each host needs its own address"
-            );
+            let hint = format!("{first_who} already has {ip} (at {first}); each host needs its own address");
             self.report(
-                Diagnostic::new(
-                    Code::AddressReused,
-                    path,
-                    format!("{who} has address {ip}, which is already used"),
-                )
-                .hint(hint),
+                Diagnostic::new(Code::AddressReused, path, format!("{who} has address {ip}, which is already used"))
+                    .hint(hint),
             );
         } else {
-            self.host_addresses
-                .insert(ip, (path.to_owned(), who.to_owned()));
+            self.host_addresses.insert(ip, (path.to_owned(), who.to_owned()));
         }
         if net.prefix_len() <= 30 {
             for edge in [net.network(), net.broadcast()] {
-                self.subnet_edges
-                    .entry(edge)
-                    .or_insert_with(|| who.to_owned());
+                self.subnet_edges.entry(edge).or_insert_with(|| who.to_owned());
             }
         }
         Some(net)
@@ -257,11 +212,7 @@ impl Lowering {
                 None => default_if.cloned(),
             };
             let director = match (name, address, interface) {
-                (Some(name), Some(address), Some(interface)) => Some(Director {
-                    name,
-                    address,
-                    interface,
-                }),
+                (Some(name), Some(address), Some(interface)) => Some(Director { name, address, interface }),
                 _ => None,
             };
             lowered.push((director, path));
@@ -281,12 +232,7 @@ impl Lowering {
             let path = pointer("/real_servers", i);
             let who = format!("real server {}", s.name);
             let name = self.name(&s.name, &pointer(&path, "name"), "real server");
-            self.unique(
-                &mut declared,
-                &s.name,
-                pointer(&path, "name"),
-                "real server",
-            );
+            self.unique(&mut declared, &s.name, pointer(&path, "name"), "real server");
             let address = self.host_address(&s.address, &pointer(&path, "address"), &who);
             let interface = match &s.interface {
                 Some(text) => self.interface(text, &pointer(&path, "interface")),
@@ -296,18 +242,10 @@ impl Lowering {
                 Some(text) => self.platform(text, &pointer(&path, "platform")),
                 None => default_platform,
             };
-            let suppression =
-                platform.and_then(|platform| self.suppression(s, platform, &path, &who));
+            let suppression = platform.and_then(|platform| self.suppression(s, platform, &path, &who));
             let server = match (name, address, interface, platform, suppression) {
                 (Some(name), Some(address), Some(interface), Some(platform), Some(suppression)) => {
-                    Some(RealServer {
-                        name,
-                        address,
-                        interface,
-                        platform,
-                        suppression,
-                        vips: Vec::new(),
-                    })
+                    Some(RealServer { name, address, interface, platform, suppression, vips: Vec::new() })
                 }
                 _ => None,
             };
@@ -316,13 +254,7 @@ impl Lowering {
         lowered
     }
 
-    fn suppression(
-        &mut self,
-        s: &raw::RealServer,
-        platform: Platform,
-        path: &str,
-        who: &str,
-    ) -> Option<Suppression> {
+    fn suppression(&mut self, s: &raw::RealServer, platform: Platform, path: &str, who: &str) -> Option<Suppression> {
         let tool_path = pointer(path, "arp_suppression");
         let tool = match &s.arp_suppression {
             None => platform.default_tool(),
@@ -350,9 +282,7 @@ impl Lowering {
                         tool_path,
                         format!("{who} runs {platform}, which has no {tool}"),
                     )
-                    .hint(format!(
-                        "{platform} suppresses ARP with {has}: write \"{has}\" or remove the key"
-                    )),
+                    .hint(format!("{platform} suppresses ARP with {has}: write \"{has}\" or remove the key")),
                 );
             }
             Some(Suppression::Nftables) if platform == Platform::El7 => {
@@ -369,12 +299,9 @@ impl Lowering {
     fn services(
         &mut self,
         services: &[raw::Service],
-        real_servers: &[(Option<RealServer>, String)],
+        declared_servers: &[raw::RealServer],
     ) -> Vec<(Option<Service>, String)> {
-        let known_servers: HashSet<&str> = real_servers
-            .iter()
-            .filter_map(|(s, _)| s.as_ref().map(|s| s.name.as_str()))
-            .collect();
+        let known_servers: HashSet<&str> = declared_servers.iter().map(|s| s.name.as_str()).collect();
         let mut declared = Declared::new();
         let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::new();
         let mut lowered = Vec::new();
@@ -432,8 +359,12 @@ impl Lowering {
                 Some(persistence as u32)
             } else {
                 self.report(
-                    Diagnostic::new(Code::PersistenceOutOfRange, pointer(&path, "persistence"), format!("{who} has persistence {persistence}, outside 0-{MAX_PERSISTENCE} seconds"))
-                        .hint("persistence is in seconds; 300 is a common choice, 0 turns it off"),
+                    Diagnostic::new(
+                        Code::PersistenceOutOfRange,
+                        pointer(&path, "persistence"),
+                        format!("{who} has persistence {persistence}, outside 0-{MAX_PERSISTENCE} seconds"),
+                    )
+                    .hint("persistence is in seconds; 300 is a common choice, 0 turns it off"),
                 );
                 None
             };
@@ -473,15 +404,7 @@ impl Lowering {
                     Some(scheduler),
                     Some(persistence),
                     Some(members),
-                ) => Some(Service {
-                    name,
-                    vip,
-                    protocol,
-                    port,
-                    scheduler,
-                    persistence,
-                    members,
-                }),
+                ) => Some(Service { name, vip, protocol, port, scheduler, persistence, members }),
                 _ => None,
             };
             lowered.push((service, path));
@@ -507,10 +430,7 @@ impl Lowering {
                 let mut diagnostic = Diagnostic::new(
                     Code::UnknownServer,
                     server_path.clone(),
-                    format!(
-                        "{who} names real server {}, which is not declared",
-                        quoted(&m.server)
-                    ),
+                    format!("{who} names real server {}, which is not declared", quoted(&m.server)),
                 );
                 diagnostic = match did_you_mean(&m.server, known.iter().copied()) {
                     Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
@@ -520,8 +440,7 @@ impl Lowering {
                 None
             };
             if let Some(first) = seen.get(m.server.as_str()) {
-                let hint =
-                    format!("already listed at {first}; list each real server once per service");
+                let hint = format!("already listed at {first}; list each real server once per service");
                 self.report(
                     Diagnostic::new(
                         Code::DuplicateMember,
@@ -567,32 +486,31 @@ impl Lowering {
                 return None;
             }
         };
-        if let Some(kind) = special_purpose(vip) {
-            self.report(
-                Diagnostic::new(
-                    Code::VipSpecial,
-                    path,
-                    format!("{who} has the {kind} address {vip} as its VIP"),
-                )
-                .hint("a VIP is a unicast address clients can reach"),
-            );
+        let problem = if let Some(kind) = special_purpose(vip) {
+            Diagnostic::new(Code::VipSpecial, path, format!("{who} has the {kind} address {vip} as its VIP"))
+                .hint("a VIP is a unicast address clients can reach")
         } else if let Some((at, owner)) = self.host_addresses.get(&vip) {
-            let hint = format!("{owner} has it at {at}; a VIP must be an address no host owns");
-            self.report(
-                Diagnostic::new(
-                    Code::VipClash,
-                    path,
-                    format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"),
-                )
-                .hint(hint),
-            );
+            Diagnostic::new(
+                Code::VipClash,
+                path,
+                format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"),
+            )
+            .hint(format!("{owner} has it at {at}; a VIP must be an address no host owns"))
         } else if let Some(owner) = self.subnet_edges.get(&vip) {
-            self.report(
-                Diagnostic::new(Code::VipClash, path, format!("{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"))
-                    .hint("choose a host address for the VIP"),
-            );
-        }
-        Some(vip)
+            Diagnostic::new(
+                Code::VipClash,
+                path,
+                format!(
+                    "{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"
+                ),
+            )
+            .hint("choose a host address for the VIP")
+        } else {
+            return Some(vip);
+        };
+        // A rejected VIP takes no part in later checks, which would only repeat the problem.
+        self.report(problem);
+        None
     }
 
     /// Every director must reach every real server that any service forwards to on one L2 segment.
@@ -639,6 +557,7 @@ impl Lowering {
         &mut self,
         services: &[(Option<Service>, String)],
         servers: Vec<(Option<RealServer>, String)>,
+        named: &HashSet<&str>,
     ) -> Vec<RealServer> {
         // server name -> VIP -> (path of the first service VIP naming it, service names)
         let mut served: HashMap<&str, BTreeMap<Ipv4Addr, (String, Vec<Name>)>> = HashMap::new();
@@ -658,18 +577,17 @@ impl Lowering {
         for (server, path) in &servers {
             let Some(server) = server else { continue };
             let Some(vips) = served.remove(server.name.as_str()) else {
-                self.report(
-                    Diagnostic::new(
-                        Code::UnusedRealServer,
-                        pointer(path, "name"),
-                        format!("real server {} serves no service", server.name.as_str()),
-                    )
-                    .hint("add it to a service's \"real_servers\", or remove it"),
-                );
-                lowered.push(RealServer {
-                    vips: Vec::new(),
-                    ..clone_server(server)
-                });
+                if !named.contains(server.name.as_str()) {
+                    self.report(
+                        Diagnostic::new(
+                            Code::UnusedRealServer,
+                            pointer(path, "name"),
+                            format!("real server {} serves no service", server.name.as_str()),
+                        )
+                        .hint("add it to a service's \"real_servers\", or remove it"),
+                    );
+                }
+                lowered.push(RealServer { vips: Vec::new(), ..clone_server(server) });
                 continue;
             };
             let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
@@ -678,8 +596,16 @@ impl Lowering {
                 let number = AliasLabel::number(vip);
                 if let Some(other) = numbers.insert(number, vip) {
                     self.report(
-                        Diagnostic::new(Code::AliasCollision, vip_path.clone(), format!("real server {} would label both {other} and {vip} as {}:{number}", server.name.as_str(), server.interface.as_str()))
-                            .hint("the alias number comes from the VIP's last two octets; choose VIPs that differ there"),
+                        Diagnostic::new(
+                            Code::AliasCollision,
+                            vip_path.clone(),
+                            format!(
+                                "real server {} would label both {other} and {vip} as {}:{number}",
+                                server.name.as_str(),
+                                server.interface.as_str()
+                            ),
+                        )
+                        .hint("the alias number comes from the VIP's last two octets; choose VIPs that differ there"),
                     );
                 }
                 match AliasLabel::new(&server.interface, vip) {
@@ -690,10 +616,7 @@ impl Lowering {
                     ),
                 }
             }
-            lowered.push(RealServer {
-                vips: served_vips,
-                ..clone_server(server)
-            });
+            lowered.push(RealServer { vips: served_vips, ..clone_server(server) });
         }
         lowered.sort_by(|a, b| a.name.cmp(&b.name));
         lowered
@@ -711,17 +634,16 @@ fn clone_server(s: &RealServer) -> RealServer {
     }
 }
 
+/// The text in double quotes, with everything but printable ASCII escaped, so that a
+/// look-alike letter or an invisible character shows as `\u{430}` rather than hiding.
 fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.escape_debug())
+    format!("\"{}\"", text.escape_default())
 }
 
 fn enum_error(code: Code, path: &str, what: &str, text: &str, allowed: &[&str]) -> Diagnostic {
     let lower = text.to_ascii_lowercase();
     let hint = match did_you_mean(&lower, allowed.iter().copied()) {
-        Some(close) => format!(
-            "did you mean \"{close}\"? ({what} is one of {})",
-            allowed.join(", ")
-        ),
+        Some(close) => format!("did you mean \"{close}\"? ({what} is one of {})", allowed.join(", ")),
         None => format!("{what} is one of {}", allowed.join(", ")),
     };
     Diagnostic::new(code, path, format!("unknown {what} {}", quoted(text))).hint(hint)
@@ -736,20 +658,11 @@ struct AddressError {
 
 impl AddressError {
     fn new(code: Code, problem: impl Into<String>, hint: impl Into<String>) -> Self {
-        AddressError {
-            code,
-            problem: problem.into(),
-            hint: hint.into(),
-        }
+        AddressError { code, problem: problem.into(), hint: hint.into() }
     }
 
     fn at(self, path: &str, who: &str, text: &str) -> Diagnostic {
-        Diagnostic::new(
-            self.code,
-            path,
-            format!("{who}: {} {}", self.problem, quoted(text)),
-        )
-        .hint(self.hint)
+        Diagnostic::new(self.code, path, format!("{who}: {} {}", self.problem, quoted(text))).hint(self.hint)
     }
 }
 
@@ -772,14 +685,15 @@ fn parse_host(text: &str) -> Result<Ipv4Net, AddressError> {
         return Err(AddressError::new(
             Code::InvalidAddress,
             "the address has no prefix length:",
-            format!(
-                "write the real IP with its subnet's prefix, e.g. \"{}/24\"",
-                text.trim()
-            ),
+            format!("write the real IP with its subnet's prefix, e.g. \"{}/24\"", text.trim()),
         ));
     };
     let addr: Ipv4Addr = addr.parse().map_err(|_| {
-        AddressError::new(Code::InvalidAddress, "invalid IPv4 address", "write a dotted quad with its prefix, e.g. \"10.0.0.11/24\" (no leading zeros, no host names)")
+        AddressError::new(
+            Code::InvalidAddress,
+            "invalid IPv4 address",
+            "write a dotted quad with its prefix, e.g. \"10.0.0.11/24\" (no leading zeros, no host names)",
+        )
     })?;
     let prefix: u8 = match prefix.parse() {
         Ok(p) if prefix.bytes().all(|b| b.is_ascii_digit()) => p,

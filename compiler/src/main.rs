@@ -8,8 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lvsdr::codes::Code;
 use lvsdr::diag::{has_errors, Diagnostic};
 use lvsdr::report::{self, Style};
-use lvsdr::source::SourceMap;
-use lvsdr::{analyze, decode, model::Cluster, tree, write};
+use lvsdr::{model::Cluster, tree, write};
 use serde_json::json;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -71,18 +70,12 @@ const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let style = Style {
-        color: std::io::stderr().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let style =
+        Style { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) };
     let result = match &cli.command {
         Command::Compile { manifest, out } => compile(cli.format, style, manifest, out),
         Command::Check { manifest } => check(cli.format, style, manifest),
-        Command::Render {
-            manifest,
-            server,
-            artifact,
-        } => render(cli.format, style, manifest, server, artifact),
+        Command::Render { manifest, server, artifact } => render(cli.format, style, manifest, server, artifact),
         Command::Explain { code } => explain(cli.format, code.as_deref()),
     };
     match result {
@@ -103,9 +96,7 @@ type Failure = String;
 fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
     if manifest == "-" {
         let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading standard input: {e}"))?;
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("reading standard input: {e}"))?;
         Ok(("<stdin>".into(), bytes))
     } else {
         let bytes = std::fs::read(manifest).map_err(|e| format!("reading {manifest}: {e}"))?;
@@ -119,52 +110,28 @@ fn load(
     style: Style,
     manifest: &str,
     quiet_ok: bool,
-) -> Result<(Option<Cluster>, Vec<Diagnostic>, String), Failure> {
+) -> Result<(Option<Cluster>, Vec<Diagnostic>), Failure> {
     let (file, bytes) = read_manifest(manifest)?;
-    let (cluster, diagnostics, human) = match decode(&bytes) {
-        Err(diagnostic) => {
-            let diagnostics = vec![diagnostic];
-            let human = report::human(&diagnostics, &file, |_| None, style);
-            (None, diagnostics, human)
-        }
-        Ok(text) => {
-            let analysis = analyze(text);
-            let mut scratch = Vec::new();
-            let source = SourceMap::new(text, &mut scratch);
-            let human = report::human(
-                &analysis.diagnostics,
-                &file,
-                |n| (n >= 1).then(|| source.line_text(n)),
-                style,
-            );
-            (analysis.cluster, analysis.diagnostics, human)
-        }
-    };
-    if format == Format::Human && !(quiet_ok && diagnostics.is_empty()) {
-        eprint!("{human}");
+    let checked = lvsdr::check_bytes(&bytes);
+    if format == Format::Human && !(quiet_ok && checked.diagnostics.is_empty()) {
+        eprint!("{}", checked.human(&file, style));
     }
-    Ok((cluster, diagnostics, file))
+    Ok((checked.cluster, checked.diagnostics))
 }
 
 fn check(format: Format, style: Style, manifest: &str) -> Result<u8, Failure> {
-    let (cluster, diagnostics, _) = load(format, style, manifest, false)?;
+    let (cluster, diagnostics) = load(format, style, manifest, false)?;
     if format == Format::Json {
-        println!(
-            "{}",
-            json!({ "valid": cluster.is_some(), "diagnostics": report::json_diagnostics(&diagnostics) })
-        );
+        println!("{}", json!({ "valid": cluster.is_some(), "diagnostics": report::json_diagnostics(&diagnostics) }));
     }
     Ok(if has_errors(&diagnostics) { INVALID } else { 0 })
 }
 
 fn compile(format: Format, style: Style, manifest: &str, out: &Utf8PathBuf) -> Result<u8, Failure> {
-    let (cluster, diagnostics, _) = load(format, style, manifest, true)?;
+    let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
         if format == Format::Json {
-            println!(
-                "{}",
-                json!({ "written": null, "diagnostics": report::json_diagnostics(&diagnostics) })
-            );
+            println!("{}", json!({ "written": null, "diagnostics": report::json_diagnostics(&diagnostics) }));
         }
         return Ok(INVALID);
     };
@@ -176,28 +143,18 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8PathBuf) -> R
             "{}",
             json!({ "written": out.as_str(), "files": files, "servers": cluster.real_servers.len(), "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
-        Format::Human => eprintln!(
-            "lvsdr: wrote {files} files for {} real server(s) to {out}",
-            cluster.real_servers.len()
-        ),
+        Format::Human => {
+            eprintln!("lvsdr: wrote {files} files for {} real server(s) to {out}", cluster.real_servers.len())
+        }
     }
     Ok(0)
 }
 
-fn render(
-    format: Format,
-    style: Style,
-    manifest: &str,
-    server: &str,
-    artifact: &str,
-) -> Result<u8, Failure> {
-    let (cluster, diagnostics, _) = load(format, style, manifest, true)?;
+fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: &str) -> Result<u8, Failure> {
+    let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
         if format == Format::Json {
-            println!(
-                "{}",
-                json!({ "diagnostics": report::json_diagnostics(&diagnostics) })
-            );
+            println!("{}", json!({ "diagnostics": report::json_diagnostics(&diagnostics) }));
         }
         return Ok(INVALID);
     };
@@ -206,18 +163,9 @@ fn render(
     let plan = plans
         .iter()
         .find(|p| p.server.name.as_str() == server)
-        .ok_or_else(|| {
-            format!(
-                "no real server \"{server}\" in the manifest (real servers: {})",
-                names.join(", ")
-            )
-        })?;
+        .ok_or_else(|| format!("no real server \"{server}\" in the manifest (real servers: {})", names.join(", ")))?;
     let by_id = plan.artifacts.iter().find(|a| a.id == artifact);
-    let of_kind: Vec<_> = plan
-        .artifacts
-        .iter()
-        .filter(|a| a.kind.as_str() == artifact)
-        .collect();
+    let of_kind: Vec<_> = plan.artifacts.iter().filter(|a| a.kind.as_str() == artifact).collect();
     let chosen = match (by_id, of_kind.as_slice()) {
         (Some(a), _) | (None, &[a]) => a,
         _ => {
@@ -235,9 +183,7 @@ fn render(
             json!({ "server": server, "artifact": chosen.id, "install_path": chosen.install_path, "mode": format!("{:04o}", chosen.mode), "contents": text, "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
         Format::Human => {
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(|e| format!("writing standard output: {e}"))?;
+            std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("writing standard output: {e}"))?;
         }
     }
     Ok(0)
@@ -246,9 +192,8 @@ fn render(
 fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
     let codes: Vec<Code> = match code {
         None => Code::ALL.to_vec(),
-        Some(text) => vec![Code::parse(text).ok_or_else(|| {
-            format!("unknown diagnostic code \"{text}\" (run `lvsdr explain` for the list)")
-        })?],
+        Some(text) => vec![Code::parse(text)
+            .ok_or_else(|| format!("unknown diagnostic code \"{text}\" (run `lvsdr explain` for the list)"))?],
     };
     match format {
         Format::Json => {

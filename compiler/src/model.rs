@@ -13,9 +13,7 @@ impl Name {
         let bytes = text.as_bytes();
         let ok = (1..=63).contains(&bytes.len())
             && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
         ok.then(|| Name(text.to_owned()))
     }
 
@@ -34,9 +32,7 @@ impl Interface {
         let ok = (1..=15).contains(&bytes.len())
             && bytes[0] != b'.'
             && bytes[0] != b'-'
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         ok.then(|| Interface(text.to_owned()))
     }
 

@@ -22,18 +22,10 @@ pub fn parse(text: &str) -> Parsed<'_> {
             let mut diagnostic = Diagnostic::new(Code::InvalidJson, "", syntax_message(&error));
             diagnostic.hint = Some(syntax_hint(&error, text).into());
             if error.line() > 0 {
-                diagnostic.location = Some(Location {
-                    line: error.line(),
-                    column: error.column().max(1),
-                    width: 1,
-                });
+                diagnostic.location = Some(Location { line: error.line(), column: error.column().max(1), width: 1 });
             }
             diagnostics.push(diagnostic);
-            return Parsed {
-                manifest: None,
-                source: None,
-                diagnostics,
-            };
+            return Parsed { manifest: None, source: None, diagnostics };
         }
     };
     let source = SourceMap::new(text, &mut diagnostics);
@@ -53,11 +45,7 @@ pub fn parse(text: &str) -> Parsed<'_> {
     } else {
         None
     };
-    Parsed {
-        manifest,
-        source: Some(source),
-        diagnostics,
-    }
+    Parsed { manifest, source: Some(source), diagnostics }
 }
 
 /// serde_json's message without its " at line L column C" suffix (we print the location ourselves).
@@ -76,9 +64,7 @@ fn syntax_hint(error: &serde_json::Error, text: &str) -> &'static str {
         "the manifest nests deeper than any valid manifest could; check for runaway brackets"
     } else if message.contains("trailing comma") {
         "remove the comma before the closing bracket"
-    } else if message.contains("key must be a string")
-        || message.contains("expected value") && text.contains("//")
-    {
+    } else if message.contains("key must be a string") || message.contains("expected value") && text.contains("//") {
         "JSON has no comments and needs keys in double quotes"
     } else if error.is_eof() {
         "the document ends early: a bracket, brace or quote is not closed"

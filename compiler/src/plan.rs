@@ -88,22 +88,22 @@ pub fn plan(cluster: &Cluster) -> Vec<ServerPlan<'_>> {
 
 fn plan_server(server: &RealServer) -> ServerPlan<'_> {
     let mut artifacts = Vec::new();
-    let file =
-        |kind: ArtifactKind, install_path: &str, mode: u32, activate: String| PlannedArtifact {
-            id: kind.as_str().to_owned(),
-            kind,
-            install_path: install_path.to_owned(),
-            install: Install::File,
-            mode,
-            activate,
-            vip: None,
-        };
+    let file = |kind: ArtifactKind, install_path: &str, mode: u32, activate: String| PlannedArtifact {
+        id: kind.as_str().to_owned(),
+        kind,
+        install_path: install_path.to_owned(),
+        install: Install::File,
+        mode,
+        activate,
+        vip: None,
+    };
     match server.suppression {
         Suppression::ArptablesJf => artifacts.push(file(
             ArtifactKind::ArptablesJf,
             "/etc/sysconfig/arptables",
             RULES_MODE,
-            "chkconfig --level 2345 arptables_jf on (its init script restores this file at boot, before the network)".into(),
+            "chkconfig --level 2345 arptables_jf on (its init script restores this file at boot, before the network)"
+                .into(),
         )),
         Suppression::Arptables => artifacts.push(file(
             ArtifactKind::Arptables,
@@ -116,7 +116,8 @@ fn plan_server(server: &RealServer) -> ServerPlan<'_> {
                 ArtifactKind::Nftables,
                 NFT_SCRIPT_PATH,
                 RULES_MODE,
-                "systemctl enable nftables.service (it loads /etc/sysconfig/nftables.conf, which includes this file)".into(),
+                "systemctl enable nftables.service (it loads /etc/sysconfig/nftables.conf, which includes this file)"
+                    .into(),
             ));
             artifacts.push(PlannedArtifact {
                 install: Install::Block,

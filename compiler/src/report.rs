@@ -39,34 +39,19 @@ pub fn human<'a>(
             style.paint(colour, &format!("{word}[{}]", d.code)),
             style.paint("1", &format!(": {}", d.message))
         );
-        let path = if d.path.is_empty() {
-            "(the whole document)"
-        } else {
-            d.path.as_str()
-        };
+        let path = if d.path.is_empty() { "(the whole document)" } else { d.path.as_str() };
         match d.location {
             Some(loc) => {
                 let number = loc.line.to_string();
                 let gutter = " ".repeat(number.len());
-                out += &format!(
-                    "{gutter}{} {file}:{}:{}\n",
-                    style.paint("1;34", "-->"),
-                    loc.line,
-                    loc.column
-                );
+                out += &format!("{gutter}{} {file}:{}:{}\n", style.paint("1;34", "-->"), loc.line, loc.column);
                 if let Some(text) = source_line(loc.line) {
-                    let pad: String = text
-                        .chars()
-                        .take(loc.column - 1)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
+                    let pad: String =
+                        text.chars().take(loc.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
                     let bar = style.paint("1;34", "|");
                     out += &format!("{gutter} {bar}\n");
                     out += &format!("{} {bar} {}\n", style.paint("1;34", &number), text);
-                    out += &format!(
-                        "{gutter} {bar} {pad}{}\n",
-                        style.paint(colour, &"^".repeat(loc.width))
-                    );
+                    out += &format!("{gutter} {bar} {pad}{}\n", style.paint(colour, &"^".repeat(loc.width)));
                 }
                 out += &format!("{gutter} = at: {path}\n");
                 if let Some(hint) = &d.hint {
@@ -89,10 +74,7 @@ pub fn human<'a>(
 
 /// `web.json: 2 errors, 1 warning` (or `web.json: ok`).
 pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match (errors, warnings) {

@@ -23,25 +23,14 @@ pub struct Field {
 }
 
 const fn required(name: &'static str, shape: &'static Shape) -> Field {
-    Field {
-        name,
-        shape,
-        required: true,
-    }
+    Field { name, shape, required: true }
 }
 
 const fn optional(name: &'static str, shape: &'static Shape) -> Field {
-    Field {
-        name,
-        shape,
-        required: false,
-    }
+    Field { name, shape, required: false }
 }
 
-static DEFAULTS: Shape = Shape::Object(&[
-    optional("platform", &Shape::String),
-    optional("interface", &Shape::String),
-]);
+static DEFAULTS: Shape = Shape::Object(&[optional("platform", &Shape::String), optional("interface", &Shape::String)]);
 
 static DIRECTOR: Shape = Shape::Object(&[
     required("name", &Shape::String),
@@ -49,10 +38,7 @@ static DIRECTOR: Shape = Shape::Object(&[
     optional("interface", &Shape::String),
 ]);
 
-static MEMBER: Shape = Shape::Object(&[
-    required("server", &Shape::String),
-    optional("weight", &Shape::Integer),
-]);
+static MEMBER: Shape = Shape::Object(&[required("server", &Shape::String), optional("weight", &Shape::Integer)]);
 
 static SERVICE: Shape = Shape::Object(&[
     required("name", &Shape::String),
@@ -105,6 +91,18 @@ fn describe_value(value: &Value) -> String {
     }
 }
 
+/// How a message names the value at `path`: `"port"`, `item 2 of "directors"`, `the manifest`.
+fn subject(path: &str) -> String {
+    let mut tokens = path.rsplit('/');
+    match (tokens.next(), tokens.next()) {
+        (Some(""), None) | (None, _) => "the manifest".into(),
+        (Some(index), Some(list)) if index.parse::<usize>().is_ok() => {
+            format!("item {index} of \"{list}\"")
+        }
+        (Some(key), _) => format!("\"{key}\""),
+    }
+}
+
 /// Reports every place where `value` does not have the shape `shape`.
 pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Diagnostic>) {
     match (shape, value) {
@@ -122,18 +120,13 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
                         let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
                         diagnostic = match did_you_mean(key, known.iter().copied()) {
                             Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
-                            None => {
-                                diagnostic.hint(format!("known keys here: {}", known.join(", ")))
-                            }
+                            None => diagnostic.hint(format!("known keys here: {}", known.join(", "))),
                         };
                         diagnostics.push(diagnostic);
                     }
                 }
             }
-            for field in fields
-                .iter()
-                .filter(|f| f.required && !members.contains_key(f.name))
-            {
+            for field in fields.iter().filter(|f| f.required && !members.contains_key(f.name)) {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::MissingKey,
@@ -156,29 +149,27 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
         (Shape::String, Value::String(_)) => {}
         (Shape::Integer, Value::Number(n)) if n.as_i64().is_some() => {}
         (Shape::Integer, Value::Number(n)) if n.is_u64() => diagnostics.push(
-            Diagnostic::new(
-                Code::WrongType,
-                path,
-                format!("the integer {n} is too large"),
-            )
-            .hint("no value in the manifest is larger than 4294967295"),
+            Diagnostic::new(Code::WrongType, path, format!("the integer {n} is too large"))
+                .hint("no value in the manifest is larger than 4294967295"),
         ),
         _ => {
             let mut diagnostic = Diagnostic::new(
                 Code::WrongType,
                 path,
-                format!(
-                    "expected {}, found {}",
-                    shape.describe(),
-                    describe_value(value)
-                ),
+                format!("{} must be {}, found {}", subject(path), shape.describe(), describe_value(value)),
             );
-            if let (Shape::Integer, Value::String(s)) = (shape, value) {
-                if s.trim().parse::<i64>().is_ok() {
-                    diagnostic =
-                        diagnostic.hint(format!("write the number without quotes: {}", s.trim()));
+            let hint = match (shape, value) {
+                (Shape::Integer, Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+                    format!("write the number without quotes: {}", s.trim())
                 }
-            }
+                (Shape::Integer, Value::Number(_)) => "write a whole number, without a fraction or exponent".into(),
+                (Shape::Integer, _) => "write a whole number, e.g. 80".into(),
+                (Shape::String, Value::Number(n)) => format!("write it in double quotes: \"{n}\""),
+                (Shape::String, _) => "write a string in double quotes".into(),
+                (Shape::Array(_), _) => "write a list in square brackets: [ ... ]".into(),
+                (Shape::Object(_), _) => "write an object in braces: { ... }".into(),
+            };
+            diagnostic = diagnostic.hint(hint);
             diagnostics.push(diagnostic);
         }
     }

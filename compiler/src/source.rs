@@ -20,19 +20,14 @@ impl<'a> SourceMap<'a> {
     pub fn new(text: &'a str, diagnostics: &mut Vec<Diagnostic>) -> SourceMap<'a> {
         let mut map = SourceMap {
             text,
-            line_starts: std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
+            line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
             values: HashMap::new(),
             keys: HashMap::new(),
         };
         // The strict parse has accepted the text, so the lenient one cannot fail on it;
         // if it did, locations are simply missing.
         let ast = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default());
-        if let Ok(jsonc_parser::ParseResult {
-            value: Some(root), ..
-        }) = ast
-        {
+        if let Ok(jsonc_parser::ParseResult { value: Some(root), .. }) = ast {
             map.index(&root, String::new(), diagnostics);
         }
         map
@@ -58,16 +53,13 @@ impl<'a> SourceMap<'a> {
                                 child.clone(),
                                 format!("key \"{name}\" appears twice in this object"),
                             )
-                            .hint(format!(
-                                "first written at line {line}, column {column}; keep one"
-                            ))
+                            .hint(format!("first written at line {line}, column {column}; keep one"))
                             .at_key(),
                         );
                         // Point at the last occurrence: it is the one serde_json keeps.
                     }
                     first_seen.insert(name, key_range.start);
-                    self.keys
-                        .insert(child.clone(), (key_range.start, key_range.end));
+                    self.keys.insert(child.clone(), (key_range.start, key_range.end));
                     self.index(&prop.value, child, diagnostics);
                 }
             }
@@ -109,15 +101,9 @@ impl<'a> SourceMap<'a> {
             }
         };
         let (line, column) = self.line_column(start);
-        let line_end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let line_end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
         let width = self.text[start..end.min(line_end)].chars().count().max(1);
-        Some(Location {
-            line,
-            column,
-            width,
-        })
+        Some(Location { line, column, width })
     }
 
     /// Fills in every diagnostic's location.
@@ -130,10 +116,7 @@ impl<'a> SourceMap<'a> {
     /// The text of a 1-based line, without its line ending.
     pub fn line_text(&self, line: usize) -> &'a str {
         let start = self.line_starts[line - 1];
-        let end = self
-            .line_starts
-            .get(line)
-            .map_or(self.text.len(), |next| next - 1);
+        let end = self.line_starts.get(line).map_or(self.text.len(), |next| next - 1);
         self.text[start..end].trim_end_matches('\r')
     }
 }

@@ -49,13 +49,7 @@ pub fn build(cluster: &Cluster) -> Tree {
                 "sha256": sha256_hex(&contents),
                 "activate": artifact.activate,
             }));
-            tree.files.insert(
-                path,
-                TreeFile {
-                    mode: artifact.mode,
-                    contents,
-                },
-            );
+            tree.files.insert(path, TreeFile { mode: artifact.mode, contents });
         }
         servers.push(json!({
             "name": server.name.as_str(),
@@ -81,13 +75,7 @@ pub fn build(cluster: &Cluster) -> Tree {
         },
         "servers": servers,
     });
-    tree.files.insert(
-        INDEX_FILE.to_owned(),
-        TreeFile {
-            mode: CONFIG_MODE,
-            contents: to_json_text(&index),
-        },
-    );
+    tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: to_json_text(&index) });
     tree
 }
 
@@ -99,8 +87,5 @@ pub fn to_json_text(value: &Value) -> String {
 }
 
 pub fn sha256_hex(contents: &str) -> String {
-    Sha256::digest(contents.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(contents.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

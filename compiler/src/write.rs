@@ -18,7 +18,10 @@ const DIR_MODE: u32 = 0o755;
 #[derive(Debug)]
 pub enum WriteError {
     /// `OUT` holds something lvsdr did not write; nothing was changed.
-    Foreign { out: Utf8PathBuf, reason: String },
+    Foreign {
+        out: Utf8PathBuf,
+        reason: String,
+    },
     Io {
         path: Utf8PathBuf,
         error: std::io::Error,
@@ -35,10 +38,7 @@ impl std::fmt::Display for WriteError {
 }
 
 fn io(path: &Utf8Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
-    move |error| WriteError::Io {
-        path: path.to_owned(),
-        error,
-    }
+    move |error| WriteError::Io { path: path.to_owned(), error }
 }
 
 /// Writes `tree` as the directory `out`, replacing a previous lvsdr tree there.
@@ -67,19 +67,14 @@ pub fn write_tree(tree: &Tree, out: &Utf8Path) -> Result<(), WriteError> {
 
 /// Whether `out` exists, after making sure replacing it loses nothing that is not ours.
 fn check_replaceable(out: &Utf8Path) -> Result<bool, WriteError> {
-    let foreign = |reason: String| WriteError::Foreign {
-        out: out.to_owned(),
-        reason,
-    };
+    let foreign = |reason: String| WriteError::Foreign { out: out.to_owned(), reason };
     let meta = match fs::symlink_metadata(out) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(io(out)(e)),
     };
     if meta.file_type().is_symlink() {
-        return Err(foreign(
-            "it is a symbolic link; give the real directory".into(),
-        ));
+        return Err(foreign("it is a symbolic link; give the real directory".into()));
     }
     if !meta.is_dir() {
         return Err(foreign("it is not a directory".into()));
@@ -94,11 +89,7 @@ fn check_replaceable(out: &Utf8Path) -> Result<bool, WriteError> {
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .filter(|index: &serde_json::Value| index["generator"] == GENERATOR)
-        .ok_or_else(|| {
-            foreign(format!(
-                "it is not empty and has no lvsdr {INDEX_FILE}, so lvsdr did not write it"
-            ))
-        })?;
+        .ok_or_else(|| foreign(format!("it is not empty and has no lvsdr {INDEX_FILE}, so lvsdr did not write it")))?;
     let mut ours: BTreeSet<String> = BTreeSet::from([INDEX_FILE.to_owned()]);
     for server in index["servers"].as_array().into_iter().flatten() {
         for artifact in server["artifacts"].as_array().into_iter().flatten() {
@@ -118,11 +109,7 @@ fn check_replaceable(out: &Utf8Path) -> Result<bool, WriteError> {
 }
 
 /// Collects the relative paths of every non-directory entry below `dir`.
-fn list_files(
-    root: &Utf8Path,
-    dir: &Utf8Path,
-    found: &mut BTreeSet<String>,
-) -> Result<(), WriteError> {
+fn list_files(root: &Utf8Path, dir: &Utf8Path, found: &mut BTreeSet<String>) -> Result<(), WriteError> {
     for entry in dir.read_dir_utf8().map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let kind = entry.file_type().map_err(io(entry.path()))?;
@@ -130,10 +117,7 @@ fn list_files(
             list_files(root, entry.path(), found)?;
         } else {
             // Symlinks are listed, never followed: an index never names one, so they block the swap.
-            let relative = entry
-                .path()
-                .strip_prefix(root)
-                .expect("entries lie below their root");
+            let relative = entry.path().strip_prefix(root).expect("entries lie below their root");
             found.insert(relative.as_str().to_owned());
         }
     }
@@ -145,35 +129,19 @@ fn fill(staging: &Utf8Path, tree: &Tree) -> Result<(), WriteError> {
     let mut made = BTreeSet::new();
     for (relative, file) in &tree.files {
         let path = staging.join(relative);
-        let mut ancestors: Vec<&Utf8Path> = path
-            .ancestors()
-            .skip(1)
-            .take_while(|a| *a != staging)
-            .collect();
+        let mut ancestors: Vec<&Utf8Path> = path.ancestors().skip(1).take_while(|a| *a != staging).collect();
         ancestors.reverse();
         for dir in ancestors {
             if made.insert(dir.to_owned()) {
                 make_dir(dir)?;
             }
         }
-        let mut handle = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        handle
-            .write_all(file.contents.as_bytes())
-            .map_err(io(&path))?;
-        handle
-            .set_permissions(fs::Permissions::from_mode(file.mode))
-            .map_err(io(&path))?;
+        let mut handle = fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(io(&path))?;
+        handle.write_all(file.contents.as_bytes()).map_err(io(&path))?;
+        handle.set_permissions(fs::Permissions::from_mode(file.mode)).map_err(io(&path))?;
         handle.sync_all().map_err(io(&path))?;
     }
-    for dir in made
-        .iter()
-        .rev()
-        .chain(std::iter::once(&staging.to_owned()))
-    {
+    for dir in made.iter().rev().chain(std::iter::once(&staging.to_owned())) {
         sync_dir(dir)?;
     }
     Ok(())
@@ -185,18 +153,11 @@ fn make_dir(dir: &Utf8Path) -> Result<(), WriteError> {
 }
 
 fn sync_dir(dir: &Utf8Path) -> Result<(), WriteError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 /// Puts the staged tree at `out`; the old tree, if any, goes away only after.
-fn swap_in(
-    staging: &Utf8Path,
-    out: &Utf8Path,
-    existing: bool,
-    parent: &Utf8Path,
-) -> Result<(), WriteError> {
+fn swap_in(staging: &Utf8Path, out: &Utf8Path, existing: bool, parent: &Utf8Path) -> Result<(), WriteError> {
     if !existing {
         fs::rename(staging, out).map_err(io(out))?;
         return sync_dir(parent);
@@ -213,11 +174,7 @@ fn swap_in(
         Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
             // A filesystem without RENAME_EXCHANGE: two renames, with the old tree kept
             // under a name of its own until the new one is in place.
-            let old = parent.join(format!(
-                ".{}.lvsdr-old-{}",
-                out.file_name().unwrap_or("out"),
-                std::process::id()
-            ));
+            let old = parent.join(format!(".{}.lvsdr-old-{}", out.file_name().unwrap_or("out"), std::process::id()));
             fs::rename(out, &old).map_err(io(out))?;
             fs::rename(staging, out).map_err(io(out))?;
             fs::rename(&old, staging).map_err(io(&old))?;

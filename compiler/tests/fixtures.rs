@@ -1,1 +1,164 @@
-fn main() {}
+//! Data-driven fixture tests: one test per manifest in `fixtures/`, one snapshot each.
+//!
+//! - `fixtures/example.json` and `fixtures/valid/*.json` must compile; the snapshot is the
+//!   whole output tree as written to disk (every file with its path and mode, index.json
+//!   included), preceded by any warnings.
+//! - `fixtures/invalid/*.json` must fail; the snapshot is the human report and the JSON.
+//! - Every diagnostic code is produced by at least one fixture.
+//!
+//! Adding a case means adding a file. Accept new or changed snapshots with
+//! `INSTA_UPDATE=always cargo test` and review them with `git diff snapshots/`.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use lvsdr::codes::Code;
+use lvsdr::diag::has_errors;
+use lvsdr::report::Style;
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+
+fn manifests(dir: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(Path::new(FIXTURES).join(dir))
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    found.sort();
+    found
+}
+
+/// The name a fixture goes by in test names, snapshots and reports: `valid/two-directors.json`.
+fn display_name(path: &Path) -> String {
+    path.strip_prefix(FIXTURES).unwrap_or(path).display().to_string()
+}
+
+fn snapshot(name: &str, contents: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, contents));
+}
+
+fn guarded(run: impl FnOnce() -> Result<(), String> + std::panic::UnwindSafe) -> Result<(), Failed> {
+    match std::panic::catch_unwind(run) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(message.into()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panicked".into())
+            .into()),
+    }
+}
+
+/// Compiles a valid fixture through the real writer and renders the tree it wrote.
+fn valid_case(path: &Path) -> Result<(), String> {
+    let name = display_name(path);
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let checked = lvsdr::check_bytes(&bytes);
+    let Some(cluster) = &checked.cluster else {
+        return Err(format!("{name} should be valid:\n{}", checked.human(&name, Style { color: false })));
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures").join(name.replace('/', "__")).join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let tree = lvsdr::tree::build(cluster);
+    let utf8_out = camino::Utf8Path::from_path(&out).ok_or("temporary path is not UTF-8")?;
+    lvsdr::write::write_tree(&tree, utf8_out).map_err(|e| e.to_string())?;
+    // Writing twice yields the same bytes (and replaces our own tree without complaint).
+    let first = read_tree(&out)?;
+    lvsdr::write::write_tree(&tree, utf8_out).map_err(|e| e.to_string())?;
+    if read_tree(&out)? != first {
+        return Err("a second compile of the same manifest wrote different bytes".into());
+    }
+    let mut text = String::new();
+    if !checked.diagnostics.is_empty() {
+        text += &checked.human(&name, Style { color: false });
+        text += "\n";
+    }
+    for (relative, mode, contents) in first {
+        text += &format!("──── {relative} (mode {mode:04o}) ────\n{contents}\n");
+    }
+    snapshot(&snapshot_name(&name), &text);
+    Ok(())
+}
+
+fn read_tree(root: &Path) -> Result<Vec<(String, u32, String)>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let meta = std::fs::symlink_metadata(entry.path()).map_err(|e| e.to_string())?;
+            if meta.is_dir() {
+                if meta.permissions().mode() & 0o7777 != 0o755 {
+                    return Err(format!(
+                        "directory {} has mode {:o}",
+                        entry.path().display(),
+                        meta.permissions().mode()
+                    ));
+                }
+                stack.push(entry.path());
+            } else {
+                let relative = entry.path().strip_prefix(root).unwrap().display().to_string();
+                let contents = std::fs::read_to_string(entry.path()).map_err(|e| e.to_string())?;
+                files.push((relative, meta.permissions().mode() & 0o7777, contents));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// An invalid fixture must fail; its human and JSON reports are the snapshot.
+fn invalid_case(path: &Path) -> Result<(), String> {
+    let name = display_name(path);
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let checked = lvsdr::check_bytes(&bytes);
+    if checked.cluster.is_some() || !has_errors(&checked.diagnostics) {
+        return Err(format!("{name} should be invalid but compiled"));
+    }
+    if let Some(d) = checked.diagnostics.iter().find(|d| d.hint.is_none()) {
+        return Err(format!("{} at {} has no hint", d.code, d.path));
+    }
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": checked.json() })).unwrap();
+    let text = format!("{}\n──── --format json ────\n{json}\n", checked.human(&name, Style { color: false }));
+    snapshot(&snapshot_name(&name), &text);
+    Ok(())
+}
+
+fn snapshot_name(fixture: &str) -> String {
+    fixture.trim_end_matches(".json").replace('/', "__")
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut valid = vec![Path::new(FIXTURES).join("example.json")];
+    valid.extend(manifests("valid"));
+    let invalid = manifests("invalid");
+    let mut trials = Vec::new();
+    for path in valid {
+        trials.push(Trial::test(display_name(&path), move || guarded(move || valid_case(&path))));
+    }
+    for path in invalid {
+        trials.push(Trial::test(display_name(&path), move || guarded(move || invalid_case(&path))));
+    }
+    // Tests run in parallel, so this one analyses the fixtures itself.
+    trials.push(Trial::test("every diagnostic code has a fixture", move || {
+        let mut seen = BTreeSet::new();
+        for path in manifests("valid").into_iter().chain(manifests("invalid")) {
+            let checked = lvsdr::check_bytes(&std::fs::read(&path).map_err(|e| e.to_string())?);
+            seen.extend(checked.diagnostics.iter().map(|d| d.code));
+        }
+        let missing: Vec<&str> =
+            Code::ALL.iter().filter(|c| **c != Code::InternalError && !seen.contains(c)).map(|c| c.as_str()).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("no fixture produces {}", missing.join(", ")).into())
+        }
+    }));
+    libtest_mimic::run(&args, trials).exit();
+}
