@@ -74,6 +74,25 @@ pub fn build(cluster: &Cluster) -> Tree {
             "end": format!("# END lvsdr {}", cluster.name.as_str()),
         },
         "servers": servers,
+        // The director side, so that a tree describes its whole cluster (the VM check
+        // configures IPVS from it).
+        "directors": cluster.directors.iter().map(|d| json!({
+            "name": d.name.as_str(),
+            "address": d.address.to_string(),
+            "interface": d.interface.as_str(),
+        })).collect::<Vec<_>>(),
+        "services": cluster.services.iter().map(|s| json!({
+            "name": s.name.as_str(),
+            "vip": s.vip.to_string(),
+            "protocol": s.protocol.as_str(),
+            "port": s.port,
+            "scheduler": s.scheduler.as_str(),
+            "persistence": s.persistence,
+            "real_servers": s.members.iter().map(|m| json!({
+                "server": m.server.as_str(),
+                "weight": m.weight,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     });
     tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: to_json_text(&index) });
     tree
