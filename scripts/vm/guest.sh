@@ -1,0 +1,356 @@
+# The checks inside the VM (busybox sh). /check/real and /check/control each hold a
+# compiled tree (tree/) and the facts about it in line-oriented files written by
+# scripts/vm-check: servers, vips, directors, services, members, client, cluster.
+#
+# Every host is a network namespace with a veth on the bridge br0. Real servers
+# boot from their artifacts: suppression rules first, then the interface, then the
+# rc.local block. Every result is one line: "VMCHECK ok ..." or "VMCHECK FAIL ...".
+
+PHASE_LABEL=""
+
+ok() { echo "VMCHECK ok ${PHASE_LABEL}$*"; }
+fail() { echo "VMCHECK FAIL ${PHASE_LABEL}$*"; }
+info() { echo "VMCHECK info $*"; }
+
+in_ns() { ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+peer_count=0
+# add_host NS IFNAME MAC CIDR: a namespace with one veth on br0.
+add_host() {
+	peer_count=$((peer_count + 1))
+	ip netns list | grep -q "^$1\( \|$\)" || ip netns add "$1"
+	ip link add "$2" netns "$1" type veth peer name "p$peer_count"
+	ip link set "p$peer_count" master br0 up
+	ip -n "$1" link set lo up
+	ip -n "$1" link set "$2" address "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$1" addr add "$4" dev "$2"
+}
+
+remove_host() {
+	for pid in $(ip netns pids "$1" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+	ip netns del "$1" 2>/dev/null
+}
+
+# capture_start NAME / capture_stop: ARP on the bridge, with MAC addresses.
+capture_start() {
+	capture_file=/tmp/arp-$1
+	tcpdump -l -n -e -i br0 arp >"$capture_file" 2>/tmp/tcpdump.err &
+	capture_pid=$!
+	i=0
+	while ! grep -q listening /tmp/tcpdump.err 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+capture_stop() {
+	sleep 0.5
+	kill "$capture_pid" 2>/dev/null
+	wait "$capture_pid" 2>/dev/null
+}
+
+# jf_to_modern: arptables_jf save file to modern arptables, by the allowed mapping only.
+jf_to_modern() {
+	sed -e '/^#/d' -e '/^[[:space:]]*$/d' -e '/^COMMIT$/d' \
+		-e 's/^\[[0-9]*:[0-9]*\] //' -e 's/^\(:[A-Z]* [A-Z]*\) \[[0-9]*:[0-9]*\]$/\1/' \
+		-e 's/^:IN /:INPUT /' -e 's/^:OUT /:OUTPUT /' -e 's/^-A IN /-A INPUT /' -e 's/^-A OUT /-A OUTPUT /' "$1"
+}
+
+# load_rules NS SUPPRESSION FILE: what the platform's service does at boot.
+load_rules() {
+	case $2 in
+	arptables) in_ns "$1" arptables-restore <"$3" ;;
+	arptables_jf) jf_to_modern "$3" | in_ns "$1" arptables-restore ;;
+	nftables) in_ns "$1" nft -f "$3" ;;
+	esac
+}
+
+server_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PLAN/servers"; }
+
+# boot_server NAME [ifcfg]: a real server's boot, from its artifacts.
+boot_server() {
+	name=$1
+	set -- $(awk -v n="$name" '$1 == n' "$PLAN/servers")
+	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 rules=$6 block=$7
+	ip netns add "$ns"
+	if ! load_rules "$ns" "$suppression" "$TREE/$rules" >/tmp/load.err 2>&1; then
+		fail "$name: loading $rules failed: $(cat /tmp/load.err)"
+	fi
+	add_host "$ns" "$ifname" "$mac" "$cidr"
+	if [ "$BOOT_WITH" = ifcfg ]; then
+		awk -v n="$name" '$1 == n { print $4 }' "$PLAN/vips" | while read -r alias; do
+			sh /check/ifup-aliases.sh "$ns" "$ifname" "$cidr" "$TREE/$alias"
+		done
+	else
+		in_ns "$ns" sh "$TREE/$block" >/tmp/block.out 2>&1 || fail "$name: rc.local block exited non-zero: $(cat /tmp/block.out)"
+	fi
+	start_listeners "$name" "$ns"
+}
+
+# start_listeners NAME NS: the server answers its own name on each service's VIP and port.
+start_listeners() {
+	awk -v n="$1" '$5 == n { print $2, $3, ($4 == 0 ? 7777 : $4) }' "$PLAN/members" | sort -u | while read -r vip proto port; do
+		if [ "$proto" = tcp ]; then
+			in_ns "$2" socat "TCP-LISTEN:$port,bind=$vip,fork,reuseaddr" "SYSTEM:echo $1" </dev/null >/dev/null 2>&1 &
+		else
+			in_ns "$2" socat "UDP-RECVFROM:$port,bind=$vip,fork" "SYSTEM:echo $1" </dev/null >/dev/null 2>&1 &
+		fi
+	done
+}
+
+client_ip() { head -n 1 "$PLAN/client" | cut -d/ -f1; }
+
+# kernel_arp_from_vips NAME: connections from each VIP make the kernel resolve the client.
+kernel_arp_from_vips() {
+	ns=rs-$1
+	client=$(client_ip)
+	in_ns "$ns" ip neigh flush all 2>/dev/null
+	awk -v n="$1" '$1 == n { print $2 }' "$PLAN/vips" | while read -r vip; do
+		in_ns "$ns" ip neigh flush all 2>/dev/null
+		in_ns "$ns" socat -T 1 /dev/null "TCP:$client:9,bind=$vip,connect-timeout=1" 2>/dev/null
+	done
+}
+
+# leak_report FILE: ARP from a real server's MAC with a VIP as sender, or a reply for a VIP.
+leak_report() {
+	awk -v servers="$PLAN/servers" -v vips="$PLAN/vips" '
+		BEGIN {
+			while ((getline line < servers) > 0) { split(line, f, " "); name[tolower(f[5])] = f[1] }
+			while ((getline line < vips) > 0) { split(line, f, " "); vip[f[2]] = 1 }
+		}
+		{
+			src = tolower($2)
+			if (!(src in name)) next
+			for (v in vip) {
+				if (index($0, "tell " v ",") || $0 ~ ("tell " v "$") || index($0, "Reply " v " is-at")) {
+					print "real server " name[src] " leaked VIP " v ": " $0
+				}
+			}
+		}' "$1"
+}
+
+# check_no_leak WHEN FILE
+check_no_leak() {
+	leaks=$(leak_report "$2")
+	if [ -n "$leaks" ]; then
+		fail "no ARP leaks the VIP $1: $(echo "$leaks" | head -n 3 | tr '\n' ';')"
+	else
+		ok "no ARP leaks the VIP $1 ($(grep -c . "$2") ARP packets seen on the segment)"
+	fi
+}
+
+setup_segment() {
+	ip link add br0 type bridge
+	ip link set br0 up
+	capture_start boot
+	# Directors: the first is active and owns the VIPs.
+	first=1
+	while read -r name cidr ifname mac; do
+		add_host "dir-$name" "$ifname" "$mac" "$cidr"
+		if [ $first = 1 ]; then
+			active=$name active_if=$ifname active_mac=$mac
+			cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
+				ip -n "dir-$name" addr add "$vip/32" dev "$ifname"
+			done
+			first=0
+		fi
+	done <"$PLAN/directors"
+	add_host client eth0 02:00:00:00:02:01 "$(head -n 1 "$PLAN/client")"
+	configure_ipvs
+}
+
+ipvs_flag() { [ "$1" = tcp ] && echo -t || echo -u; }
+
+configure_ipvs() {
+	while read -r svc vip proto port sched persistence; do
+		set -- -A "$(ipvs_flag "$proto")" "$vip:$port" -s "$sched"
+		[ "$persistence" -gt 0 ] && set -- "$@" -p "$persistence"
+		in_ns "dir-$active" ipvsadm "$@" || fail "ipvsadm $* failed"
+	done <"$PLAN/services"
+	while read -r svc vip proto port server rip weight; do
+		target=$rip
+		[ "$port" != 0 ] && target=$rip:$port
+		in_ns "dir-$active" ipvsadm -a "$(ipvs_flag "$proto")" "$vip:$port" -r "$target" -g -w "$weight" ||
+			fail "ipvsadm -a for $svc $server failed"
+	done <"$PLAN/members"
+}
+
+boot_all() {
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do boot_server "$name"; done
+}
+
+teardown() {
+	for ns in $(ip netns list | cut -d' ' -f1); do remove_host "$ns"; done
+	ip link del br0 2>/dev/null
+	kill "$capture_pid" 2>/dev/null
+}
+
+check_arp_owner() {
+	cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
+		macs=$(in_ns client arping -c 2 -w 3 -I eth0 "$vip" 2>&1 | sed -n 's/.*reply from [0-9.]* \[\([0-9a-fA-F:]*\)\].*/\1/p' | tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
+		if [ "$macs" = "$active_mac " ]; then
+			ok "ARP for VIP $vip is answered by the active director $active ($active_mac) only"
+		else
+			fail "ARP for VIP $vip answered by [${macs% }], expected the active director $active ($active_mac) only"
+		fi
+	done
+}
+
+spare=1
+# request VIP PROTO PORT: one request from a fresh client address; prints the server's answer.
+request() {
+	spare=$((spare + 1))
+	src=$(sed -n "${spare}p" "$PLAN/client")
+	ip -n client addr add "$src/32" dev eth0
+	if [ "$2" = tcp ]; then
+		in_ns client socat -T 3 - "TCP:$1:$3,bind=$src,connect-timeout=3" </dev/null 2>/dev/null
+	else
+		echo ping | in_ns client socat -T 3 - "UDP:$1:$3,bind=$src" 2>/dev/null
+	fi
+}
+
+check_services() {
+	in_ns client tcpdump -l -n -e -i eth0 "ip and not arp" >/tmp/client.pcap.txt 2>/dev/null &
+	client_capture=$!
+	sleep 1
+	while read -r svc vip proto port sched persistence; do
+		flag=$(ipvs_flag "$proto")
+		test_port=$port
+		[ "$port" = 0 ] && test_port=7777
+		awk -v s="$svc" '$1 == s' "$PLAN/members" >/tmp/members
+		while read -r _ _ _ _ server rip weight; do
+			if [ "$weight" -eq 0 ]; then
+				info "$svc: real server $server has weight 0 (quiesced), not expected to get new connections"
+				continue
+			fi
+			# Leave only this server in the service, so that the answer must come from it.
+			while read -r _ _ _ _ other orip oweight; do
+				[ "$other" = "$server" ] && continue
+				t=$orip; [ "$port" != 0 ] && t=$orip:$port
+				in_ns "dir-$active" ipvsadm -d "$flag" "$vip:$port" -r "$t"
+			done </tmp/members
+			answer=$(request "$vip" "$proto" "$test_port")
+			if [ "$answer" = "$server" ]; then
+				ok "$svc ($proto $vip:$port): a client request through the VIP reaches real server $server"
+			else
+				fail "$svc ($proto $vip:$test_port): a request for real server $server got '${answer}'"
+			fi
+			while read -r _ _ _ _ other orip oweight; do
+				[ "$other" = "$server" ] && continue
+				t=$orip; [ "$port" != 0 ] && t=$orip:$port
+				in_ns "dir-$active" ipvsadm -a "$flag" "$vip:$port" -r "$t" -g -w "$oweight"
+			done </tmp/members
+		done </tmp/members
+	done <"$PLAN/services"
+	sleep 0.5
+	kill "$client_capture" 2>/dev/null
+	wait "$client_capture" 2>/dev/null
+	# Replies from a VIP must come straight from a real server's MAC, never the director's.
+	vips=$(cut -d' ' -f2 "$PLAN/services" | sort -u | tr '\n' ' ')
+	via_director=0 direct=0
+	for vip in $vips; do
+		n=$(grep -c "^[^ ]* $active_mac > .* $vip\.[0-9]* > " /tmp/client.pcap.txt)
+		m=$(grep "^[^ ]* 02:00:00:00:01:[0-9a-f]* > .* $vip\.[0-9]* > " /tmp/client.pcap.txt | grep -c .)
+		via_director=$((via_director + n)) direct=$((direct + m))
+	done
+	if [ "$via_director" = 0 ] && [ "$direct" -gt 0 ]; then
+		ok "replies come back directly: $direct packet(s) from the VIPs reached the client from real servers' MACs, none through the director"
+	else
+		fail "replies: $via_director packet(s) from a VIP came from the director's MAC, $direct from real servers"
+	fi
+	outpkts=$(in_ns "dir-$active" cat /proc/net/ip_vs_stats 2>/dev/null | sed -n 3p | awk '{ print $3 }')
+	info "director $active IPVS totals (hex): $(in_ns "dir-$active" cat /proc/net/ip_vs_stats | sed -n 3p)"
+}
+
+check_ifcfg_equivalence() {
+	# After an ifcfg boot, each VIP must look exactly as the rc.local block makes it.
+	while read -r name vip label alias; do
+		ifname=$(server_field "$name" 3)
+		got=$(in_ns "rs-$name" ip -4 -o addr show dev "$ifname" | grep " inet $vip/" | sed 's/.* inet \([^ ]*\) brd \([^ ]*\) scope \([^ ]*\) \([^ \\]*\).*/\1 brd \2 scope \3 \4/')
+		if [ "$got" = "$vip/32 brd $vip scope global $label" ]; then
+			ok "$name: ifcfg alias $label applied as ifup-aliases does gives $vip/32 brd $vip, as rc.local does"
+		else
+			fail "$name: ifcfg alias $label applied as ifup-aliases does gives '$got', expected '$vip/32 brd $vip scope global $label'"
+		fi
+	done <"$PLAN/vips"
+}
+
+run_real() {
+	PLAN=/check/real TREE=/check/real/tree PHASE_LABEL="" BOOT_WITH=rclocal
+	info "cluster $(cat "$PLAN/cluster"): $(grep -c . "$PLAN/servers") real server(s), $(grep -c . "$PLAN/services") service(s)"
+	setup_segment
+	boot_all
+	sleep 1
+	capture_stop
+	check_no_leak "while the real servers boot" /tmp/arp-boot
+
+	capture_start traffic
+	check_arp_owner
+	check_services
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do kernel_arp_from_vips "$name"; done
+	capture_stop
+	check_no_leak "under traffic" /tmp/arp-traffic
+	# The kernel did send ARP from each real server with a VIP: with the VIP rewritten.
+	while read -r name cidr ifname suppression mac rest; do
+		grep -q "^$name " "$PLAN/vips" || continue
+		rip=${cidr%/*}
+		if grep -i "^[^ ]* $mac > " /tmp/arp-traffic | grep -q "tell $rip,"; then
+			ok "$name: kernel ARP sent from a VIP went out with the real IP $rip as sender"
+		else
+			fail "$name: no kernel ARP with sender $rip seen: the leak check saw nothing to judge"
+		fi
+	done <"$PLAN/servers"
+
+	capture_start rerun
+	while read -r name cidr ifname suppression mac rules block; do
+		before=$(in_ns "rs-$name" ip -4 -o addr show)
+		load_rules "rs-$name" "$suppression" "$TREE/$rules" >/dev/null 2>&1 || fail "$name: reloading $rules failed"
+		in_ns "rs-$name" sh "$TREE/$block" >/dev/null 2>&1 || fail "$name: rc.local block re-run exited non-zero"
+		after=$(in_ns "rs-$name" ip -4 -o addr show)
+		[ "$before" = "$after" ] && ok "$name: re-running its boot artifacts changes nothing" ||
+			fail "$name: re-running its boot artifacts changed the addresses"
+		kernel_arp_from_vips "$name"
+	done <"$PLAN/servers"
+	capture_stop
+	check_no_leak "on a re-run of the boot artifacts" /tmp/arp-rerun
+
+	capture_start reboot
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
+		remove_host "rs-$name"
+		boot_server "$name"
+		kernel_arp_from_vips "$name"
+	done
+	capture_stop
+	check_no_leak "across a simulated reboot" /tmp/arp-reboot
+
+	capture_start ifcfg
+	BOOT_WITH=ifcfg
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
+		remove_host "rs-$name"
+		boot_server "$name"
+		kernel_arp_from_vips "$name"
+	done
+	capture_stop
+	check_ifcfg_equivalence
+	check_no_leak "when the VIPs come up from the ifcfg alias files" /tmp/arp-ifcfg
+	teardown
+}
+
+run_control() {
+	PLAN=/check/control TREE=/check/control/tree PHASE_LABEL="control: " BOOT_WITH=rclocal
+	info "control: the same cluster with the seed document's OUT rule (-d <vip>; nftables: arp daddr ip), $(cat "$PLAN/changed") file(s) changed"
+	setup_segment
+	boot_all
+	capture_stop
+	capture_start control
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do kernel_arp_from_vips "$name"; done
+	check_arp_owner >/dev/null
+	capture_stop
+	leaks=$(cat /tmp/arp-boot /tmp/arp-control | leak_report /dev/stdin)
+	if [ -n "$leaks" ]; then
+		ok "the leak check fails on the seed's rule, as expected: $(echo "$leaks" | head -n 1)"
+	else
+		fail "the leak check passed with the seed's rule: it cannot tell a leaking cluster from a sound one"
+	fi
+	teardown
+}
+
+run_real
+run_control
