@@ -1,6 +1,7 @@
-# The checks inside the VM (busybox sh). /check/real and /check/control each hold a
-# compiled tree (tree/) and the facts about it in line-oriented files written by
-# scripts/vm-check: servers, vips, directors, services, members, client, cluster.
+# The checks inside the VM (dash, with busybox's applets). For each cluster N,
+# /check/trees/N/real and /check/trees/N/control each hold a compiled tree (tree/) and
+# the facts about it in line-oriented files written by scripts/vm-check: servers,
+# vips, directors, services, members, client, cluster.
 #
 # Every host is a network namespace with a veth on the bridge br0. Real servers
 # boot from their artifacts: suppression rules first, then the interface, then the
@@ -153,6 +154,13 @@ setup_segment() {
 		fi
 	done <"$PLAN/directors"
 	add_host client eth0 02:00:00:00:02:01 "$(head -n 1 "$PLAN/client")"
+	# A VIP off the segment's subnet reaches the director through the site's router;
+	# here the client routes it to the active director directly.
+	active_ip=$(awk 'NR == 1 { split($2, a, "/"); print a[1] }' "$PLAN/directors")
+	cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
+		ip -n client route get "$vip" 2>/dev/null | grep -q " dev eth0 " && ! ip -n client route get "$vip" | grep -q " via " ||
+			ip -n client route add "$vip/32" via "$active_ip" dev eth0 2>/dev/null
+	done
 	configure_ipvs
 }
 
@@ -273,7 +281,7 @@ check_ifcfg_equivalence() {
 }
 
 run_real() {
-	PLAN=/check/real TREE=/check/real/tree PHASE_LABEL="" BOOT_WITH=rclocal
+	PLAN=$1/real TREE=$1/real/tree PHASE_LABEL="" BOOT_WITH=rclocal spare=1
 	info "cluster $(cat "$PLAN/cluster"): $(grep -c . "$PLAN/servers") real server(s), $(grep -c . "$PLAN/services") service(s)"
 	setup_segment
 	boot_all
@@ -334,7 +342,7 @@ run_real() {
 }
 
 run_control() {
-	PLAN=/check/control TREE=/check/control/tree PHASE_LABEL="control: " BOOT_WITH=rclocal
+	PLAN=$1/control TREE=$1/control/tree PHASE_LABEL="control: " BOOT_WITH=rclocal
 	info "control: the same cluster with the seed document's OUT rule (-d <vip>; nftables: arp daddr ip), $(cat "$PLAN/changed") file(s) changed"
 	setup_segment
 	boot_all
@@ -352,5 +360,7 @@ run_control() {
 	teardown
 }
 
-run_real
-run_control
+for case in /check/trees/*; do
+	run_real "$case"
+	run_control "$case"
+done
