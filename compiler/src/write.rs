@@ -139,12 +139,11 @@ fn fill(staging: &Utf8Path, tree: &Tree) -> Result<(), WriteError> {
         let mut handle = fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(io(&path))?;
         handle.write_all(file.contents.as_bytes()).map_err(io(&path))?;
         handle.set_permissions(fs::Permissions::from_mode(file.mode)).map_err(io(&path))?;
-        handle.sync_all().map_err(io(&path))?;
     }
-    for dir in made.iter().rev().chain(std::iter::once(&staging.to_owned())) {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    // One syncfs for the whole staged tree instead of an fsync per file: the tree is on
+    // disk before it is swapped in, at a fraction of the cost for large clusters.
+    let dir = fs::File::open(staging).map_err(io(staging))?;
+    rustix::fs::syncfs(&dir).map_err(|errno| io(staging)(errno.into()))
 }
 
 fn make_dir(dir: &Utf8Path) -> Result<(), WriteError> {
