@@ -263,7 +263,6 @@ check_services() {
 	else
 		fail "replies: $via_director packet(s) from a VIP came from the director's MAC, $direct from real servers"
 	fi
-	outpkts=$(in_ns "dir-$active" cat /proc/net/ip_vs_stats 2>/dev/null | sed -n 3p | awk '{ print $3 }')
 	info "director $active IPVS totals (hex): $(in_ns "dir-$active" cat /proc/net/ip_vs_stats | sed -n 3p)"
 }
 
@@ -278,6 +277,15 @@ check_ifcfg_equivalence() {
 			fail "$name: ifcfg alias $label applied as ifup-aliases does gives '$got', expected '$vip/32 brd $vip scope global $label'"
 		fi
 	done <"$PLAN/vips"
+}
+
+# reboot_all: every real server's namespace torn down and booted again from its artifacts.
+reboot_all() {
+	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
+		remove_host "rs-$name"
+		boot_server "$name"
+		kernel_arp_from_vips "$name"
+	done
 }
 
 run_real() {
@@ -320,21 +328,13 @@ run_real() {
 	check_no_leak "on a re-run of the boot artifacts" /tmp/arp-rerun
 
 	capture_start reboot
-	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
-		remove_host "rs-$name"
-		boot_server "$name"
-		kernel_arp_from_vips "$name"
-	done
+	reboot_all
 	capture_stop
 	check_no_leak "across a simulated reboot" /tmp/arp-reboot
 
 	capture_start ifcfg
 	BOOT_WITH=ifcfg
-	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
-		remove_host "rs-$name"
-		boot_server "$name"
-		kernel_arp_from_vips "$name"
-	done
+	reboot_all
 	capture_stop
 	check_ifcfg_equivalence
 	check_no_leak "when the VIPs come up from the ifcfg alias files" /tmp/arp-ifcfg
