@@ -574,22 +574,19 @@ impl Lowering {
             }
         }
         let mut lowered = Vec::new();
-        for (server, path) in &servers {
-            let Some(server) = server else { continue };
-            let Some(vips) = served.remove(server.name.as_str()) else {
-                if !named.contains(server.name.as_str()) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::UnusedRealServer,
-                            pointer(path, "name"),
-                            format!("real server {} serves no service", server.name.as_str()),
-                        )
-                        .hint("add it to a service's \"real_servers\", or remove it"),
-                    );
-                }
-                lowered.push(RealServer { vips: Vec::new(), ..clone_server(server) });
-                continue;
-            };
+        for (server, path) in servers {
+            let Some(mut server) = server else { continue };
+            let vips = served.remove(server.name.as_str()).unwrap_or_default();
+            if vips.is_empty() && !named.contains(server.name.as_str()) {
+                self.report(
+                    Diagnostic::new(
+                        Code::UnusedRealServer,
+                        pointer(&path, "name"),
+                        format!("real server {} serves no service", server.name.as_str()),
+                    )
+                    .hint("add it to a service's \"real_servers\", or remove it"),
+                );
+            }
             let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
             let mut served_vips = Vec::new();
             for (vip, (vip_path, names)) in vips {
@@ -616,21 +613,11 @@ impl Lowering {
                     ),
                 }
             }
-            lowered.push(RealServer { vips: served_vips, ..clone_server(server) });
+            server.vips = served_vips;
+            lowered.push(server);
         }
         lowered.sort_by(|a, b| a.name.cmp(&b.name));
         lowered
-    }
-}
-
-fn clone_server(s: &RealServer) -> RealServer {
-    RealServer {
-        name: s.name.clone(),
-        address: s.address,
-        interface: s.interface.clone(),
-        platform: s.platform,
-        suppression: s.suppression,
-        vips: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `lvsdr` command line: reads the manifest, runs the pipeline, prints, writes, exits.
 //!
-//! Exit codes: 0 success, 1 invalid manifest (or `render` of an unknown artifact of a
-//! valid one is still 2: a usage error), 2 usage or IO error.
+//! Exit codes: 0 success, 1 invalid manifest, 2 usage or IO error (an unknown
+//! `--server` or `--artifact` for `render` is a usage error).
 
 use camino::Utf8PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};

@@ -150,7 +150,7 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
         (Shape::Integer, Value::Number(n)) if n.as_i64().is_some() => {}
         (Shape::Integer, Value::Number(n)) if n.is_u64() => diagnostics.push(
             Diagnostic::new(Code::WrongType, path, format!("the integer {n} is too large"))
-                .hint("no value in the manifest is larger than 4294967295"),
+                .hint("the largest value any key accepts is 2678400 (persistence, in seconds)"),
         ),
         _ => {
             let mut diagnostic = Diagnostic::new(

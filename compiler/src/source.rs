@@ -112,11 +112,4 @@ impl<'a> SourceMap<'a> {
             diagnostic.location = self.locate(&diagnostic.path, diagnostic.target);
         }
     }
-
-    /// The text of a 1-based line, without its line ending.
-    pub fn line_text(&self, line: usize) -> &'a str {
-        let start = self.line_starts[line - 1];
-        let end = self.line_starts.get(line).map_or(self.text.len(), |next| next - 1);
-        self.text[start..end].trim_end_matches('\r')
-    }
 }
