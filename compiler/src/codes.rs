@@ -96,8 +96,9 @@ Example:
 Fix: use `web-1`.";
 
     DuplicateName = "E0007", Error, "a name is used twice",
-"Directors, services and real servers each need unique names: a real server's
-name is its output directory, and services refer to real servers by name.
+"Services need unique names, and so do hosts: a director's or real server's
+name is its output directory, so no director may share a real server's name
+either; services refer to real servers by name.
 
 Fix: rename one of the two; the hint points at the first use.";
 
@@ -258,10 +259,10 @@ Example:
 Fix: rename the interface with a shorter name (udev rule, `biosdevname=0`), or
 choose a VIP whose label fits.";
 
-    AliasCollision = "E0028", Error, "two VIPs of one real server get the same alias label",
+    AliasCollision = "E0028", Error, "two VIPs get the same alias number",
 "The alias number is 1000 x (third octet) + (fourth octet) of the VIP, so two
 VIPs that differ only in their first two octets (10.0.1.100 and 10.1.1.100)
-get the same label on a real server that serves both.
+get the same label on every host that holds both: every director does.
 
 Fix: choose a VIP whose last two octets differ.";
 
@@ -292,6 +293,40 @@ Fix: remove one of the two; the hint points at the first.";
 "IPVS holds one destination per real server and port in a service.
 
 Fix: list each real server once per service.";
+
+    MixedFailover = "E0033", Error, "directors run different failover software",
+"A director's platform decides what drives it: Piranha's pulse on el4-el6
+(lvs.cf), keepalived on el7 and later (keepalived.conf). pulse's heartbeat and
+keepalived's VRRP do not talk to each other, so a pair that mixes them would
+both claim the VIPs.
+
+Example:
+    \"directors\": [ { \"name\": \"lvs1\", ..., \"platform\": \"el6\" },
+                   { \"name\": \"lvs2\", ..., \"platform\": \"el7\" } ]
+
+Fix: give every director a platform of the same family (el4-el6, or el7+).";
+
+    TooManyDirectors = "E0034", Error, "more directors than the failover software pairs",
+"Piranha's pulse knows one primary and one backup (lvs.cf's `primary` and
+`backup`); a third director would never take over.
+
+Fix: list at most two directors on el4-el6, or move the directors to el7+
+(keepalived's VRRP takes any number).";
+
+    PiranhaAllPorts = "E0035", Error, "Piranha cannot check an all-ports service",
+"nanny, Piranha's health checker, connects to each real server on the
+service's port. A port-0 (all ports) service gives it no port to check, so
+every real server would be taken out of the pool.
+
+Fix: give the service its real port, or run the directors on el7+
+(keepalived checks such a service by pinging the real server).";
+
+    VrrpRouterIdOutOfRange = "E0036", Error, "vrrp_router_id out of range",
+"`vrrp_router_id` is the VRRP virtual router id of the cluster's keepalived
+instance, 1 to 255. It must differ from every other VRRP instance on the
+segment; by default lvsdr derives it from the cluster name (see the README).
+
+Fix: write a number from 1 to 255 that no other VRRP router on the segment uses.";
 
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be

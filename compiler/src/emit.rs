@@ -1,7 +1,8 @@
 //! Emit: the text of each planned artifact, rendered from its template in `templates/`.
 
-use crate::model::{Cluster, RealServer, ServedVip, Suppression};
-use crate::plan::{ArtifactKind, PlannedArtifact, NFT_SCRIPT_PATH};
+use crate::model::{Cluster, Director, Protocol, RealServer, ServedVip, Suppression};
+use crate::plan::{ArtifactKind, Host, PlannedArtifact, NFT_SCRIPT_PATH};
+use crate::tree::sha256_hex;
 use askama::Template;
 use std::net::Ipv4Addr;
 
@@ -52,11 +53,134 @@ struct RcLocal<'a> {
     server: &'a RealServer,
 }
 
-/// Renders one artifact. Every artifact ends with exactly one line feed.
-pub fn emit(cluster: &Cluster, server: &RealServer, artifact: &PlannedArtifact<'_>) -> String {
+/// A virtual service as a director's configuration names it.
+struct VirtualService<'a> {
+    name: &'a str,
+    vip: Ipv4Addr,
+    /// The VIP's alias label on this director.
+    label: &'a str,
+    protocol: Protocol,
+    port: u16,
+    scheduler: &'a str,
+    persistence: u32,
+    /// Sorted by address, as `ipvsadm-save` lists them.
+    real_servers: Vec<Destination<'a>>,
+}
+
+struct Destination<'a> {
+    name: &'a str,
+    address: Ipv4Addr,
+    weight: u16,
+}
+
+impl VirtualService<'_> {
+    /// ipvsadm's protocol flag.
+    fn flag(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Tcp => "-t",
+            Protocol::Udp => "-u",
+        }
+    }
+
+    /// Piranha's nanny: an HTTP probe on port 80 (its GUI's default), a plain connect elsewhere.
+    fn http_probe(&self) -> bool {
+        self.protocol == Protocol::Tcp && self.port == 80
+    }
+}
+
+/// The cluster's services as `director` holds them: VIPs labelled on its interface,
+/// real servers resolved to their addresses. In manifest order.
+fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<VirtualService<'a>> {
+    cluster
+        .services
+        .iter()
+        .map(|service| {
+            let label = director
+                .vips
+                .iter()
+                .find(|v| v.address == service.vip)
+                .map(|v| v.label.as_str())
+                .expect("the validator gives every director every VIP");
+            let mut real_servers: Vec<Destination<'a>> = service
+                .members
+                .iter()
+                .map(|member| {
+                    let server = cluster
+                        .real_servers
+                        .binary_search_by(|s| s.name.cmp(&member.server))
+                        .map(|i| &cluster.real_servers[i])
+                        .expect("the validator resolves every member to a declared real server");
+                    Destination { name: server.name.as_str(), address: server.address.addr(), weight: member.weight }
+                })
+                .collect();
+            real_servers.sort_by_key(|d| d.address);
+            VirtualService {
+                name: service.name.as_str(),
+                vip: service.vip,
+                label,
+                protocol: service.protocol,
+                port: service.port,
+                scheduler: service.scheduler.as_str(),
+                persistence: service.persistence,
+                real_servers,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "ipvsadm.rules")]
+struct Ipvsadm<'a> {
+    services: Vec<VirtualService<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "lvs.cf")]
+struct PiranhaLvsCf<'a> {
+    serial_no: u32,
+    primary: &'a Director,
+    backup: Option<&'a Director>,
+    services: Vec<VirtualService<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "keepalived.conf")]
+struct Keepalived<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    /// MASTER for the primary, BACKUP for the others.
+    state: &'static str,
+    priority: u8,
+    router_id: u8,
+    services: Vec<VirtualService<'a>>,
+}
+
+/// The VRRP priority of the director at `position` (0 = primary): the primary well above
+/// the rest, the backups in manifest order. 255 is reserved for an address owner.
+fn vrrp_priority(position: usize) -> u8 {
+    match position {
+        0 => 150,
+        n => 100u8.saturating_sub(u8::try_from(n - 1).unwrap_or(u8::MAX)).max(1),
+    }
+}
+
+/// Renders one artifact of one host. Every artifact ends with exactly one line feed.
+pub fn emit(cluster: &Cluster, host: Host<'_>, artifact: &PlannedArtifact<'_>) -> String {
+    let rendered = match host {
+        Host::RealServer(server) => emit_server(cluster, server, artifact),
+        Host::Director(director) => emit_director(cluster, director, artifact),
+    };
+    // Rendering plain text into a String cannot fail: the templates call no fallible filter.
+    let mut text = rendered.expect("rendering a validated model into a String cannot fail");
+    // askama drops each template's final newline; files end with exactly one.
+    text.push('\n');
+    text
+}
+
+fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &PlannedArtifact<'_>) -> askama::Result<String> {
     let cluster = cluster.name.as_str();
     let real_ip = server.address.addr();
-    let rendered = match artifact.kind {
+    match artifact.kind {
         ArtifactKind::ArptablesJf => ArptablesJf { cluster, server, real_ip }.render(),
         ArtifactKind::Arptables => Arptables { cluster, server, real_ip }.render(),
         ArtifactKind::Nftables => Nftables { cluster, server, real_ip }.render(),
@@ -66,10 +190,47 @@ pub fn emit(cluster: &Cluster, server: &RealServer, artifact: &PlannedArtifact<'
             IfcfgAlias { cluster, server, vip }.render()
         }
         ArtifactKind::RcLocal => RcLocal { cluster, server }.render(),
-    };
-    // Rendering plain text into a String cannot fail: the templates call no fallible filter.
-    let mut text = rendered.expect("rendering a validated model into a String cannot fail");
-    // askama drops each template's final newline; files end with exactly one.
-    text.push('\n');
-    text
+        ArtifactKind::Ipvsadm | ArtifactKind::PiranhaLvsCf | ArtifactKind::Keepalived => {
+            unreachable!("the planner gives director artifacts to directors only")
+        }
+    }
+}
+
+fn emit_director(cluster: &Cluster, director: &Director, artifact: &PlannedArtifact<'_>) -> askama::Result<String> {
+    let services = virtual_services(cluster, director);
+    match artifact.kind {
+        ArtifactKind::Ipvsadm => {
+            let mut services = services;
+            // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
+            services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
+            Ipvsadm { services }.render()
+        }
+        ArtifactKind::PiranhaLvsCf => {
+            let mut lvs_cf = PiranhaLvsCf {
+                serial_no: 0,
+                primary: &cluster.directors[0],
+                backup: cluster.directors.get(1),
+                services,
+            };
+            // Piranha's GUI bumps serial_no on every save, so a revision can be told from
+            // the last; derive it from the content: it changes exactly when the file does.
+            let body = lvs_cf.render()?;
+            let digest = sha256_hex(&body);
+            lvs_cf.serial_no = u32::from_str_radix(&digest[..8], 16).expect("hex digits") % 1_000_000_000;
+            lvs_cf.render()
+        }
+        ArtifactKind::Keepalived => {
+            let position = cluster.directors.iter().position(|d| d.name == director.name).unwrap_or(0);
+            Keepalived {
+                cluster: cluster.name.as_str(),
+                director,
+                state: if position == 0 { "MASTER" } else { "BACKUP" },
+                priority: vrrp_priority(position),
+                router_id: cluster.vrrp_router_id,
+                services,
+            }
+            .render()
+        }
+        _ => unreachable!("the planner gives real-server artifacts to real servers only"),
+    }
 }

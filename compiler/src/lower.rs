@@ -38,7 +38,8 @@ struct Lowering {
 }
 
 /// Where a name is first declared, for "used twice" hints.
-type Declared<'m> = HashMap<&'m str, String>;
+/// Names declared so far: where, and as what ("director", "real server", "service").
+type Declared<'m> = HashMap<&'m str, (String, &'static str)>;
 
 impl Lowering {
     fn report(&mut self, diagnostic: Diagnostic) {
@@ -67,20 +68,125 @@ impl Lowering {
             None => Interface::parse(DEFAULT_INTERFACE),
         };
 
-        let directors = self.directors(&m.directors, interface.as_ref());
-        let real_servers = self.real_servers(&m.real_servers, platform, interface.as_ref());
+        // Directors and real servers share one namespace: each gets a directory named after it.
+        let mut hosts = Declared::new();
+        let directors = self.directors(&m.directors, platform, interface.as_ref(), &mut hosts);
+        let real_servers = self.real_servers(&m.real_servers, platform, interface.as_ref(), &mut hosts);
         let services = self.services(&m.services, &m.real_servers);
         self.one_segment(&directors, &services, &real_servers);
+        self.alias_numbers(&services);
+        let failover = self.failover(&m.directors, &directors, &services);
+        let vrrp_router_id = self.vrrp_router_id(m.vrrp_router_id, &m.cluster);
         let named: HashSet<&str> =
             m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
         let real_servers = self.attach_vips(&services, real_servers, &named);
+        let directors = self.attach_director_vips(&services, directors);
 
         Some(Cluster {
             name: name?,
-            directors: directors.into_iter().map(|(d, _)| d).collect::<Option<_>>()?,
+            directors: directors?,
+            failover: failover?,
+            vrrp_router_id: vrrp_router_id?,
             services: services.into_iter().map(|(s, _)| s).collect::<Option<_>>()?,
             real_servers,
         })
+    }
+
+    /// The failover software of the directors: one kind for all, and as many directors as it pairs.
+    fn failover(
+        &mut self,
+        raw_directors: &[raw::Director],
+        directors: &[(Option<Director>, String)],
+        services: &[(Option<Service>, String)],
+    ) -> Option<Failover> {
+        let mut lowered = directors.iter().map(|(d, path)| Some((d.as_ref()?, path)));
+        let Some(Some((primary, _))) = lowered.next() else { return None };
+        let failover = primary.platform.failover();
+        let mut consistent = true;
+        for (director, path) in lowered.flatten() {
+            if director.platform.failover() != failover {
+                consistent = false;
+                let index = path.rsplit('/').next().and_then(|i| i.parse::<usize>().ok());
+                // Point at the director's own `platform` when it wrote one, else at its name.
+                let key = match index.and_then(|i| raw_directors.get(i)) {
+                    Some(d) if d.platform.is_some() => "platform",
+                    _ => "name",
+                };
+                self.report(
+                    Diagnostic::new(
+                        Code::MixedFailover,
+                        pointer(path, key),
+                        format!(
+                            "director {} runs {} ({}), but the primary {} runs {} ({})",
+                            director.name,
+                            director.platform,
+                            director.platform.failover(),
+                            primary.name,
+                            primary.platform,
+                            failover
+                        ),
+                    )
+                    .hint("pulse (el4-el6) and keepalived (el7+) cannot fail over to each other: give both directors platforms of one family"),
+                );
+            }
+        }
+        if failover == Failover::Piranha {
+            if let Some((_, path)) = directors.get(2) {
+                self.report(
+                    Diagnostic::new(
+                        Code::TooManyDirectors,
+                        path.clone(),
+                        format!(
+                            "Piranha pairs a primary and one backup, but the cluster lists {} directors",
+                            directors.len()
+                        ),
+                    )
+                    .hint("keep two directors on el4-el6, or move the directors to el7+ (keepalived)"),
+                );
+                consistent = false;
+            }
+            for (service, path) in services {
+                if let Some(service) = service.as_ref().filter(|s| s.port == 0) {
+                    self.report(
+                        Diagnostic::new(
+                            Code::PiranhaAllPorts,
+                            pointer(path, "port"),
+                            format!(
+                                "service {} listens on all ports, which Piranha's nanny cannot health-check",
+                                service.name
+                            ),
+                        )
+                        .hint(format!(
+                            "give the service its real port, or run the directors on el7+; the primary {} runs {}",
+                            primary.name, primary.platform
+                        )),
+                    );
+                    consistent = false;
+                }
+            }
+        }
+        consistent.then_some(failover)
+    }
+
+    /// The VRRP virtual router id: the manifest's, or one derived from the cluster name.
+    fn vrrp_router_id(&mut self, id: Option<i64>, cluster: &str) -> Option<u8> {
+        match id {
+            None => Some(derived_router_id(cluster)),
+            Some(id) => {
+                let valid = u8::try_from(id).ok().filter(|id| *id >= 1);
+                if valid.is_none() {
+                    self.report(
+                        Diagnostic::new(
+                            Code::VrrpRouterIdOutOfRange,
+                            "/vrrp_router_id",
+                            format!("vrrp_router_id {id} is outside 1-255"),
+                        )
+                        .hint("write a number from 1 to 255 that no other VRRP router on the segment uses"),
+                    );
+                }
+                valid
+            }
+        }
     }
 
     fn name(&mut self, text: &str, path: &str, what: &str) -> Option<Name> {
@@ -108,15 +214,17 @@ impl Lowering {
     }
 
     /// Reports a second declaration of `text` among `declared`.
-    fn unique<'m>(&mut self, declared: &mut Declared<'m>, text: &'m str, path: String, what: &str) {
-        if let Some(first) = declared.get(text) {
-            let first = first.clone();
-            self.report(
-                Diagnostic::new(Code::DuplicateName, path, format!("{what} name {} is used twice", quoted(text)))
-                    .hint(format!("first declared at {first}; rename one of them")),
-            );
+    fn unique<'m>(&mut self, declared: &mut Declared<'m>, text: &'m str, path: String, what: &'static str) {
+        if let Some((first, first_what)) = declared.get(text) {
+            let message = if *first_what == what {
+                format!("{what} name {} is used twice", quoted(text))
+            } else {
+                format!("{what} name {} is already the name of a {first_what}", quoted(text))
+            };
+            let hint = format!("first declared at {first}; rename one of them");
+            self.report(Diagnostic::new(Code::DuplicateName, path, message).hint(hint));
         } else {
-            declared.insert(text, path);
+            declared.insert(text, (path, what));
         }
     }
 
@@ -188,10 +296,12 @@ impl Lowering {
         Some(net)
     }
 
-    fn directors(
+    fn directors<'m>(
         &mut self,
-        directors: &[raw::Director],
+        directors: &'m [raw::Director],
+        default_platform: Option<Platform>,
         default_if: Option<&Interface>,
+        hosts: &mut Declared<'m>,
     ) -> Vec<(Option<Director>, String)> {
         if directors.is_empty() {
             self.report(
@@ -199,20 +309,25 @@ impl Lowering {
                     .hint("add the LVS router(s), primary first: { \"name\": \"lvs1\", \"address\": \"10.0.0.2/24\" }"),
             );
         }
-        let mut declared = Declared::new();
         let mut lowered = Vec::new();
         for (i, d) in directors.iter().enumerate() {
             let path = pointer("/directors", i);
             let who = format!("director {}", d.name);
             let name = self.name(&d.name, &pointer(&path, "name"), "director");
-            self.unique(&mut declared, &d.name, pointer(&path, "name"), "director");
+            self.unique(hosts, &d.name, pointer(&path, "name"), "director");
             let address = self.host_address(&d.address, &pointer(&path, "address"), &who);
             let interface = match &d.interface {
                 Some(text) => self.interface(text, &pointer(&path, "interface")),
                 None => default_if.cloned(),
             };
-            let director = match (name, address, interface) {
-                (Some(name), Some(address), Some(interface)) => Some(Director { name, address, interface }),
+            let platform = match &d.platform {
+                Some(text) => self.platform(text, &pointer(&path, "platform")),
+                None => default_platform,
+            };
+            let director = match (name, address, interface, platform) {
+                (Some(name), Some(address), Some(interface), Some(platform)) => {
+                    Some(Director { name, address, interface, platform, vips: Vec::new() })
+                }
                 _ => None,
             };
             lowered.push((director, path));
@@ -220,19 +335,19 @@ impl Lowering {
         lowered
     }
 
-    fn real_servers(
+    fn real_servers<'m>(
         &mut self,
-        servers: &[raw::RealServer],
+        servers: &'m [raw::RealServer],
         default_platform: Option<Platform>,
         default_if: Option<&Interface>,
+        hosts: &mut Declared<'m>,
     ) -> Vec<(Option<RealServer>, String)> {
-        let mut declared = Declared::new();
         let mut lowered = Vec::new();
         for (i, s) in servers.iter().enumerate() {
             let path = pointer("/real_servers", i);
             let who = format!("real server {}", s.name);
             let name = self.name(&s.name, &pointer(&path, "name"), "real server");
-            self.unique(&mut declared, &s.name, pointer(&path, "name"), "real server");
+            self.unique(hosts, &s.name, pointer(&path, "name"), "real server");
             let address = self.host_address(&s.address, &pointer(&path, "address"), &who);
             let interface = match &s.interface {
                 Some(text) => self.interface(text, &pointer(&path, "interface")),
@@ -587,38 +702,95 @@ impl Lowering {
                     .hint("add it to a service's \"real_servers\", or remove it"),
                 );
             }
-            let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
-            let mut served_vips = Vec::new();
-            for (vip, (vip_path, names)) in vips {
-                let number = AliasLabel::number(vip);
-                if let Some(other) = numbers.insert(number, vip) {
-                    self.report(
-                        Diagnostic::new(
-                            Code::AliasCollision,
-                            vip_path.clone(),
-                            format!(
-                                "real server {} would label both {other} and {vip} as {}:{number}",
-                                server.name.as_str(),
-                                server.interface.as_str()
-                            ),
-                        )
-                        .hint("the alias number comes from the VIP's last two octets; choose VIPs that differ there"),
-                    );
-                }
-                match AliasLabel::new(&server.interface, vip) {
-                    Ok(label) => served_vips.push(ServedVip { address: vip, label, services: names }),
-                    Err(label) => self.report(
-                        Diagnostic::new(Code::AliasLabelTooLong, vip_path, format!("real server {} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", server.name.as_str(), label.len()))
-                            .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{}\" or another VIP", server.interface.as_str())),
-                    ),
-                }
-            }
-            server.vips = served_vips;
+            server.vips = self.label_vips(&format!("real server {}", server.name), &server.interface, vips);
             lowered.push(server);
         }
         lowered.sort_by(|a, b| a.name.cmp(&b.name));
         lowered
     }
+
+    /// Two VIPs with the same alias number would share a label on every host holding both,
+    /// and the directors hold them all: reported once per pair, at the second VIP.
+    fn alias_numbers(&mut self, services: &[(Option<Service>, String)]) {
+        let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
+        for (service, path) in services {
+            let Some(service) = service else { continue };
+            let vip = service.vip;
+            let number = AliasLabel::number(vip);
+            match numbers.get(&number) {
+                Some(other) if *other != vip => self.report(
+                    Diagnostic::new(
+                        Code::AliasCollision,
+                        pointer(path, "vip"),
+                        format!(
+                            "VIPs {other} and {vip} would share alias number {number}, and every director carries both"
+                        ),
+                    )
+                    .hint("the alias number comes from the VIP's last two octets; choose VIPs that differ there"),
+                ),
+                Some(_) => {}
+                None => {
+                    numbers.insert(number, vip);
+                }
+            }
+        }
+    }
+
+    /// Gives each director every VIP of the cluster, labelled on its interface.
+    fn attach_director_vips(
+        &mut self,
+        services: &[(Option<Service>, String)],
+        directors: Vec<(Option<Director>, String)>,
+    ) -> Option<Vec<Director>> {
+        let mut all: BTreeMap<Ipv4Addr, (String, Vec<Name>)> = BTreeMap::new();
+        for (service, path) in services {
+            let Some(service) = service else { continue };
+            all.entry(service.vip).or_insert_with(|| (pointer(path, "vip"), Vec::new())).1.push(service.name.clone());
+        }
+        let mut lowered = Some(Vec::new());
+        for (director, _) in directors {
+            let director = director.map(|mut d| {
+                d.vips = self.label_vips(&format!("director {}", d.name), &d.interface, all.clone());
+                d
+            });
+            lowered = lowered.zip(director).map(|(mut list, d)| {
+                list.push(d);
+                list
+            });
+        }
+        lowered
+    }
+
+    /// Labels a host's VIPs `<interface>:<n>`, reporting labels that are too long.
+    fn label_vips(
+        &mut self,
+        who: &str,
+        interface: &Interface,
+        vips: BTreeMap<Ipv4Addr, (String, Vec<Name>)>,
+    ) -> Vec<ServedVip> {
+        let mut labelled = Vec::new();
+        for (vip, (vip_path, names)) in vips {
+            match AliasLabel::new(interface, vip) {
+                Ok(label) => labelled.push(ServedVip { address: vip, label, services: names }),
+                Err(label) => self.report(
+                    Diagnostic::new(
+                        Code::AliasLabelTooLong,
+                        vip_path,
+                        format!("{who} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", label.len()),
+                    )
+                    .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP")),
+                ),
+            }
+        }
+        labelled
+    }
+}
+
+/// The default VRRP virtual router id: FNV-1a of the cluster name folded into 1–255, so that
+/// it is stable across releases and machines (documented in the README).
+fn derived_router_id(cluster: &str) -> u8 {
+    let hash = cluster.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    (hash % 255 + 1) as u8
 }
 
 /// The text in double quotes, with everything but printable ASCII escaped, so that a

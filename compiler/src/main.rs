@@ -48,11 +48,11 @@ enum Command {
         /// The manifest, or - for standard input.
         manifest: String,
     },
-    /// Print one artifact of one real server to standard output.
+    /// Print one artifact of one real server or director to standard output.
     Render {
         /// The manifest, or - for standard input.
         manifest: String,
-        /// The real server's name.
+        /// The real server's or director's name.
         #[arg(long)]
         server: String,
         /// The artifact's id (as in index.json: arptables, nftables, rc-local, ifcfg-eth0:100, ...)
@@ -141,10 +141,14 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8PathBuf) -> R
     match format {
         Format::Json => println!(
             "{}",
-            json!({ "written": out.as_str(), "files": files, "servers": cluster.real_servers.len(), "diagnostics": report::json_diagnostics(&diagnostics) })
+            json!({ "written": out.as_str(), "files": files, "directors": cluster.directors.len(), "servers": cluster.real_servers.len(), "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
         Format::Human => {
-            eprintln!("lvsdr: wrote {files} files for {} real server(s) to {out}", cluster.real_servers.len())
+            eprintln!(
+                "lvsdr: wrote {files} files for {} director(s) and {} real server(s) to {out}",
+                cluster.directors.len(),
+                cluster.real_servers.len()
+            )
         }
     }
     Ok(0)
@@ -159,11 +163,10 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         return Ok(INVALID);
     };
     let plans = lvsdr::plan::plan(&cluster);
-    let names: Vec<&str> = plans.iter().map(|p| p.server.name.as_str()).collect();
-    let plan = plans
-        .iter()
-        .find(|p| p.server.name.as_str() == server)
-        .ok_or_else(|| format!("no real server \"{server}\" in the manifest (real servers: {})", names.join(", ")))?;
+    let names: Vec<&str> = plans.iter().map(|p| p.host.name().as_str()).collect();
+    let plan = plans.iter().find(|p| p.host.name().as_str() == server).ok_or_else(|| {
+        format!("no director or real server \"{server}\" in the manifest (hosts: {})", names.join(", "))
+    })?;
     let by_id = plan.artifacts.iter().find(|a| a.id == artifact);
     let of_kind: Vec<_> = plan.artifacts.iter().filter(|a| a.kind.as_str() == artifact).collect();
     let chosen = match (by_id, of_kind.as_slice()) {
@@ -171,12 +174,13 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         _ => {
             let ids: Vec<&str> = plan.artifacts.iter().map(|a| a.id.as_str()).collect();
             return Err(format!(
-                "real server {server} has no single artifact \"{artifact}\" (its artifacts: {})",
+                "{} {server} has no single artifact \"{artifact}\" (its artifacts: {})",
+                plan.host.role(),
                 ids.join(", ")
             ));
         }
     };
-    let text = lvsdr::emit::emit(&cluster, plan.server, chosen);
+    let text = lvsdr::emit::emit(&cluster, plan.host, chosen);
     match format {
         Format::Json => println!(
             "{}",

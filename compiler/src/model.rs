@@ -125,6 +125,12 @@ keyword_enum!(
     Suppression { ArptablesJf = "arptables_jf", Arptables = "arptables", Nftables = "nftables" }
 );
 
+keyword_enum!(
+    /// What moves the VIPs between directors and programs IPVS: Piranha's pulse (el4–el6)
+    /// or keepalived (el7+).
+    Failover { Piranha = "piranha", Keepalived = "keepalived" }
+);
+
 impl Platform {
     /// The suppression dialect of `tool` on this platform, or `None` when the platform lacks it.
     pub fn suppression(self, tool: SuppressionTool) -> Option<Suppression> {
@@ -134,6 +140,14 @@ impl Platform {
             (El7, SuppressionTool::Arptables) => Some(Suppression::Arptables),
             (El7 | El8 | El9, SuppressionTool::Nftables) => Some(Suppression::Nftables),
             _ => None,
+        }
+    }
+
+    /// The failover software that drives IPVS on a director of this platform.
+    pub fn failover(self) -> Failover {
+        match self {
+            Platform::El4 | Platform::El5 | Platform::El6 => Failover::Piranha,
+            _ => Failover::Keepalived,
         }
     }
 
@@ -151,6 +165,10 @@ pub struct Cluster {
     pub name: Name,
     /// In manifest order: the first is the primary.
     pub directors: Vec<Director>,
+    /// What every director runs; the validator rejects a mix.
+    pub failover: Failover,
+    /// The VRRP instance's `virtual_router_id` (keepalived), 1–255.
+    pub vrrp_router_id: u8,
     /// In manifest order.
     pub services: Vec<Service>,
     /// Sorted by name.
@@ -162,6 +180,9 @@ pub struct Director {
     pub name: Name,
     pub address: Ipv4Net,
     pub interface: Interface,
+    pub platform: Platform,
+    /// Every VIP of the cluster, as this director holds it when active; sorted by address.
+    pub vips: Vec<ServedVip>,
 }
 
 #[derive(Debug)]
@@ -195,12 +216,12 @@ pub struct RealServer {
     pub vips: Vec<ServedVip>,
 }
 
-/// A VIP as one real server holds it.
+/// A VIP as one host holds it: a real server (for its services) or a director (for all).
 #[derive(Debug)]
 pub struct ServedVip {
     pub address: Ipv4Addr,
     pub label: AliasLabel,
-    /// Names of the services on this VIP that include the server, in manifest order.
+    /// Names of the services on this VIP that include the host, in manifest order.
     pub services: Vec<Name>,
 }
 

@@ -1,6 +1,7 @@
-//! Plan: which artifacts each real server gets, in which dialect, installed where and how.
+//! Plan: which artifacts each host (real server or director) gets, in which dialect,
+//! installed where and how.
 
-use crate::model::{Cluster, Platform, RealServer, ServedVip, Suppression};
+use crate::model::{Cluster, Director, Failover, Name, Platform, RealServer, ServedVip, Suppression};
 
 /// The kinds of artifact, one template each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +18,12 @@ pub enum ArtifactKind {
     IfcfgAlias,
     /// The block to merge into `/etc/rc.d/rc.local`.
     RcLocal,
+    /// A director's IPVS table in `ipvsadm-save -n` form.
+    Ipvsadm,
+    /// A director's Piranha configuration (el4–el6).
+    PiranhaLvsCf,
+    /// A director's keepalived configuration (el7+).
+    Keepalived,
 }
 
 impl ArtifactKind {
@@ -28,6 +35,9 @@ impl ArtifactKind {
             ArtifactKind::NftablesInclude => "nftables-include",
             ArtifactKind::IfcfgAlias => "ifcfg-alias",
             ArtifactKind::RcLocal => "rc-local",
+            ArtifactKind::Ipvsadm => "ipvsadm",
+            ArtifactKind::PiranhaLvsCf => "lvs.cf",
+            ArtifactKind::Keepalived => "keepalived",
         }
     }
 }
@@ -63,32 +73,58 @@ pub struct PlannedArtifact<'c> {
 }
 
 impl PlannedArtifact<'_> {
-    /// Path inside the output tree, relative to the tree's root.
-    pub fn tree_path(&self, server: &RealServer) -> String {
+    /// Path inside the output tree, relative to the tree's root: under the host's directory.
+    pub fn tree_path(&self, host: &Name) -> String {
         let relative = self.install_path.trim_start_matches('/');
         match self.install {
-            Install::File => format!("{}/{relative}", server.name.as_str()),
-            Install::Block => format!("{}/fragments/{relative}", server.name.as_str()),
+            Install::File => format!("{host}/{relative}"),
+            Install::Block => format!("{host}/fragments/{relative}"),
         }
     }
 }
 
-/// A real server and its artifacts, in a fixed order.
-pub struct ServerPlan<'c> {
-    pub server: &'c RealServer,
+/// A host of the cluster: what its artifacts are rendered for.
+#[derive(Debug, Clone, Copy)]
+pub enum Host<'c> {
+    RealServer(&'c RealServer),
+    Director(&'c Director),
+}
+
+impl<'c> Host<'c> {
+    pub fn name(self) -> &'c Name {
+        match self {
+            Host::RealServer(server) => &server.name,
+            Host::Director(director) => &director.name,
+        }
+    }
+
+    /// "real server" or "director", for messages.
+    pub fn role(self) -> &'static str {
+        match self {
+            Host::RealServer(_) => "real server",
+            Host::Director(_) => "director",
+        }
+    }
+}
+
+/// A host and its artifacts, in a fixed order.
+pub struct HostPlan<'c> {
+    pub host: Host<'c>,
     pub artifacts: Vec<PlannedArtifact<'c>>,
 }
 
 pub const NFT_SCRIPT_PATH: &str = "/etc/nftables/lvsdr.nft";
 
-/// Plans every real server of the cluster, in name order.
-pub fn plan(cluster: &Cluster) -> Vec<ServerPlan<'_>> {
-    cluster.real_servers.iter().map(plan_server).collect()
+/// Plans every host of the cluster: the directors in manifest order, then the real servers
+/// in name order.
+pub fn plan(cluster: &Cluster) -> Vec<HostPlan<'_>> {
+    let directors = cluster.directors.iter().map(|d| plan_director(cluster, d));
+    directors.chain(cluster.real_servers.iter().map(plan_server)).collect()
 }
 
-fn plan_server(server: &RealServer) -> ServerPlan<'_> {
-    let mut artifacts = Vec::new();
-    let file = |kind: ArtifactKind, install_path: &str, mode: u32, activate: String| PlannedArtifact {
+/// A whole file, installed at `install_path`, with the kind as its id.
+fn file<'c>(kind: ArtifactKind, install_path: &str, mode: u32, activate: String) -> PlannedArtifact<'c> {
+    PlannedArtifact {
         id: kind.as_str().to_owned(),
         kind,
         install_path: install_path.to_owned(),
@@ -96,7 +132,42 @@ fn plan_server(server: &RealServer) -> ServerPlan<'_> {
         mode,
         activate,
         vip: None,
+    }
+}
+
+fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> {
+    let legacy = matches!(director.platform, Platform::El4 | Platform::El5 | Platform::El6);
+    let mut artifacts = Vec::new();
+    match cluster.failover {
+        Failover::Piranha => artifacts.push(file(
+            ArtifactKind::PiranhaLvsCf,
+            "/etc/sysconfig/ha/lvs.cf",
+            CONFIG_MODE,
+            "chkconfig pulse on (pulse reads this file at boot, brings the VIPs up on the active director and starts lvsd and nanny, which program IPVS)".into(),
+        )),
+        Failover::Keepalived => artifacts.push(file(
+            ArtifactKind::Keepalived,
+            "/etc/keepalived/keepalived.conf",
+            CONFIG_MODE,
+            "systemctl enable keepalived.service (it reads this file at boot: VRRP moves the VIPs, the checkers program IPVS)".into(),
+        )),
+    }
+    let enable = if legacy { "chkconfig ipvsadm on" } else { "systemctl enable ipvsadm.service" };
+    let daemon = match cluster.failover {
+        Failover::Piranha => "pulse",
+        Failover::Keepalived => "keepalived",
     };
+    artifacts.push(file(
+        ArtifactKind::Ipvsadm,
+        "/etc/sysconfig/ipvsadm",
+        RULES_MODE,
+        format!("{enable} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare: diff <(ipvsadm-save -n) /etc/sysconfig/ipvsadm"),
+    ));
+    HostPlan { host: Host::Director(director), artifacts }
+}
+
+fn plan_server(server: &RealServer) -> HostPlan<'_> {
+    let mut artifacts = Vec::new();
     match server.suppression {
         Suppression::ArptablesJf => artifacts.push(file(
             ArtifactKind::ArptablesJf,
@@ -155,5 +226,5 @@ fn plan_server(server: &RealServer) -> ServerPlan<'_> {
             format!("merge this block into /etc/rc.d/rc.local{executable}"),
         )
     });
-    ServerPlan { server, artifacts }
+    HostPlan { host: Host::RealServer(server), artifacts }
 }

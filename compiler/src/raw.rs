@@ -15,6 +15,7 @@ pub struct Manifest {
     pub directors: Vec<Director>,
     pub services: Vec<Service>,
     pub real_servers: Vec<RealServer>,
+    pub vrrp_router_id: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +31,7 @@ pub struct Director {
     pub name: String,
     pub address: String,
     pub interface: Option<String>,
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

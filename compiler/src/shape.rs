@@ -36,6 +36,7 @@ static DIRECTOR: Shape = Shape::Object(&[
     required("name", &Shape::String),
     required("address", &Shape::String),
     optional("interface", &Shape::String),
+    optional("platform", &Shape::String),
 ]);
 
 static MEMBER: Shape = Shape::Object(&[required("server", &Shape::String), optional("weight", &Shape::Integer)]);
@@ -66,6 +67,7 @@ pub static MANIFEST: Shape = Shape::Object(&[
     required("directors", &Shape::Array(&DIRECTOR)),
     required("services", &Shape::Array(&SERVICE)),
     required("real_servers", &Shape::Array(&REAL_SERVER)),
+    optional("vrrp_router_id", &Shape::Integer),
 ]);
 
 impl Shape {

@@ -1,8 +1,8 @@
 //! The output tree in memory: every artifact's bytes at its path, plus `index.json`.
 
 use crate::emit::emit;
-use crate::model::Cluster;
-use crate::plan::{plan, Install, CONFIG_MODE};
+use crate::model::{Cluster, ServedVip};
+use crate::plan::{plan, Host, Install, CONFIG_MODE};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -30,12 +30,13 @@ pub struct Tree {
 pub fn build(cluster: &Cluster) -> Tree {
     let mut tree = Tree::default();
     let mut servers = Vec::new();
-    for server_plan in plan(cluster) {
-        let server = server_plan.server;
+    let mut directors = Vec::new();
+    for host_plan in plan(cluster) {
+        let host = host_plan.host;
         let mut artifacts = Vec::new();
-        for artifact in &server_plan.artifacts {
-            let contents = emit(cluster, server, artifact);
-            let path = artifact.tree_path(server);
+        for artifact in &host_plan.artifacts {
+            let contents = emit(cluster, host, artifact);
+            let path = artifact.tree_path(host.name());
             artifacts.push(json!({
                 "id": artifact.id,
                 "kind": artifact.kind.as_str(),
@@ -51,19 +52,25 @@ pub fn build(cluster: &Cluster) -> Tree {
             }));
             tree.files.insert(path, TreeFile { mode: artifact.mode, contents });
         }
-        servers.push(json!({
-            "name": server.name.as_str(),
-            "address": server.address.to_string(),
-            "interface": server.interface.as_str(),
-            "platform": server.platform.as_str(),
-            "arp_suppression": server.suppression.as_str(),
-            "vips": server.vips.iter().map(|vip| json!({
-                "address": vip.address.to_string(),
-                "label": vip.label.as_str(),
-                "services": vip.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "artifacts": artifacts,
-        }));
+        match host {
+            Host::RealServer(server) => servers.push(json!({
+                "name": server.name.as_str(),
+                "address": server.address.to_string(),
+                "interface": server.interface.as_str(),
+                "platform": server.platform.as_str(),
+                "arp_suppression": server.suppression.as_str(),
+                "vips": vips_json(&server.vips),
+                "artifacts": artifacts,
+            })),
+            Host::Director(director) => directors.push(json!({
+                "name": director.name.as_str(),
+                "address": director.address.to_string(),
+                "interface": director.interface.as_str(),
+                "platform": director.platform.as_str(),
+                "vips": vips_json(&director.vips),
+                "artifacts": artifacts,
+            })),
+        }
     }
     let index = json!({
         "generator": GENERATOR,
@@ -74,13 +81,11 @@ pub fn build(cluster: &Cluster) -> Tree {
             "end": format!("# END lvsdr {}", cluster.name.as_str()),
         },
         "servers": servers,
-        // The director side, so that a tree describes its whole cluster (the VM check
-        // configures IPVS from it).
-        "directors": cluster.directors.iter().map(|d| json!({
-            "name": d.name.as_str(),
-            "address": d.address.to_string(),
-            "interface": d.interface.as_str(),
-        })).collect::<Vec<_>>(),
+        "directors": directors,
+        "failover": {
+            "software": cluster.failover.as_str(),
+            "vrrp_router_id": cluster.vrrp_router_id,
+        },
         "services": cluster.services.iter().map(|s| json!({
             "name": s.name.as_str(),
             "vip": s.vip.to_string(),
@@ -96,6 +101,18 @@ pub fn build(cluster: &Cluster) -> Tree {
     });
     tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: to_json_text(&index) });
     tree
+}
+
+fn vips_json(vips: &[ServedVip]) -> Vec<Value> {
+    vips.iter()
+        .map(|vip| {
+            json!({
+                "address": vip.address.to_string(),
+                "label": vip.label.as_str(),
+                "services": vip.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
 }
 
 /// Pretty JSON with sorted keys (serde_json's map is ordered) and a final newline.

@@ -91,8 +91,9 @@ fn check_replaceable(out: &Utf8Path) -> Result<bool, WriteError> {
         .filter(|index: &serde_json::Value| index["generator"] == GENERATOR)
         .ok_or_else(|| foreign(format!("it is not empty and has no lvsdr {INDEX_FILE}, so lvsdr did not write it")))?;
     let mut ours: BTreeSet<String> = BTreeSet::from([INDEX_FILE.to_owned()]);
-    for server in index["servers"].as_array().into_iter().flatten() {
-        for artifact in server["artifacts"].as_array().into_iter().flatten() {
+    let hosts = ["directors", "servers"].into_iter().flat_map(|role| index[role].as_array().into_iter().flatten());
+    for host in hosts {
+        for artifact in host["artifacts"].as_array().into_iter().flatten() {
             if let Some(path) = artifact["path"].as_str() {
                 ours.insert(path.to_owned());
             }

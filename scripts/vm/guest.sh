@@ -141,14 +141,15 @@ setup_segment() {
 	ip link add br0 type bridge
 	ip link set br0 up
 	capture_start boot
-	# Directors: the first is active and owns the VIPs.
+	# Directors: the first is active and owns the VIPs, brought up with the labels its
+	# keepalived.conf (virtual_ipaddress) or lvs.cf (address = <vip> <label>) gives them.
 	first=1
-	while read -r name cidr ifname mac; do
+	while read -r name cidr ifname mac ipvsadm_file; do
 		add_host "dir-$name" "$ifname" "$mac" "$cidr"
 		if [ $first = 1 ]; then
-			active=$name active_if=$ifname active_mac=$mac
-			cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
-				ip -n "dir-$name" addr add "$vip/32" dev "$ifname"
+			active=$name active_if=$ifname active_mac=$mac active_ipvsadm=$TREE/$ipvsadm_file
+			grep "^$name " "$PLAN/director_vips" | while read -r _ vip label; do
+				ip -n "dir-$name" addr add "$vip/32" dev "$ifname" label "$label"
 			done
 			first=0
 		fi
@@ -161,23 +162,26 @@ setup_segment() {
 		ip -n client route get "$vip" 2>/dev/null | grep -q " dev eth0 " && ! ip -n client route get "$vip" | grep -q " via " ||
 			ip -n client route add "$vip/32" via "$active_ip" dev eth0 2>/dev/null
 	done
-	configure_ipvs
+	load_ipvs
 }
 
 ipvs_flag() { [ "$1" = tcp ] && echo -t || echo -u; }
 
-configure_ipvs() {
-	while read -r svc vip proto port sched persistence; do
-		set -- -A "$(ipvs_flag "$proto")" "$vip:$port" -s "$sched"
-		[ "$persistence" -gt 0 ] && set -- "$@" -p "$persistence"
-		in_ns "dir-$active" ipvsadm "$@" || fail "ipvsadm $* failed"
-	done <"$PLAN/services"
-	while read -r svc vip proto port server rip weight; do
-		target=$rip
-		[ "$port" != 0 ] && target=$rip:$port
-		in_ns "dir-$active" ipvsadm -a "$(ipvs_flag "$proto")" "$vip:$port" -r "$target" -g -w "$weight" ||
-			fail "ipvsadm -a for $svc $server failed"
-	done <"$PLAN/members"
+# load_ipvs: the active director's IPVS table from its compiled etc/sysconfig/ipvsadm,
+# as the ipvsadm service loads it at boot; ipvsadm-save -n must then print the same
+# lines (the kernel lists services and real servers in its own order, so as a set).
+load_ipvs() {
+	if ! in_ns "dir-$active" ipvsadm-restore <"$active_ipvsadm" >/tmp/restore.err 2>&1; then
+		fail "director $active: ipvsadm-restore rejected its compiled ipvsadm file: $(cat /tmp/restore.err)"
+		return
+	fi
+	in_ns "dir-$active" ipvsadm-save -n | sort >/tmp/ipvs-live
+	sort "$active_ipvsadm" >/tmp/ipvs-file
+	if cmp -s /tmp/ipvs-live /tmp/ipvs-file; then
+		ok "director $active: ipvsadm-restore loaded its compiled ipvsadm file; ipvsadm-save -n prints the same $(grep -c '^-A' /tmp/ipvs-file) service(s), $(grep -c '^-a' /tmp/ipvs-file) real server(s)"
+	else
+		fail "director $active: ipvsadm-save -n differs from the compiled file: $(diff /tmp/ipvs-file /tmp/ipvs-live | grep '^[-+][-]' | tr '\n' ' ')"
+	fi
 }
 
 boot_all() {
