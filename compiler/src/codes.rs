@@ -328,6 +328,37 @@ segment; by default lvsdr derives it from the cluster name (see the README).
 
 Fix: write a number from 1 to 255 that no other VRRP router on the segment uses.";
 
+    ManifestTooLarge = "E0037", Error, "the manifest is too large",
+"lvsdr reads at most 32 MiB of manifest. The largest cluster it is measured on
+(scripts/bench: 16,000 real servers in 64 services) takes 10 MiB, indented;
+anything past the limit is a wrong file, a generator gone wrong, or input meant
+to exhaust memory. lvsdr stops reading at the limit.
+
+Fix: check that MANIFEST is the file you meant; split a truly huge fleet into
+one manifest per cluster.";
+
+    UsageError = "E0040", Error, "the command line is not valid",
+"An unknown command or option, a missing argument, or a `--server` or
+`--artifact` that the manifest does not have. Exit status 2.
+
+Fix: see `lvsdr --help` and `lvsdr COMMAND --help`; the message names the
+part that is wrong.";
+
+    ReadError = "E0041", Error, "a file cannot be read",
+"The manifest (or, for `compile --check`, the output directory) could not be
+read: it does not exist, is not readable, or is not what was expected.
+Exit status 2.
+
+Fix: check the path and its permissions.";
+
+    WriteError = "E0042", Error, "the output tree cannot be written",
+"lvsdr writes OUT only when it is absent, empty, or a tree it wrote itself
+(every file listed in its own index.json), and never through a symbolic
+link. It refuses otherwise, or reports the file-system error it hit; OUT is
+left as it was. Exit status 2.
+
+Fix: compile into a new directory, or move the foreign files away.";
+
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
 fine; please report it with the manifest that triggers it.";
@@ -350,6 +381,13 @@ sure the server has nftables 0.9.1 or later.";
 }
 
 impl Code {
+    /// Whether the code is about a manifest's contents, so that a fixture can produce it:
+    /// not the command-line and file-system codes (E004x, tested through the CLI) nor
+    /// the internal error.
+    pub fn about_manifest(self) -> bool {
+        !matches!(self, Code::UsageError | Code::ReadError | Code::WriteError | Code::InternalError)
+    }
+
     /// Looks a code up by its text, case-insensitively (`e0012` works too).
     pub fn parse(text: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))

@@ -14,6 +14,8 @@ pub mod parse;
 pub mod plan;
 pub mod raw;
 pub mod report;
+pub mod review;
+pub mod schema;
 pub mod shape;
 pub mod source;
 pub mod tree;
@@ -55,8 +57,20 @@ pub struct Checked {
     text: Option<String>,
 }
 
+/// The largest manifest lvsdr reads; the CLI stops reading one byte past it.
+pub const MAX_MANIFEST_BYTES: usize = 32 << 20;
+
 /// Decodes and analyses a manifest.
 pub fn check_bytes(bytes: &[u8]) -> Checked {
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        let diagnostic = Diagnostic::new(
+            Code::ManifestTooLarge,
+            "",
+            format!("the manifest is larger than {} MiB; lvsdr stopped reading there", MAX_MANIFEST_BYTES >> 20),
+        )
+        .hint("check that this is the manifest you meant: scripts/bench's 16,000 real servers take 10 MiB");
+        return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
+    }
     match decode(bytes) {
         Err(diagnostic) => Checked { cluster: None, diagnostics: vec![diagnostic], text: None },
         Ok(text) => {

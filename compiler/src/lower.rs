@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
-const MAX_PERSISTENCE: i64 = 31 * 24 * 3600;
+use crate::model::limits::PERSISTENCE_MAX as MAX_PERSISTENCE;
 
 /// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error) and the diagnostics.
 pub fn lower(manifest: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {

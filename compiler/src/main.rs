@@ -1,15 +1,15 @@
 //! The `lvsdr` command line: reads the manifest, runs the pipeline, prints, writes, exits.
 //!
-//! Exit codes: 0 success, 1 invalid manifest, 2 usage or IO error (an unknown
-//! `--server` or `--artifact` for `render` is a usage error).
+//! Exit codes: 0 success, 1 invalid manifest (or, for `compile --check` and
+//! `diff --exit-code`, a difference), 2 usage or IO error.
 
-use camino::Utf8PathBuf;
-use clap::{Parser, Subcommand, ValueEnum};
+use camino::{Utf8Path, Utf8PathBuf};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use lvsdr::codes::Code;
 use lvsdr::diag::{has_errors, Diagnostic};
 use lvsdr::report::{self, Style};
-use lvsdr::{model::Cluster, tree, write};
-use serde_json::json;
+use lvsdr::{model::Cluster, review, tree, write};
+use serde_json::{json, Value};
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -17,10 +17,15 @@ use std::process::ExitCode;
 #[command(
     name = "lvsdr",
     version,
-    about = "Compile an LVS direct-routing cluster manifest into each real server's boot artifacts"
+    about = "Compile an LVS direct-routing cluster manifest into each server's boot artifacts",
+    long_about = "Compile an LVS direct-routing cluster manifest into each server's boot artifacts: \
+                  ARP suppression rules, ifcfg alias files and rc.local blocks for real servers; \
+                  lvs.cf or keepalived.conf and the ipvsadm table for directors.",
+    after_help = "Exit status: 0 success; 1 invalid manifest, or a difference found by \
+                  `compile --check` or `diff --exit-code`; 2 usage or IO error."
 )]
 struct Cli {
-    /// How to print diagnostics and results.
+    /// How to print diagnostics and results: human (stderr/stdout) or one JSON object on stdout.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(subcommand)]
@@ -35,13 +40,16 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate MANIFEST and write every real server's artifacts under OUT.
+    /// Validate MANIFEST and write every server's artifacts under OUT.
     Compile {
         /// The manifest, or - for standard input.
         manifest: String,
         /// The output directory (replaced atomically; only ever a tree lvsdr wrote).
         #[arg(short, long)]
         out: Utf8PathBuf,
+        /// Write nothing: exit 0 when OUT is exactly what MANIFEST compiles to, else 1 with a unified diff.
+        #[arg(long)]
+        check: bool,
     },
     /// Validate MANIFEST only.
     Check {
@@ -55,51 +63,169 @@ enum Command {
         /// The real server's or director's name.
         #[arg(long)]
         server: String,
-        /// The artifact's id (as in index.json: arptables, nftables, rc-local, ifcfg-eth0:100, ...)
-        /// or its kind when the server has one artifact of that kind.
+        /// The artifact's id (as in index.json: arptables, nftables, rc-local, ifcfg-eth0:100,
+        /// keepalived, ipvsadm, ...) or its kind when the host has one artifact of that kind.
         #[arg(long)]
         artifact: String,
     },
+    /// Show what changes, server by server and artifact by artifact, from OLD's artifacts to NEW's.
+    Diff {
+        /// The manifest before the change.
+        old: String,
+        /// The manifest after the change.
+        new: String,
+        /// Exit 1 when anything changes (as `git diff --exit-code`).
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Print the manifest's JSON Schema (draft 2020-12).
+    Schema,
     /// Explain a diagnostic code (E0012, W0001, ...); without CODE, list them all.
     Explain { code: Option<String> },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): lvsdr(1), or lvsdr-COMMAND(1) for one command.
+    Man {
+        /// The command whose page to print (compile, check, ...).
+        command: Option<String>,
+    },
 }
 
 /// Exit statuses of the contract.
 const INVALID: u8 = 1;
+const DIFFERS: u8 = 1;
 const USAGE: u8 = 2;
 
+/// A usage or IO failure: exit 2 with this code and message.
+struct Failure {
+    code: Code,
+    message: String,
+}
+
+fn usage(message: String) -> Failure {
+    Failure { code: Code::UsageError, message }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_failure(error),
+    };
     let style =
         Style { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) };
-    let result = match &cli.command {
-        Command::Compile { manifest, out } => compile(cli.format, style, manifest, out),
-        Command::Check { manifest } => check(cli.format, style, manifest),
-        Command::Render { manifest, server, artifact } => render(cli.format, style, manifest, server, artifact),
-        Command::Explain { code } => explain(cli.format, code.as_deref()),
+    let format = cli.format;
+    let result = match cli.command {
+        Command::Compile { manifest, out, check: false } => compile(format, style, &manifest, &out),
+        Command::Compile { manifest, out, check: true } => compile_check(format, style, &manifest, &out),
+        Command::Check { manifest } => check(format, style, &manifest),
+        Command::Render { manifest, server, artifact } => render(format, style, &manifest, &server, &artifact),
+        Command::Diff { old, new, exit_code } => diff(format, style, &old, &new, exit_code),
+        Command::Schema => print_result(format, "schema", lvsdr::schema::manifest_schema()),
+        Command::Explain { code } => explain(format, code.as_deref()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "lvsdr", &mut script);
+            print_text(format, "completions", script)
+        }
+        Command::Man { command } => man_page(format, command.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(message) => {
-            match cli.format {
-                Format::Json => println!("{}", json!({ "diagnostics": [], "error": message })),
-                Format::Human => eprintln!("lvsdr: {message}"),
+        Err(failure) => {
+            let diagnostic = Diagnostic::new(failure.code, "", failure.message.clone());
+            match format {
+                Format::Json => println!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) })),
+                Format::Human => eprintln!("lvsdr: error[{}]: {}", failure.code, failure.message),
             }
             ExitCode::from(USAGE)
         }
     }
 }
 
-/// A usage or IO failure: exit 2 with this message.
-type Failure = String;
+/// clap's own errors (and --help, --version), in JSON when the command line asked for it.
+fn clap_failure(error: clap::Error) -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let json =
+        args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json");
+    let is_error = error.use_stderr();
+    if !json || !is_error {
+        error.exit();
+    }
+    let message = error.render().to_string();
+    let first = message.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
+    let diagnostic = Diagnostic::new(Code::UsageError, "", first).hint("see lvsdr --help");
+    println!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) }));
+    ExitCode::from(USAGE)
+}
 
+/// lvsdr(1), or lvsdr-COMMAND(1), which the SUBCOMMANDS section of lvsdr(1) refers to.
+fn man_page(format: Format, command: Option<&str>) -> Result<u8, Failure> {
+    let top = Cli::command();
+    let page = match command {
+        None => top,
+        Some(name) => {
+            let names: Vec<String> = top.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+            let sub = top
+                .find_subcommand(name)
+                .cloned()
+                .ok_or_else(|| usage(format!("no command \"{name}\" (commands: {})", names.join(", "))))?;
+            // clap names a page by a &'static str; this process prints one page and exits.
+            let title: &'static str = Box::leak(format!("lvsdr-{}", sub.get_name()).into_boxed_str());
+            sub.name(title).version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut roff)
+        .map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
+    print_text(format, "man", roff)
+}
+
+fn print_result(format: Format, key: &str, value: Value) -> Result<u8, Failure> {
+    let text = match format {
+        Format::Json => json!({ key: value, "diagnostics": [] }).to_string(),
+        Format::Human => serde_json::to_string_pretty(&value).expect("a JSON value serializes"),
+    };
+    write_stdout(format!("{text}\n").as_bytes())?;
+    Ok(0)
+}
+
+fn print_text(format: Format, key: &str, text: Vec<u8>) -> Result<u8, Failure> {
+    match format {
+        Format::Json => {
+            let text = String::from_utf8_lossy(&text);
+            write_stdout(format!("{}\n", json!({ key: text, "diagnostics": [] })).as_bytes())?;
+        }
+        Format::Human => write_stdout(&text)?,
+    }
+    Ok(0)
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    std::io::stdout()
+        .write_all(bytes)
+        .map_err(|e| Failure { code: Code::WriteError, message: format!("writing standard output: {e}") })
+}
+
+/// Reads at most one byte more than the limit, so a huge input is refused without
+/// reading it all; `check_bytes` reports it.
 fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
+    let limit = lvsdr::MAX_MANIFEST_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    let read_error =
+        |what: &str, e: std::io::Error| Failure { code: Code::ReadError, message: format!("reading {what}: {e}") };
     if manifest == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("reading standard input: {e}"))?;
+        std::io::stdin().take(limit).read_to_end(&mut bytes).map_err(|e| read_error("standard input", e))?;
         Ok(("<stdin>".into(), bytes))
     } else {
-        let bytes = std::fs::read(manifest).map_err(|e| format!("reading {manifest}: {e}"))?;
+        let file = std::fs::File::open(manifest).map_err(|e| read_error(manifest, e))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(read_error(manifest, std::io::Error::other("it is a directory")));
+        }
+        file.take(limit).read_to_end(&mut bytes).map_err(|e| read_error(manifest, e))?;
         Ok((manifest.to_owned(), bytes))
     }
 }
@@ -127,16 +253,25 @@ fn check(format: Format, style: Style, manifest: &str) -> Result<u8, Failure> {
     Ok(if has_errors(&diagnostics) { INVALID } else { 0 })
 }
 
-fn compile(format: Format, style: Style, manifest: &str, out: &Utf8PathBuf) -> Result<u8, Failure> {
+/// The invalid-manifest outcome: the JSON object (the diagnostics were printed by `load`).
+fn invalid(format: Format, diagnostics: &[Diagnostic], extra: Value) -> Result<u8, Failure> {
+    if format == Format::Json {
+        let mut object = json!({ "diagnostics": report::json_diagnostics(diagnostics) });
+        if let (Value::Object(o), Value::Object(e)) = (&mut object, extra) {
+            o.extend(e);
+        }
+        println!("{object}");
+    }
+    Ok(INVALID)
+}
+
+fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
-        if format == Format::Json {
-            println!("{}", json!({ "written": null, "diagnostics": report::json_diagnostics(&diagnostics) }));
-        }
-        return Ok(INVALID);
+        return invalid(format, &diagnostics, json!({ "written": null }));
     };
     let built = tree::build(&cluster);
-    write::write_tree(&built, out).map_err(|e| e.to_string())?;
+    write::write_tree(&built, out).map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
     let files = built.files.len();
     match format {
         Format::Json => println!(
@@ -154,18 +289,56 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8PathBuf) -> R
     Ok(0)
 }
 
+/// `compile --check`: compares OUT on disk with the compiled tree, writing nothing.
+fn compile_check(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Result<u8, Failure> {
+    let (cluster, diagnostics) = load(format, style, manifest, true)?;
+    let Some(cluster) = cluster else {
+        return invalid(format, &diagnostics, json!({ "up_to_date": null }));
+    };
+    let on_disk = write::read_tree(out).map_err(|e| Failure { code: Code::ReadError, message: e.to_string() })?;
+    let changes = review::compare(&on_disk, &tree::build(&cluster), true);
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({ "up_to_date": changes.is_empty(), "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
+        ),
+        Format::Human if changes.is_empty() => eprintln!("lvsdr: {out} is up to date"),
+        Format::Human => {
+            write_stdout(review::human(&changes).as_bytes())?;
+            eprintln!("lvsdr: {out} differs from what the manifest compiles to in {} file(s)", changes.len());
+        }
+    }
+    Ok(if changes.is_empty() { 0 } else { DIFFERS })
+}
+
+fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> Result<u8, Failure> {
+    let (old_cluster, mut diagnostics) = load(format, style, old, true)?;
+    let (new_cluster, new_diagnostics) = load(format, style, new, true)?;
+    diagnostics.extend(new_diagnostics);
+    let (Some(old_cluster), Some(new_cluster)) = (old_cluster, new_cluster) else {
+        return invalid(format, &diagnostics, json!({ "changes": null }));
+    };
+    let changes = review::compare(&tree::build(&old_cluster), &tree::build(&new_cluster), false);
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({ "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
+        ),
+        Format::Human if changes.is_empty() => eprintln!("lvsdr: no artifact changes"),
+        Format::Human => write_stdout(review::human(&changes).as_bytes())?,
+    }
+    Ok(if exit_code && !changes.is_empty() { DIFFERS } else { 0 })
+}
+
 fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: &str) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
-        if format == Format::Json {
-            println!("{}", json!({ "diagnostics": report::json_diagnostics(&diagnostics) }));
-        }
-        return Ok(INVALID);
+        return invalid(format, &diagnostics, json!({}));
     };
     let plans = lvsdr::plan::plan(&cluster);
     let names: Vec<&str> = plans.iter().map(|p| p.host.name().as_str()).collect();
     let plan = plans.iter().find(|p| p.host.name().as_str() == server).ok_or_else(|| {
-        format!("no director or real server \"{server}\" in the manifest (hosts: {})", names.join(", "))
+        usage(format!("no director or real server \"{server}\" in the manifest (hosts: {})", names.join(", ")))
     })?;
     let by_id = plan.artifacts.iter().find(|a| a.id == artifact);
     let of_kind: Vec<_> = plan.artifacts.iter().filter(|a| a.kind.as_str() == artifact).collect();
@@ -173,11 +346,11 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         (Some(a), _) | (None, &[a]) => a,
         _ => {
             let ids: Vec<&str> = plan.artifacts.iter().map(|a| a.id.as_str()).collect();
-            return Err(format!(
+            return Err(usage(format!(
                 "{} {server} has no single artifact \"{artifact}\" (its artifacts: {})",
                 plan.host.role(),
                 ids.join(", ")
-            ));
+            )));
         }
     };
     let text = lvsdr::emit::emit(&cluster, plan.host, chosen);
@@ -186,9 +359,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
             "{}",
             json!({ "server": server, "artifact": chosen.id, "install_path": chosen.install_path, "mode": format!("{:04o}", chosen.mode), "contents": text, "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
-        Format::Human => {
-            std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("writing standard output: {e}"))?;
-        }
+        Format::Human => write_stdout(text.as_bytes())?,
     }
     Ok(0)
 }
@@ -197,7 +368,7 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
     let codes: Vec<Code> = match code {
         None => Code::ALL.to_vec(),
         Some(text) => vec![Code::parse(text)
-            .ok_or_else(|| format!("unknown diagnostic code \"{text}\" (run `lvsdr explain` for the list)"))?],
+            .ok_or_else(|| usage(format!("unknown diagnostic code \"{text}\" (run `lvsdr explain` for the list)")))?],
     };
     match format {
         Format::Json => {
@@ -205,7 +376,7 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 .iter()
                 .map(|c| json!({ "code": c, "severity": c.severity(), "title": c.title(), "explanation": c.explanation() }))
                 .collect();
-            println!("{}", json!({ "codes": list }));
+            println!("{}", json!({ "codes": list, "diagnostics": [] }));
         }
         Format::Human if code.is_none() => {
             for c in codes {

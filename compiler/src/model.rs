@@ -67,6 +67,16 @@ impl AliasLabel {
     }
 }
 
+/// The ranges of the manifest's numbers, shared by validation and `lvsdr schema`.
+pub mod limits {
+    pub const PORT_MAX: i64 = 65535;
+    pub const WEIGHT_MAX: i64 = 65535;
+    /// 31 days, ipvsadm's largest persistence timeout.
+    pub const PERSISTENCE_MAX: i64 = 31 * 24 * 3600;
+    pub const VRRP_ROUTER_ID_MIN: i64 = 1;
+    pub const VRRP_ROUTER_ID_MAX: i64 = 255;
+}
+
 macro_rules! keyword_enum {
     ($(#[$doc:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
         $(#[$doc])*

@@ -62,6 +62,8 @@ fn syntax_hint(error: &serde_json::Error, text: &str) -> &'static str {
     let message = error.to_string();
     if message.contains("recursion limit") {
         "the manifest nests deeper than any valid manifest could; check for runaway brackets"
+    } else if message.contains("number out of range") {
+        "no key takes a number this large: the largest any key accepts is 2678400 (persistence, in seconds)"
     } else if message.contains("trailing comma") {
         "remove the comma before the closing bracket"
     } else if message.contains("key must be a string") || message.contains("expected value") && text.contains("//") {

@@ -37,7 +37,7 @@ pub fn human<'a>(
         out += &format!(
             "{}{}\n",
             style.paint(colour, &format!("{word}[{}]", d.code)),
-            style.paint("1", &format!(": {}", d.message))
+            style.paint("1", &format!(": {}", printable(&d.message)))
         );
         let path = if d.path.is_empty() { "(the whole document)" } else { d.path.as_str() };
         match d.location {
@@ -46,22 +46,26 @@ pub fn human<'a>(
                 let gutter = " ".repeat(number.len());
                 out += &format!("{gutter}{} {file}:{}:{}\n", style.paint("1;34", "-->"), loc.line, loc.column);
                 if let Some(text) = source_line(loc.line) {
+                    let (text, column) = excerpt(text, loc.column, loc.width);
                     let pad: String =
-                        text.chars().take(loc.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                        text.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
                     let bar = style.paint("1;34", "|");
                     out += &format!("{gutter} {bar}\n");
                     out += &format!("{} {bar} {}\n", style.paint("1;34", &number), text);
-                    out += &format!("{gutter} {bar} {pad}{}\n", style.paint(colour, &"^".repeat(loc.width)));
+                    out += &format!(
+                        "{gutter} {bar} {pad}{}\n",
+                        style.paint(colour, &"^".repeat(loc.width.min(EXCERPT_WIDTH)))
+                    );
                 }
                 out += &format!("{gutter} = at: {path}\n");
                 if let Some(hint) = &d.hint {
-                    out += &format!("{gutter} = help: {hint}\n");
+                    out += &format!("{gutter} = help: {}\n", printable(hint));
                 }
             }
             None => {
                 out += &format!("  --> {file} at {path}\n");
                 if let Some(hint) = &d.hint {
-                    out += &format!("   = help: {hint}\n");
+                    out += &format!("   = help: {}\n", printable(hint));
                 }
             }
         }
@@ -70,6 +74,46 @@ pub fn human<'a>(
     out += &summary(diagnostics, file);
     out.push('\n');
     out
+}
+
+/// Control and bidirectional-override characters would act on the terminal or reorder
+/// the text around them; messages quote manifest values, so such characters are escaped.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A message or hint, with unsafe characters written as `\u{...}`.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if is_unsafe(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// Characters echoed from the manifest are at most this many.
+const EXCERPT_WIDTH: usize = 100;
+
+/// The part of a manifest line to echo, and the caret's column in it: a window around
+/// the column when the line is long (a minified manifest is one line), and with control
+/// and bidirectional-override characters shown as U+FFFD, so that echoing the manifest
+/// cannot recolour the terminal or reorder what the reader sees. One character stands
+/// for one, so columns still line up.
+fn excerpt(line: &str, column: usize, width: usize) -> (String, usize) {
+    let visible = |c: char| if is_unsafe(c) { '\u{fffd}' } else { c };
+    let length = line.chars().count();
+    if length <= EXCERPT_WIDTH {
+        return (line.chars().map(visible).collect(), column);
+    }
+    let start = column.saturating_sub(1 + EXCERPT_WIDTH.saturating_sub(width.min(EXCERPT_WIDTH)) / 2);
+    let start = start.min(length.saturating_sub(EXCERPT_WIDTH));
+    let mut text: String = line.chars().skip(start).take(EXCERPT_WIDTH).map(visible).collect();
+    let mut column = column - start;
+    if start > 0 {
+        text.insert(0, '…');
+        column += 1;
+    }
+    if start + EXCERPT_WIDTH < length {
+        text.push('…');
+    }
+    (text, column)
 }
 
 /// `web.json: 2 errors, 1 warning` (or `web.json: ok`).

@@ -15,59 +15,78 @@ pub enum Shape {
     Integer,
 }
 
-/// One key of an object.
+/// One key of an object, with the sentence `lvsdr schema` gives as its description.
 pub struct Field {
     pub name: &'static str,
     pub shape: &'static Shape,
     pub required: bool,
+    pub doc: &'static str,
 }
 
-const fn required(name: &'static str, shape: &'static Shape) -> Field {
-    Field { name, shape, required: true }
+const fn required(name: &'static str, shape: &'static Shape, doc: &'static str) -> Field {
+    Field { name, shape, required: true, doc }
 }
 
-const fn optional(name: &'static str, shape: &'static Shape) -> Field {
-    Field { name, shape, required: false }
+const fn optional(name: &'static str, shape: &'static Shape, doc: &'static str) -> Field {
+    Field { name, shape, required: false, doc }
 }
 
-static DEFAULTS: Shape = Shape::Object(&[optional("platform", &Shape::String), optional("interface", &Shape::String)]);
+const NAME: &str = "1-63 of a-z, 0-9 and '-', starting with a letter or digit";
+const INTERFACE: &str = "Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0";
+const PLATFORM: &str = "RHEL-family release; default: defaults.platform, else el7";
 
-static DIRECTOR: Shape = Shape::Object(&[
-    required("name", &Shape::String),
-    required("address", &Shape::String),
-    optional("interface", &Shape::String),
-    optional("platform", &Shape::String),
+static DEFAULTS: Shape = Shape::Object(&[
+    optional("platform", &Shape::String, "platform of hosts that name none (default el7)"),
+    optional("interface", &Shape::String, "interface of hosts that name none (default eth0)"),
 ]);
 
-static MEMBER: Shape = Shape::Object(&[required("server", &Shape::String), optional("weight", &Shape::Integer)]);
+static DIRECTOR: Shape = Shape::Object(&[
+    required("name", &Shape::String, NAME),
+    required("address", &Shape::String, "the director's real IPv4 address with its prefix, e.g. 192.168.10.2/24"),
+    optional("interface", &Shape::String, INTERFACE),
+    optional("platform", &Shape::String, PLATFORM),
+]);
+
+static MEMBER: Shape = Shape::Object(&[
+    required("server", &Shape::String, "the name of a real server declared in real_servers"),
+    optional("weight", &Shape::Integer, "IPVS weight; 0 quiesces the server (default 1)"),
+]);
 
 static SERVICE: Shape = Shape::Object(&[
-    required("name", &Shape::String),
-    required("vip", &Shape::String),
-    optional("protocol", &Shape::String),
-    required("port", &Shape::Integer),
-    optional("scheduler", &Shape::String),
-    optional("persistence", &Shape::Integer),
-    required("real_servers", &Shape::Array(&MEMBER)),
+    required("name", &Shape::String, NAME),
+    required("vip", &Shape::String, "the virtual IPv4 address, without a prefix"),
+    optional("protocol", &Shape::String, "default tcp"),
+    required("port", &Shape::Integer, "0 means every port and needs persistence"),
+    optional("scheduler", &Shape::String, "IPVS scheduler (default wlc)"),
+    optional("persistence", &Shape::Integer, "persistence timeout in seconds; 0 is none (default 0)"),
+    required("real_servers", &Shape::Array(&MEMBER), "the real servers behind this service"),
 ]);
 
 static REAL_SERVER: Shape = Shape::Object(&[
-    required("name", &Shape::String),
-    required("address", &Shape::String),
-    optional("interface", &Shape::String),
-    optional("platform", &Shape::String),
-    optional("arp_suppression", &Shape::String),
+    required("name", &Shape::String, NAME),
+    required("address", &Shape::String, "the server's real IPv4 address with its prefix, e.g. 192.168.10.11/24"),
+    optional("interface", &Shape::String, INTERFACE),
+    optional("platform", &Shape::String, PLATFORM),
+    optional(
+        "arp_suppression",
+        &Shape::String,
+        "ARP suppression tool; default by platform: el4-el7 arptables, el8-el9 nftables",
+    ),
 ]);
 
 /// The whole version-1 manifest.
 pub static MANIFEST: Shape = Shape::Object(&[
-    required("version", &Shape::Integer),
-    required("cluster", &Shape::String),
-    optional("defaults", &DEFAULTS),
-    required("directors", &Shape::Array(&DIRECTOR)),
-    required("services", &Shape::Array(&SERVICE)),
-    required("real_servers", &Shape::Array(&REAL_SERVER)),
-    optional("vrrp_router_id", &Shape::Integer),
+    required("version", &Shape::Integer, "the manifest format version: 1"),
+    required("cluster", &Shape::String, NAME),
+    optional("defaults", &DEFAULTS, "defaults for hosts that omit platform or interface"),
+    required("directors", &Shape::Array(&DIRECTOR), "the directors, primary first; at least one"),
+    required("services", &Shape::Array(&SERVICE), "the virtual services"),
+    required("real_servers", &Shape::Array(&REAL_SERVER), "the real servers"),
+    optional(
+        "vrrp_router_id",
+        &Shape::Integer,
+        "keepalived's virtual_router_id, 1-255 (default: derived from the cluster name)",
+    ),
 ]);
 
 impl Shape {

@@ -1,11 +1,12 @@
-//! Write: puts a `Tree` on disk as `OUT`, atomically, with exact modes, never over foreign files.
+//! Write: puts a `Tree` on disk as `OUT`, atomically, with exact modes, never over foreign
+//! files; and reads an `OUT` back for `compile --check`.
 //!
 //! The new tree is built in a staging directory beside `OUT` and swapped in with one
 //! `renameat2(RENAME_EXCHANGE)`, so a reader (or a crash) sees the old tree or the new
 //! one, never a mix. An existing `OUT` is replaced only when it is empty or when every
 //! file in it is listed in its own lvsdr `index.json`.
 
-use crate::tree::{Tree, GENERATOR, INDEX_FILE};
+use crate::tree::{Tree, TreeFile, GENERATOR, INDEX_FILE};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::BTreeSet;
 use std::fs;
@@ -53,6 +54,7 @@ pub fn write_tree(tree: &Tree, out: &Utf8Path) -> Result<(), WriteError> {
         _ => Utf8PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io(&parent))?;
+    remove_stale_staging(&parent, name)?;
     let staging = parent.join(format!(".{name}.lvsdr-staging-{}", std::process::id()));
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(io(&staging))?;
@@ -63,6 +65,53 @@ pub fn write_tree(tree: &Tree, out: &Utf8Path) -> Result<(), WriteError> {
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Removes what a killed compile into `name` left beside it: a staging directory (a
+/// half-written new tree, or the old tree after the swap) whose process is gone.
+fn remove_stale_staging(parent: &Utf8Path, name: &str) -> Result<(), WriteError> {
+    let prefix = format!(".{name}.lvsdr-staging-");
+    for entry in parent.read_dir_utf8().map_err(io(parent))? {
+        let entry = entry.map_err(io(parent))?;
+        let Some(pid) = entry.file_name().strip_prefix(&prefix) else { continue };
+        let dead = pid.parse::<u32>().is_ok_and(|pid| !Utf8Path::new("/proc").join(pid.to_string()).exists());
+        if dead && entry.file_type().map_err(io(entry.path()))?.is_dir() {
+            fs::remove_dir_all(entry.path()).map_err(io(entry.path()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the tree at `out` as it is on disk, for comparison with a compiled one. A
+/// symbolic link (never followed) or a file that is not UTF-8 is read as a placeholder
+/// text, so that it shows up as a difference instead of an error.
+pub fn read_tree(out: &Utf8Path) -> Result<Tree, WriteError> {
+    let mut tree = Tree::default();
+    let meta = match fs::symlink_metadata(out) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tree),
+        Err(e) => return Err(io(out)(e)),
+    };
+    if !meta.is_dir() {
+        return Err(WriteError::Foreign { out: out.to_owned(), reason: "it is not a directory".into() });
+    }
+    let mut paths = BTreeSet::new();
+    list_files(out, out, &mut paths)?;
+    for relative in paths {
+        let path = out.join(&relative);
+        let meta = fs::symlink_metadata(&path).map_err(io(&path))?;
+        let contents = if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path).map_err(io(&path))?;
+            format!("(a symbolic link to {})\n", target.display())
+        } else if meta.is_file() {
+            let bytes = fs::read(&path).map_err(io(&path))?;
+            String::from_utf8(bytes).unwrap_or_else(|_| "(a file that is not UTF-8 text)\n".into())
+        } else {
+            "(not a regular file)\n".into()
+        };
+        tree.files.insert(relative, TreeFile { mode: meta.permissions().mode() & 0o7777, contents });
+    }
+    Ok(tree)
 }
 
 /// Whether `out` exists, after making sure replacing it loses nothing that is not ours.

@@ -23,7 +23,7 @@ fn manifests(dir: &str) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(Path::new(FIXTURES).join(dir))
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    found.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    found.retain(|p| p.extension().is_some_and(|e| e == "json") || p.to_string_lossy().ends_with(".json.gz"));
     found.sort();
     found
 }
@@ -57,7 +57,7 @@ fn guarded(run: impl FnOnce() -> Result<(), String> + std::panic::UnwindSafe) ->
 /// Compiles a valid fixture through the real writer and renders the tree it wrote.
 fn valid_case(path: &Path) -> Result<(), String> {
     let name = display_name(path);
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = read_fixture(path)?;
     let checked = lvsdr::check_bytes(&bytes);
     let Some(cluster) = &checked.cluster else {
         return Err(format!("{name} should be valid:\n{}", checked.human(&name, Style { color: false })));
@@ -115,7 +115,7 @@ fn read_tree(root: &Path) -> Result<Vec<(String, u32, String)>, String> {
 /// An invalid fixture must fail; its human and JSON reports are the snapshot.
 fn invalid_case(path: &Path) -> Result<(), String> {
     let name = display_name(path);
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = read_fixture(path)?;
     let checked = lvsdr::check_bytes(&bytes);
     if checked.cluster.is_some() || !has_errors(&checked.diagnostics) {
         return Err(format!("{name} should be invalid but compiled"));
@@ -129,8 +129,63 @@ fn invalid_case(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The codes for what JSON Schema can say: syntax, keys, types, keyword lists, name
+/// patterns, ranges, at least one director. A fixture must fail `lvsdr schema` exactly
+/// when lvsdr reports one of these. Duplicate keys (E0031) are invisible to a schema,
+/// which sees the parsed document; cross-references need `lvsdr check`.
+const SCHEMA_CODES: &[&str] = &[
+    "E0001", "E0002", "E0003", "E0004", "E0005", "E0006", "E0016", "E0018", "E0019", "E0020", "E0021", "E0022",
+    "E0023", "E0025", "E0029", "E0036",
+];
+
+fn schema_agrees() -> Result<(), String> {
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let schema = lvsdr::schema::manifest_schema();
+    compiler.add_resource(lvsdr::schema::SCHEMA_ID, schema).map_err(|e| e.to_string())?;
+    let index = compiler.compile(lvsdr::schema::SCHEMA_ID, &mut schemas).map_err(|e| format!("{e:#}"))?;
+    let mut wrong = Vec::new();
+    let mut all = vec![Path::new(FIXTURES).join("example.json")];
+    all.extend(manifests("valid"));
+    all.extend(manifests("invalid"));
+    for path in all {
+        let bytes = read_fixture(&path)?;
+        let checked = lvsdr::check_bytes(&bytes);
+        let structural = checked.diagnostics.iter().any(|d| SCHEMA_CODES.contains(&d.code.as_str()));
+        let verdict = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Err(_) => Err("not JSON".to_owned()),
+            Ok(document) => schemas.validate(&document, index).map_err(|e| format!("{e}")),
+        };
+        match (structural, verdict) {
+            (false, Err(why)) => wrong.push(format!("{}: the schema rejects it ({why})", display_name(&path))),
+            (true, Ok(())) => {
+                wrong.push(format!("{}: has structural errors, the schema accepts it", display_name(&path)))
+            }
+            _ => {}
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n"))
+    }
+}
+
+/// A fixture's bytes; a `.json.gz` fixture (an input too large to keep as it is) is
+/// decompressed first.
+fn read_fixture(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut plain)
+            .map_err(|e| e.to_string())?;
+        return Ok(plain);
+    }
+    Ok(bytes)
+}
+
 fn snapshot_name(fixture: &str) -> String {
-    fixture.trim_end_matches(".json").replace('/', "__")
+    fixture.trim_end_matches(".gz").trim_end_matches(".json").replace('/', "__")
 }
 
 fn main() {
@@ -149,16 +204,19 @@ fn main() {
     trials.push(Trial::test("every diagnostic code has a fixture", move || {
         let mut seen = BTreeSet::new();
         for path in manifests("valid").into_iter().chain(manifests("invalid")) {
-            let checked = lvsdr::check_bytes(&std::fs::read(&path).map_err(|e| e.to_string())?);
+            let checked = lvsdr::check_bytes(&read_fixture(&path)?);
             seen.extend(checked.diagnostics.iter().map(|d| d.code));
         }
         let missing: Vec<&str> =
-            Code::ALL.iter().filter(|c| **c != Code::InternalError && !seen.contains(c)).map(|c| c.as_str()).collect();
+            Code::ALL.iter().filter(|c| c.about_manifest() && !seen.contains(c)).map(|c| c.as_str()).collect();
         if missing.is_empty() {
             Ok(())
         } else {
             Err(format!("no fixture produces {}", missing.join(", ")).into())
         }
+    }));
+    trials.push(Trial::test("lvsdr schema accepts exactly the fixtures without structural errors", || {
+        schema_agrees().map_err(Failed::from)
     }));
     libtest_mimic::run(&args, trials).exit();
 }

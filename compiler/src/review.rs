@@ -1,0 +1,154 @@
+//! Review: what differs between two output trees, file by file, as unified diffs.
+//!
+//! `compile --check` compares the tree on disk with the compiled one; `lvsdr diff`
+//! compares the trees of two manifests. Both read each tree's `index.json` to name a
+//! changed file's host ("real server web1", "director lvs1") and artifact id.
+
+use crate::tree::{Tree, TreeFile, INDEX_FILE};
+use serde_json::{json, Value};
+use similar::TextDiff;
+use std::collections::BTreeMap;
+
+/// How one file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+    /// Same contents, another mode.
+    ModeChanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Modified => "modified",
+            Change::ModeChanged => "mode changed",
+        }
+    }
+}
+
+/// One changed file, with what the indexes say about it.
+#[derive(Debug)]
+pub struct FileChange {
+    pub path: String,
+    pub change: Change,
+    /// `real server web1`, `director lvs1`, or `the tree` for index.json and strays.
+    pub host: String,
+    /// The artifact id from index.json (`rc-local`, `keepalived`, ...), when indexed.
+    pub artifact: Option<String>,
+    pub old_mode: Option<u32>,
+    pub new_mode: Option<u32>,
+    /// The unified diff of the contents; empty when only the mode changed.
+    pub diff: String,
+}
+
+/// Every difference from `old` to `new`, sorted by host then path. `with_index` keeps
+/// index.json itself among the compared files.
+pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
+    let mut names = describe(old);
+    names.extend(describe(new));
+    let mut changes = Vec::new();
+    let paths: std::collections::BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
+    for path in paths {
+        if path == INDEX_FILE && !with_index {
+            continue;
+        }
+        let (before, after) = (old.files.get(path), new.files.get(path));
+        let change = match (before, after) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Removed,
+            (Some(a), Some(b)) if a.contents != b.contents => Change::Modified,
+            (Some(a), Some(b)) if a.mode != b.mode => Change::ModeChanged,
+            _ => continue,
+        };
+        let (host, artifact) = names.get(path).cloned().unwrap_or_else(|| ("the tree".into(), None));
+        changes.push(FileChange {
+            path: path.clone(),
+            change,
+            host,
+            artifact,
+            old_mode: before.map(|f| f.mode),
+            new_mode: after.map(|f| f.mode),
+            diff: unified(path, before, after),
+        });
+    }
+    changes.sort_by(|a, b| (&a.host, &a.path).cmp(&(&b.host, &b.path)));
+    changes
+}
+
+/// Path → (host, artifact id), from the tree's own index.json.
+fn describe(tree: &Tree) -> BTreeMap<String, (String, Option<String>)> {
+    let mut names = BTreeMap::new();
+    let Some(index) = tree.files.get(INDEX_FILE).and_then(|f| serde_json::from_str::<Value>(&f.contents).ok()) else {
+        return names;
+    };
+    for (list, role) in [("directors", "director"), ("servers", "real server")] {
+        for host in index[list].as_array().into_iter().flatten() {
+            let host_name = format!("{role} {}", host["name"].as_str().unwrap_or("?"));
+            for artifact in host["artifacts"].as_array().into_iter().flatten() {
+                if let Some(path) = artifact["path"].as_str() {
+                    let id = artifact["id"].as_str().map(str::to_owned);
+                    names.insert(path.to_owned(), (host_name.clone(), id));
+                }
+            }
+        }
+    }
+    names
+}
+
+fn unified(path: &str, before: Option<&TreeFile>, after: Option<&TreeFile>) -> String {
+    let old = before.map_or("", |f| f.contents.as_str());
+    let new = after.map_or("", |f| f.contents.as_str());
+    if old == new {
+        return String::new();
+    }
+    let old_name = if before.is_some() { format!("a/{path}") } else { "/dev/null".into() };
+    let new_name = if after.is_some() { format!("b/{path}") } else { "/dev/null".into() };
+    TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&old_name, &new_name).to_string()
+}
+
+/// The changes for people: one heading per host, then each file's change and diff.
+pub fn human(changes: &[FileChange]) -> String {
+    let mut out = String::new();
+    let mut last_host = None;
+    for c in changes {
+        if last_host != Some(&c.host) {
+            out += &format!("{}:\n", c.host);
+            last_host = Some(&c.host);
+        }
+        let what = c.artifact.as_deref().map(|id| format!(" (artifact {id})")).unwrap_or_default();
+        let modes = match (c.old_mode, c.new_mode) {
+            (Some(a), Some(b)) if a != b => format!(", mode {a:04o} -> {b:04o}"),
+            _ => String::new(),
+        };
+        out += &format!("  {} {}{what}{modes}\n", c.change.as_str(), c.path);
+        out += &c.diff;
+        if !c.diff.is_empty() && !c.diff.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The changes for machines.
+pub fn json(changes: &[FileChange]) -> Value {
+    Value::Array(
+        changes
+            .iter()
+            .map(|c| {
+                json!({
+                    "path": c.path,
+                    "change": c.change.as_str(),
+                    "host": c.host,
+                    "artifact": c.artifact,
+                    "old_mode": c.old_mode.map(|m| format!("{m:04o}")),
+                    "new_mode": c.new_mode.map(|m| format!("{m:04o}")),
+                    "diff": c.diff,
+                })
+            })
+            .collect(),
+    )
+}
