@@ -2,7 +2,9 @@
 //! and as JSON for machines.
 
 use crate::diag::{Diagnostic, Severity};
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 use serde_json::{json, Value};
+use std::ops::Range;
 
 /// Terminal styling, on only when the CLI decides colour is wanted.
 #[derive(Clone, Copy)]
@@ -10,70 +12,57 @@ pub struct Style {
     pub color: bool,
 }
 
-impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
 /// Human-readable report of every diagnostic, followed by a one-line summary.
 /// `source_line` returns a line of the manifest by its 1-based number.
+///
+/// The layout is rustc's, drawn by annotate-snippets (the renderer rustc and cargo
+/// use): it trims long lines around the caret and shows control and bidirectional
+/// characters of the echoed line as visible symbols.
 pub fn human<'a>(
     diagnostics: &[Diagnostic],
     file: &str,
     source_line: impl Fn(usize) -> Option<&'a str>,
     style: Style,
 ) -> String {
+    let renderer = if style.color { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
     for d in diagnostics {
-        let (word, colour) = match d.severity {
-            Severity::Error => ("error", "1;31"),
-            Severity::Warning => ("warning", "1;33"),
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
         };
-        out += &format!(
-            "{}{}\n",
-            style.paint(colour, &format!("{word}[{}]", d.code)),
-            style.paint("1", &format!(": {}", printable(&d.message)))
-        );
+        let message = printable(&d.message);
         let path = if d.path.is_empty() { "(the whole document)" } else { d.path.as_str() };
-        match d.location {
-            Some(loc) => {
-                let number = loc.line.to_string();
-                let gutter = " ".repeat(number.len());
-                out += &format!("{gutter}{} {file}:{}:{}\n", style.paint("1;34", "-->"), loc.line, loc.column);
-                if let Some(text) = source_line(loc.line) {
-                    let (text, column) = excerpt(text, loc.column, loc.width);
-                    let pad: String =
-                        text.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-                    let bar = style.paint("1;34", "|");
-                    out += &format!("{gutter} {bar}\n");
-                    out += &format!("{} {bar} {}\n", style.paint("1;34", &number), text);
-                    out += &format!(
-                        "{gutter} {bar} {pad}{}\n",
-                        style.paint(colour, &"^".repeat(loc.width.min(EXCERPT_WIDTH)))
-                    );
-                }
-                out += &format!("{gutter} = at: {path}\n");
-                if let Some(hint) = &d.hint {
-                    out += &format!("{gutter} = help: {}\n", printable(hint));
-                }
-            }
-            None => {
-                out += &format!("  --> {file} at {path}\n");
-                if let Some(hint) = &d.hint {
-                    out += &format!("   = help: {}\n", printable(hint));
-                }
-            }
+        let title = level.primary_title(message.as_str()).id(d.code.as_str());
+        let line = d.location.and_then(|loc| Some((loc, source_line(loc.line)?)));
+        let mut group = match (d.location, line) {
+            (_, Some((loc, text))) => title.element(
+                Snippet::source(text)
+                    .line_start(loc.line)
+                    .path(file)
+                    .annotation(AnnotationKind::Primary.span(char_span(text, loc.column, loc.width))),
+            ),
+            (Some(loc), None) => title.element(Origin::path(file).line(loc.line).char_column(loc.column)),
+            (None, None) => title.element(Origin::path(file)),
+        };
+        group = group.element(Level::NOTE.with_name("at").message(path));
+        let hint = d.hint.as_deref().map(printable);
+        if let Some(hint) = &hint {
+            group = group.element(Level::HELP.message(hint.as_str()));
         }
-        out.push('\n');
+        out += &renderer.render(&[group]);
+        out += "\n\n";
     }
     out += &summary(diagnostics, file);
     out.push('\n');
     out
+}
+
+/// The byte range of `width` characters from the 1-based character `column` of `line`.
+fn char_span(line: &str, column: usize, width: usize) -> Range<usize> {
+    let byte = |chars: usize| line.char_indices().nth(chars).map_or(line.len(), |(i, _)| i);
+    let start = byte(column.saturating_sub(1));
+    start..byte(column.saturating_sub(1) + width.max(1)).max(start)
 }
 
 /// Control and bidirectional-override characters would act on the terminal or reorder
@@ -86,34 +75,6 @@ fn is_unsafe(c: char) -> bool {
 /// A message or hint, with unsafe characters written as `\u{...}`.
 fn printable(text: &str) -> String {
     text.chars().map(|c| if is_unsafe(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
-}
-
-/// Characters echoed from the manifest are at most this many.
-const EXCERPT_WIDTH: usize = 100;
-
-/// The part of a manifest line to echo, and the caret's column in it: a window around
-/// the column when the line is long (a minified manifest is one line), and with control
-/// and bidirectional-override characters shown as U+FFFD, so that echoing the manifest
-/// cannot recolour the terminal or reorder what the reader sees. One character stands
-/// for one, so columns still line up.
-fn excerpt(line: &str, column: usize, width: usize) -> (String, usize) {
-    let visible = |c: char| if is_unsafe(c) { '\u{fffd}' } else { c };
-    let length = line.chars().count();
-    if length <= EXCERPT_WIDTH {
-        return (line.chars().map(visible).collect(), column);
-    }
-    let start = column.saturating_sub(1 + EXCERPT_WIDTH.saturating_sub(width.min(EXCERPT_WIDTH)) / 2);
-    let start = start.min(length.saturating_sub(EXCERPT_WIDTH));
-    let mut text: String = line.chars().skip(start).take(EXCERPT_WIDTH).map(visible).collect();
-    let mut column = column - start;
-    if start > 0 {
-        text.insert(0, '…');
-        column += 1;
-    }
-    if start + EXCERPT_WIDTH < length {
-        text.push('…');
-    }
-    (text, column)
 }
 
 /// `web.json: 2 errors, 1 warning` (or `web.json: ok`).

@@ -4,7 +4,10 @@
 //!   whole output tree as written to disk (every file with its path and mode, index.json
 //!   included), preceded by any warnings.
 //! - `fixtures/invalid/*.json` must fail; the snapshot is the human report and the JSON.
+//! - `fixtures/diff/NAME/{old,new}.json` must both compile; the snapshot is what
+//!   `lvsdr diff old.json new.json` prints, human and JSON.
 //! - Every diagnostic code is produced by at least one fixture.
+//! - `lvsdr schema` rejects exactly the fixtures with structural errors.
 //!
 //! Adding a case means adding a file. Accept new or changed snapshots with
 //! `INSTA_UPDATE=always cargo test` and review them with `git diff snapshots/`.
@@ -73,6 +76,12 @@ fn valid_case(path: &Path) -> Result<(), String> {
     if read_tree(&out)? != first {
         return Err("a second compile of the same manifest wrote different bytes".into());
     }
+    // What `compile --check` does: the tree just written is exactly the compiled one.
+    let on_disk = lvsdr::write::read_tree(utf8_out).map_err(|e| e.to_string())?;
+    let changes = lvsdr::review::compare(&on_disk, &tree, true);
+    if !changes.is_empty() {
+        return Err(format!("compile --check finds differences in a fresh tree:\n{}", lvsdr::review::human(&changes)));
+    }
     let mut text = String::new();
     if !checked.diagnostics.is_empty() {
         text += &checked.human(&name, Style { color: false });
@@ -126,6 +135,22 @@ fn invalid_case(path: &Path) -> Result<(), String> {
     let json = serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": checked.json() })).unwrap();
     let text = format!("{}\n──── --format json ────\n{json}\n", checked.human(&name, Style { color: false }));
     snapshot(&snapshot_name(&name), &text);
+    Ok(())
+}
+
+/// A pair of manifests: what `lvsdr diff` reports from the old one's artifacts to the new one's.
+fn diff_case(dir: &Path) -> Result<(), String> {
+    let name = display_name(dir);
+    let mut trees = Vec::new();
+    for side in ["old.json", "new.json"] {
+        let checked = lvsdr::check_bytes(&read_fixture(&dir.join(side))?);
+        let cluster = checked.cluster.ok_or_else(|| format!("{name}/{side} should be valid"))?;
+        trees.push(lvsdr::tree::build(&cluster));
+    }
+    let changes = lvsdr::review::compare(&trees[0], &trees[1], false);
+    let json = serde_json::to_string_pretty(&lvsdr::review::json(&changes)).unwrap();
+    let human = if changes.is_empty() { "(no artifact changes)\n".into() } else { lvsdr::review::human(&changes) };
+    snapshot(&snapshot_name(&name), &format!("{human}\n──── --format json (changes) ────\n{json}\n"));
     Ok(())
 }
 
@@ -199,6 +224,13 @@ fn main() {
     }
     for path in invalid {
         trials.push(Trial::test(display_name(&path), move || guarded(move || invalid_case(&path))));
+    }
+    let mut diffs: Vec<PathBuf> = std::fs::read_dir(Path::new(FIXTURES).join("diff"))
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    diffs.sort();
+    for dir in diffs {
+        trials.push(Trial::test(display_name(&dir), move || guarded(move || diff_case(&dir))));
     }
     // Tests run in parallel, so this one analyses the fixtures itself.
     trials.push(Trial::test("every diagnostic code has a fixture", move || {

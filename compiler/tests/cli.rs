@@ -1,0 +1,265 @@
+//! The command line's promises, through the real binary: JSON on stdout for every
+//! command, exit codes, `compile --check`, a 100 MB input, generated completions and
+//! man pages, and a compile killed with SIGKILL mid-write.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const LVSDR: &str = env!("CARGO_BIN_EXE_lvsdr");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/example.json");
+const INVALID: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/invalid/many-errors-at-once.json");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lvsdr(args: &[&str]) -> Run {
+    let out = Command::new(LVSDR).args(args).env("NO_COLOR", "1").output().expect("lvsdr runs");
+    Run {
+        status: out.status.code().expect("lvsdr exits, not killed"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Every command, its outcomes included, prints one JSON object with a diagnostics
+/// array on stdout under --format json, and nothing on stderr.
+#[test]
+fn every_command_speaks_json() {
+    let dir = scratch("json");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["check", EXAMPLE], 0, "valid"),
+        (&["check", INVALID], 1, "valid"),
+        (&["check", "/nonexistent/manifest.json"], 2, "diagnostics"),
+        (&["compile", EXAMPLE, "-o", out], 0, "written"),
+        (&["compile", EXAMPLE, "-o", out, "--check"], 0, "up_to_date"),
+        (&["compile", INVALID, "-o", out], 1, "written"),
+        (&["render", EXAMPLE, "--server", "web1", "--artifact", "rc-local"], 0, "contents"),
+        (&["render", EXAMPLE, "--server", "nobody", "--artifact", "rc-local"], 2, "diagnostics"),
+        (&["diff", EXAMPLE, EXAMPLE], 0, "changes"),
+        (&["diff", EXAMPLE, INVALID], 1, "changes"),
+        (&["schema"], 0, "schema"),
+        (&["explain", "E0014"], 0, "codes"),
+        (&["explain", "E9999"], 2, "diagnostics"),
+        (&["completions", "bash"], 0, "completions"),
+        (&["man"], 0, "man"),
+        (&["frobnicate"], 2, "diagnostics"),
+        (&["compile", EXAMPLE], 2, "diagnostics"),
+    ];
+    for (args, status, key) in cases {
+        let mut full = vec!["--format", "json"];
+        full.extend_from_slice(args);
+        let run = lvsdr(&full);
+        let value: Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("lvsdr {}: stdout is not JSON ({e}): {}", args.join(" "), run.stdout));
+        assert_eq!(run.status, *status, "lvsdr {}: exit status; stdout {}", args.join(" "), run.stdout);
+        assert!(value["diagnostics"].is_array(), "lvsdr {}: no diagnostics array", args.join(" "));
+        assert!(value.get(*key).is_some(), "lvsdr {}: no \"{key}\" in {value}", args.join(" "));
+        assert_eq!(run.stderr, "", "lvsdr {}: stderr under --format json", args.join(" "));
+        if *status == 2 {
+            let code = value["diagnostics"][0]["code"].as_str().unwrap_or_default();
+            assert!(code.starts_with("E004"), "lvsdr {}: a usage or IO failure has code {code}", args.join(" "));
+        }
+    }
+}
+
+/// `compile --check` writes nothing: 0 when OUT is what the manifest compiles to, 1 and a
+/// unified diff when a file was edited, a mode changed, or a stray file appeared.
+#[test]
+fn compile_check_reports_drift_and_writes_nothing() {
+    let dir = scratch("check");
+    let out = dir.join("out");
+    let out_s = out.to_str().unwrap();
+    assert_eq!(lvsdr(&["compile", EXAMPLE, "-o", out_s]).status, 0);
+    assert_eq!(lvsdr(&["compile", EXAMPLE, "-o", out_s, "--check"]).status, 0);
+
+    let rules = out.join("web3/etc/sysconfig/arptables");
+    let edited = std::fs::read_to_string(&rules).unwrap().replace("-s 10.0.0.100", "-d 10.0.0.100");
+    std::fs::write(&rules, &edited).unwrap();
+    std::fs::write(out.join("web1/stray"), "left by hand\n").unwrap();
+    let run = lvsdr(&["compile", EXAMPLE, "-o", out_s, "--check"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stdout.contains("--- a/web3/etc/sysconfig/arptables\n+++ b/web3/etc/sysconfig/arptables\n"));
+    assert!(run.stdout.contains("\n--A OUTPUT -d 10.0.0.100"), "{}", run.stdout);
+    assert!(run.stdout.contains("\n+-A OUTPUT -s 10.0.0.100"), "{}", run.stdout);
+    assert!(run.stdout.contains("removed web1/stray"), "{}", run.stdout);
+    // Nothing was written: the edit and the stray file are still there, nothing beside OUT.
+    assert_eq!(std::fs::read_to_string(&rules).unwrap(), edited);
+    assert!(out.join("web1/stray").exists());
+    let beside: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(beside, vec!["out"]);
+
+    let json: Value =
+        serde_json::from_str(&lvsdr(&["--format", "json", "compile", EXAMPLE, "-o", out_s, "--check"]).stdout).unwrap();
+    assert_eq!(json["up_to_date"], false);
+    assert_eq!(json["changes"].as_array().map(Vec::len), Some(2));
+}
+
+/// 100 MB on standard input: refused with E0037 and exit 1 after reading at most the
+/// limit, not a hang or an out-of-memory kill.
+#[test]
+fn a_100_megabyte_manifest_is_refused() {
+    let mut child = Command::new(LVSDR)
+        .args(["--format", "json", "check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let chunk = vec![b' '; 1 << 20];
+        let mut sent = 0usize;
+        stdin.write_all(b"{\"version\": 1").ok();
+        for _ in 0..100 {
+            // lvsdr stops reading at the limit and exits: the pipe then breaks.
+            if stdin.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+        sent
+    });
+    let output = child.wait_with_output().unwrap();
+    let sent = feeder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["diagnostics"][0]["code"], "E0037", "{value}");
+    assert!(sent < 100 << 20, "lvsdr read all 100 MB instead of stopping at the limit");
+}
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_command_line() {
+    let commands = ["compile", "check", "render", "diff", "schema", "explain", "completions", "man"];
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = lvsdr(&["completions", shell]);
+        assert_eq!(run.status, 0);
+        for command in commands {
+            assert!(run.stdout.contains(command), "{shell} completion lacks {command}");
+        }
+    }
+    let bash = lvsdr(&["completions", "bash"]).stdout;
+    let syntax = Command::new("bash").args(["-n", "-c", &bash]).status().expect("bash runs");
+    assert!(syntax.success(), "the bash completion script does not parse");
+    let page = lvsdr(&["man"]).stdout;
+    assert!(page.contains(".TH lvsdr 1"), "{page}");
+    for command in commands {
+        assert!(page.contains(&format!("lvsdr\\-{command}(1)")), "lvsdr(1) does not list {command}");
+        let sub = lvsdr(&["man", command]);
+        assert_eq!(sub.status, 0);
+        assert!(sub.stdout.contains(&format!(".TH lvsdr-{command} 1")), "no lvsdr-{command}(1)");
+    }
+}
+
+/// A cluster large enough that writing its tree takes a while: `n` real servers.
+fn big_manifest(n: usize, weight: u64) -> String {
+    let servers: Vec<Value> = (0..n)
+        .map(|i| json!({ "name": format!("rs{i}"), "address": format!("10.20.{}.{}/16", i / 250, i % 250 + 2) }))
+        .collect();
+    let services: Vec<Value> = (0..8)
+        .map(|s| {
+            let members: Vec<Value> =
+                (s..n).step_by(8).map(|i| json!({ "server": format!("rs{i}"), "weight": weight })).collect();
+            json!({ "name": format!("svc{s}"), "vip": format!("10.20.250.{}", s + 1), "port": 80 + s, "real_servers": members })
+        })
+        .collect();
+    json!({ "version": 1, "cluster": "kill", "directors": [{ "name": "lvs1", "address": "10.20.255.2/16" }],
+            "services": services, "real_servers": servers })
+    .to_string()
+}
+
+/// Every file index.json lists, with its sha256, and nothing else: the whole tree of one
+/// compile. Returns the weight the tree was compiled with (from one ipvsadm line).
+fn whole_tree(out: &Path) -> Result<String, String> {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let mut listed = std::collections::BTreeSet::from(["index.json".to_owned()]);
+    for host in index["directors"].as_array().unwrap().iter().chain(index["servers"].as_array().unwrap()) {
+        for artifact in host["artifacts"].as_array().unwrap() {
+            let path = artifact["path"].as_str().unwrap();
+            let contents = std::fs::read_to_string(out.join(path)).map_err(|e| format!("{path}: {e}"))?;
+            if lvsdr::tree::sha256_hex(&contents) != artifact["sha256"] {
+                return Err(format!("{path} does not match its sha256"));
+            }
+            listed.insert(path.to_owned());
+        }
+    }
+    let mut present = std::collections::BTreeSet::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                present.insert(path.strip_prefix(out).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    if present != listed {
+        return Err(format!("{} files on disk, {} listed", present.len(), listed.len()));
+    }
+    let table = std::fs::read_to_string(out.join("lvs1/etc/sysconfig/ipvsadm")).map_err(|e| e.to_string())?;
+    Ok(table.lines().nth(1).and_then(|l| l.rsplit(' ').next()).unwrap_or_default().to_owned())
+}
+
+/// A compile killed with SIGKILL at points spread over its run leaves OUT whole: the
+/// previous tree or the new one, never a mix; the next compile cleans up after it.
+#[test]
+fn sigkill_mid_write_leaves_the_previous_tree_whole() {
+    let dir = scratch("sigkill");
+    let (old, new, out) = (dir.join("old.json"), dir.join("new.json"), dir.join("out"));
+    std::fs::write(&old, big_manifest(400, 1)).unwrap();
+    std::fs::write(&new, big_manifest(400, 2)).unwrap();
+    let compile = |manifest: &Path| {
+        Command::new(LVSDR).arg("compile").arg(manifest).arg("-o").arg(&out).stderr(Stdio::null()).spawn().unwrap()
+    };
+    assert!(compile(&old).wait().unwrap().success());
+    assert_eq!(whole_tree(&out).as_deref(), Ok("1"));
+    // How long a whole compile of the new manifest takes here, to spread the kills over it.
+    let start = Instant::now();
+    assert!(compile(&new).wait().unwrap().success());
+    let full = start.elapsed();
+    assert!(compile(&old).wait().unwrap().success());
+
+    let mut interrupted = 0;
+    for step in 1..=6u32 {
+        let mut child = compile(&new);
+        std::thread::sleep(full * step / 7);
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        let state = whole_tree(&out).unwrap_or_else(|e| panic!("kill at {step}/7 of {full:?}: OUT is not whole: {e}"));
+        assert!(state == "1" || state == "2", "kill at {step}/7: OUT holds weight {state}");
+        if !finished && state == "1" {
+            interrupted += 1;
+        }
+        if state == "2" {
+            assert!(compile(&old).wait().unwrap().success());
+        }
+    }
+    assert!(interrupted > 0, "no kill landed before the swap ({full:?} per compile): the test proved nothing");
+    // The next compile removes what the killed ones left beside OUT.
+    assert!(compile(&new).wait().unwrap().success());
+    assert_eq!(whole_tree(&out).as_deref(), Ok("2"));
+    let beside: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut beside = beside;
+    beside.sort();
+    assert_eq!(beside, vec!["new.json", "old.json", "out"], "leftovers beside OUT");
+}

@@ -1,0 +1,73 @@
+//! What must hold for every emitted tree, whatever the manifest: safe relative paths,
+//! LF-terminated text, and every script accepted by the tool that will read it.
+
+use lvsdr::tree::Tree;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// Paths stay inside OUT and are made of plain components; text is LF-only and NUL-free.
+pub fn tree_invariants(tree: &Tree) -> Result<(), String> {
+    for (path, file) in &tree.files {
+        let plain =
+            |c: &str| !c.is_empty() && c != "." && c != ".." && c.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+        if path.starts_with('/') || !path.split('/').all(plain) {
+            return Err(format!("unsafe path {path:?}"));
+        }
+        if !file.contents.ends_with('\n') || file.contents.contains('\r') || file.contents.contains('\0') {
+            return Err(format!("{path}: not LF-terminated text without CR or NUL"));
+        }
+        if ![0o600, 0o644, 0o755].contains(&file.mode) {
+            return Err(format!("{path}: unexpected mode {:o}", file.mode));
+        }
+    }
+    Ok(())
+}
+
+/// The real tools on the emitted files, written under `scratch`: `sh -n` and `dash -n`
+/// for the rc.local blocks and ifcfg files, `nft -c -f` for nft scripts when root (it
+/// asks the kernel) (the other kinds are checked by scripts/host-check).
+pub fn real_tools(tree: &Tree, scratch: &Path) -> Result<usize, String> {
+    let index: Value = serde_json::from_str(&tree.files["index.json"].contents).map_err(|e| e.to_string())?;
+    let root = running_as_root();
+    let mut checked = 0;
+    for host in
+        index["servers"].as_array().into_iter().flatten().chain(index["directors"].as_array().into_iter().flatten())
+    {
+        for artifact in host["artifacts"].as_array().into_iter().flatten() {
+            let path = artifact["path"].as_str().ok_or("artifact without path")?;
+            let kind = artifact["kind"].as_str().ok_or("artifact without kind")?;
+            let file = scratch.join(path.replace('/', "__"));
+            std::fs::write(&file, &tree.files[path].contents).map_err(|e| e.to_string())?;
+            let commands: Vec<Vec<&str>> = match kind {
+                "rc-local" | "ifcfg-alias" => vec![vec!["sh", "-n"], vec!["dash", "-n"]],
+                "nftables" if root => vec![vec!["nft", "-c", "-f"]],
+                _ => vec![],
+            };
+            for command in commands {
+                let out = Command::new(command[0])
+                    .args(&command[1..])
+                    .arg(&file)
+                    .output()
+                    .map_err(|e| format!("{}: {e}", command[0]))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "{} rejects {path}: {}\n{}",
+                        command.join(" "),
+                        String::from_utf8_lossy(&out.stderr),
+                        tree.files[path].contents
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    Ok(checked)
+}
+
+/// `nft -c` needs CAP_NET_ADMIN; scripts/test and CI run as root.
+pub fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
