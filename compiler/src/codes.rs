@@ -72,6 +72,9 @@ Fix: write the value with the type the message names (`\"port\": 80`).";
 `address` on directors and real servers, `vip` and `real_servers` on services,
 `server` in a service's real-server list.
 
+Example:
+    { \"name\": \"www\", \"vip\": \"10.0.0.100\", \"real_servers\": [...] }   (no \"port\")
+
 Fix: add the key the message names.";
 
     UnsupportedVersion = "E0005", Error, "unsupported manifest version",
@@ -100,6 +103,9 @@ Fix: use `web-1`.";
 name is its output directory, so no director may share a real server's name
 either; services refer to real servers by name.
 
+Example:
+    \"real_servers\": [ { \"name\": \"web1\", ... }, { \"name\": \"web1\", ... } ]
+
 Fix: rename one of the two; the hint points at the first use.";
 
     UnknownServer = "E0008", Error, "a service names an undeclared real server",
@@ -117,12 +123,18 @@ declared one).";
 (`10.0.0.11/24`); a service's `vip` takes a bare IPv4 address (`10.0.0.100`).
 Dotted-quad notation only: no leading zeros, no hostnames.
 
+Example:
+    \"address\": \"10.0.0.300/24\"   or   \"vip\": \"10.0.0.100/32\"
+
 Fix: write the address in the form the message names.";
 
     Ipv6NotSupported = "E0010", Error, "IPv6 is not yet supported",
 "Version 1 of the manifest covers IPv4 LVS-DR clusters: the ARP suppression
 artifacts are IPv4-only (IPv6 uses neighbour discovery, which needs different
 rules).
+
+Example:
+    \"vip\": \"2001:db8::100\"
 
 Fix: use IPv4 addresses.";
 
@@ -140,6 +152,9 @@ Fix: write the prefix of the interface's subnet, e.g. `/24`.";
 address means one of them is misconfigured, and the director would send one
 host's traffic to the other.
 
+Example:
+    { \"name\": \"web1\", \"address\": \"10.0.0.11/24\" }, { \"name\": \"web2\", \"address\": \"10.0.0.11/24\" }
+
 Fix: give each host its own address; the hint points at the first use.";
 
     VipSpecial = "E0013", Error, "the VIP is a special-purpose address",
@@ -147,6 +162,9 @@ Fix: give each host its own address; the hint points at the first use.";
 (127.0.0.0/8), multicast (224.0.0.0/4), link-local (169.254.0.0/16),
 unspecified (0.0.0.0), limited broadcast (255.255.255.255) or reserved
 (240.0.0.0/4).
+
+Example:
+    \"vip\": \"127.0.0.10\"   or   \"vip\": \"224.0.0.5\"
 
 Fix: choose a unicast address for the VIP.";
 
@@ -165,6 +183,9 @@ Fix: choose an unused address for the VIP.";
 "IPVS identifies a virtual service by (VIP, protocol, port). Two services with
 the same triple would be one service on the director.
 
+Example:
+    { \"name\": \"www\", \"vip\": \"10.0.0.100\", \"port\": 80 }, { \"name\": \"web\", \"vip\": \"10.0.0.100\", \"port\": 80 }
+
 Fix: merge the two services, or change the port or VIP of one; the hint points
 at the first.";
 
@@ -172,16 +193,25 @@ at the first.";
 "A service's `port` is between 0 and 65535. Port 0 means all ports and
 requires persistence (E0017).
 
+Example:
+    \"port\": 70000
+
 Fix: write a port in range.";
 
     PortZeroNeedsPersistence = "E0017", Error, "port 0 requires persistence",
 "A service on port 0 forwards every port of the VIP (an IPVS 'all ports'
 service), which IPVS only accepts as a persistent service.
 
+Example:
+    { \"name\": \"all\", \"vip\": \"10.0.0.100\", \"port\": 0, ... }   (no \"persistence\")
+
 Fix: set `persistence` to the number of seconds, e.g. `\"persistence\": 300`.";
 
     UnknownProtocol = "E0018", Error, "unknown protocol",
 "A service's `protocol` is `tcp` or `udp`.
+
+Example:
+    \"protocol\": \"sctp\"
 
 Fix: write one of them, in lower case.";
 
@@ -189,12 +219,18 @@ Fix: write one of them, in lower case.";
 "A service's `scheduler` is one of the IPVS schedulers: `rr` `wrr` `lc` `wlc`
 `lblc` `lblcr` `dh` `sh` `sed` `nq`. The default is `wlc`.
 
+Example:
+    \"scheduler\": \"roundrobin\"
+
 Fix: write one of them, in lower case.";
 
     UnknownPlatform = "E0020", Error, "unknown platform",
 "A `platform` is one of `el4` `el5` `el6` `el7` `el8` `el9` (the RHEL-family
 major release of the server). It decides the ARP suppression dialect:
 arptables_jf on el4-el6, arptables on el7, nftables on el8-el9.
+
+Example:
+    \"platform\": \"centos7\"
 
 Fix: write one of them.";
 
@@ -204,6 +240,9 @@ digits, `_`, `.` and `-`, not starting with `.` or `-` (e.g. `eth0`, `ens192`,
 `bond0.100`). It becomes part of file names, alias labels and shell words, so
 nothing else is accepted; the alias part (`:<n>`) is added by lvsdr.
 
+Example:
+    \"interface\": \"eth0;reboot\"
+
 Fix: write the parent interface's name, without an alias suffix.";
 
     WeightOutOfRange = "E0022", Error, "weight out of range",
@@ -211,12 +250,18 @@ Fix: write the parent interface's name, without an alias suffix.";
 quiesces the server: it keeps its VIP and existing connections but receives no
 new ones. The default is 1.
 
+Example:
+    { \"server\": \"web1\", \"weight\": 100000 }
+
 Fix: write a weight in range.";
 
     PersistenceOutOfRange = "E0023", Error, "persistence out of range",
 "A service's `persistence` is a timeout in seconds between 0 (no persistence)
 and 2678400 (31 days): a longer affinity outlives any real session and is
 almost always a unit mistake (minutes or milliseconds written as seconds).
+
+Example:
+    \"persistence\": 2678401
 
 Fix: write a value in range.";
 
@@ -233,6 +278,9 @@ the platform has.";
     UnknownSuppression = "E0025", Error, "unknown ARP suppression method",
 "`arp_suppression` is `arptables` or `nftables`. On el4-el6 `arptables` means
 the arptables_jf dialect.
+
+Example:
+    \"arp_suppression\": \"sysctl\"
 
 Fix: write one of them, or remove the key for the platform's default.";
 
@@ -264,11 +312,17 @@ choose a VIP whose label fits.";
 VIPs that differ only in their first two octets (10.0.1.100 and 10.1.1.100)
 get the same label on every host that holds both: every director does.
 
+Example:
+    \"vip\": \"10.1.10.100\" and \"vip\": \"192.168.10.100\" (both alias 10100)
+
 Fix: choose a VIP whose last two octets differ.";
 
     NoDirector = "E0029", Error, "no director",
 "An LVS-DR cluster needs at least one director (the LVS router that owns the
 VIPs). List them primary first.
+
+Example:
+    \"directors\": []
 
 Fix: add a director with its name and address.";
 
@@ -287,10 +341,16 @@ Fix: write the host's real IP.";
 first), so a manifest that repeats a key means different things to different
 tools. lvsdr rejects it.
 
+Example:
+    { \"name\": \"web1\", \"address\": \"10.0.0.11/24\", \"name\": \"web2\" }
+
 Fix: remove one of the two; the hint points at the first.";
 
     DuplicateMember = "E0032", Error, "a service lists a real server twice",
 "IPVS holds one destination per real server and port in a service.
+
+Example:
+    \"real_servers\": [ { \"server\": \"web1\" }, { \"server\": \"web1\", \"weight\": 2 } ]
 
 Fix: list each real server once per service.";
 
@@ -310,6 +370,9 @@ Fix: give every director a platform of the same family (el4-el6, or el7+).";
 "Piranha's pulse knows one primary and one backup (lvs.cf's `primary` and
 `backup`); a third director would never take over.
 
+Example:
+    \"defaults\": { \"platform\": \"el6\" }, \"directors\": [ lvs1, lvs2, lvs3 ]
+
 Fix: list at most two directors on el4-el6, or move the directors to el7+
 (keepalived's VRRP takes any number).";
 
@@ -317,6 +380,9 @@ Fix: list at most two directors on el4-el6, or move the directors to el7+
 "nanny, Piranha's health checker, connects to each real server on the
 service's port. A port-0 (all ports) service gives it no port to check, so
 every real server would be taken out of the pool.
+
+Example:
+    \"directors\": [ { ..., \"platform\": \"el6\" } ], \"services\": [ { ..., \"port\": 0, \"persistence\": 300 } ]
 
 Fix: give the service its real port, or run the directors on el7+
 (keepalived checks such a service by pinging the real server).";
@@ -326,6 +392,9 @@ Fix: give the service its real port, or run the directors on el7+
 instance, 1 to 255. It must differ from every other VRRP instance on the
 segment; by default lvsdr derives it from the cluster name (see the README).
 
+Example:
+    \"vrrp_router_id\": 256
+
 Fix: write a number from 1 to 255 that no other VRRP router on the segment uses.";
 
     ManifestTooLarge = "E0037", Error, "the manifest is too large",
@@ -334,12 +403,18 @@ Fix: write a number from 1 to 255 that no other VRRP router on the segment uses.
 anything past the limit is a wrong file, a generator gone wrong, or input meant
 to exhaust memory. lvsdr stops reading at the limit.
 
+Example:
+    a 100 MB manifest, or one padded with megabytes of whitespace
+
 Fix: check that MANIFEST is the file you meant; split a truly huge fleet into
 one manifest per cluster.";
 
     UsageError = "E0040", Error, "the command line is not valid",
 "An unknown command or option, a missing argument, or a `--server` or
 `--artifact` that the manifest does not have. Exit status 2.
+
+Example:
+    lvsdr compile cluster.json        (no -o OUT)
 
 Fix: see `lvsdr --help` and `lvsdr COMMAND --help`; the message names the
 part that is wrong.";
@@ -349,6 +424,9 @@ part that is wrong.";
 read: it does not exist, is not readable, or is not what was expected.
 Exit status 2.
 
+Example:
+    lvsdr check /nonexistent/cluster.json
+
 Fix: check the path and its permissions.";
 
     WriteError = "E0042", Error, "the output tree cannot be written",
@@ -357,16 +435,27 @@ Fix: check the path and its permissions.";
 link. It refuses otherwise, or reports the file-system error it hit; OUT is
 left as it was. Exit status 2.
 
+Example:
+    lvsdr compile cluster.json -o /etc   (a directory lvsdr did not write)
+
 Fix: compile into a new directory, or move the foreign files away.";
 
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
-fine; please report it with the manifest that triggers it.";
+fine; please report it with the manifest that triggers it.
+
+Example:
+    (none: no manifest should produce it)
+
+Fix: report it with the manifest that triggers it.";
 
     UnusedRealServer = "W0001", Warning, "a real server serves no service",
 "A declared real server that no service names gets ARP suppression with no
 VIPs and no aliases: its artifacts change nothing. Usually a service's
 `real_servers` list forgot it.
+
+Example:
+    \"real_servers\": [ ..., { \"name\": \"spare1\", \"address\": \"10.0.0.19/24\" } ]   (in no service)
 
 Fix: add it to a service, or remove it from the manifest.";
 
@@ -375,6 +464,9 @@ Fix: add it to a service, or remove it from the manifest.";
 `arp daddr ip`, which nftables understands from 0.9.1 on. RHEL 7 ships 0.8,
 which rejects the script; the server then boots without suppression and the
 rc.local fragment, failing closed, leaves the VIP down.
+
+Example:
+    { \"name\": \"web2\", ..., \"platform\": \"el7\", \"arp_suppression\": \"nftables\" }
 
 Fix: on el7 prefer `\"arp_suppression\": \"arptables\"` (the default), or make
 sure the server has nftables 0.9.1 or later.";

@@ -94,6 +94,28 @@ enum Command {
     },
 }
 
+/// `println!` that does not panic when stdout is closed early (`lvsdr explain | head`):
+/// the reader is gone, so the rest is dropped and the exit status stays the command's.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!`, likewise.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, likewise.
+macro_rules! tell_raw {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Exit statuses of the contract.
 const INVALID: u8 = 1;
 const DIFFERS: u8 = 1;
@@ -137,8 +159,8 @@ fn main() -> ExitCode {
         Err(failure) => {
             let diagnostic = Diagnostic::new(failure.code, "", failure.message.clone());
             match format {
-                Format::Json => println!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) })),
-                Format::Human => eprintln!("lvsdr: error[{}]: {}", failure.code, failure.message),
+                Format::Json => say!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) })),
+                Format::Human => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
             }
             ExitCode::from(USAGE)
         }
@@ -157,7 +179,7 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     let message = error.render().to_string();
     let first = message.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
     let diagnostic = Diagnostic::new(Code::UsageError, "", first).hint("see lvsdr --help");
-    println!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) }));
+    say!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) }));
     ExitCode::from(USAGE)
 }
 
@@ -205,9 +227,13 @@ fn print_text(format: Format, key: &str, text: Vec<u8>) -> Result<u8, Failure> {
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    std::io::stdout()
-        .write_all(bytes)
-        .map_err(|e| Failure { code: Code::WriteError, message: format!("writing standard output: {e}") })
+    match std::io::stdout().write_all(bytes) {
+        // The reader stopped reading (`| head`): not a failure of lvsdr's.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => {
+            other.map_err(|e| Failure { code: Code::WriteError, message: format!("writing standard output: {e}") })
+        }
+    }
 }
 
 /// Reads at most one byte more than the limit, so a huge input is refused without
@@ -240,7 +266,7 @@ fn load(
     let (file, bytes) = read_manifest(manifest)?;
     let checked = lvsdr::check_bytes(&bytes);
     if format == Format::Human && !(quiet_ok && checked.diagnostics.is_empty()) {
-        eprint!("{}", checked.human(&file, style));
+        tell_raw!("{}", checked.human(&file, style));
     }
     Ok((checked.cluster, checked.diagnostics))
 }
@@ -248,7 +274,7 @@ fn load(
 fn check(format: Format, style: Style, manifest: &str) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, false)?;
     if format == Format::Json {
-        println!("{}", json!({ "valid": cluster.is_some(), "diagnostics": report::json_diagnostics(&diagnostics) }));
+        say!("{}", json!({ "valid": cluster.is_some(), "diagnostics": report::json_diagnostics(&diagnostics) }));
     }
     Ok(if has_errors(&diagnostics) { INVALID } else { 0 })
 }
@@ -260,7 +286,7 @@ fn invalid(format: Format, diagnostics: &[Diagnostic], extra: Value) -> Result<u
         if let (Value::Object(o), Value::Object(e)) = (&mut object, extra) {
             o.extend(e);
         }
-        println!("{object}");
+        say!("{object}");
     }
     Ok(INVALID)
 }
@@ -274,12 +300,12 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
     write::write_tree(&built, out).map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
     let files = built.files.len();
     match format {
-        Format::Json => println!(
+        Format::Json => say!(
             "{}",
             json!({ "written": out.as_str(), "files": files, "directors": cluster.directors.len(), "servers": cluster.real_servers.len(), "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
         Format::Human => {
-            eprintln!(
+            tell!(
                 "lvsdr: wrote {files} files for {} director(s) and {} real server(s) to {out}",
                 cluster.directors.len(),
                 cluster.real_servers.len()
@@ -298,14 +324,14 @@ fn compile_check(format: Format, style: Style, manifest: &str, out: &Utf8Path) -
     let on_disk = write::read_tree(out).map_err(|e| Failure { code: Code::ReadError, message: e.to_string() })?;
     let changes = review::compare(&on_disk, &tree::build(&cluster), true);
     match format {
-        Format::Json => println!(
+        Format::Json => say!(
             "{}",
             json!({ "up_to_date": changes.is_empty(), "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
-        Format::Human if changes.is_empty() => eprintln!("lvsdr: {out} is up to date"),
+        Format::Human if changes.is_empty() => tell!("lvsdr: {out} is up to date"),
         Format::Human => {
             write_stdout(review::human(&changes).as_bytes())?;
-            eprintln!("lvsdr: {out} differs from what the manifest compiles to in {} file(s)", changes.len());
+            tell!("lvsdr: {out} differs from what the manifest compiles to in {} file(s)", changes.len());
         }
     }
     Ok(if changes.is_empty() { 0 } else { DIFFERS })
@@ -320,11 +346,11 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
     };
     let changes = review::compare(&tree::build(&old_cluster), &tree::build(&new_cluster), false);
     match format {
-        Format::Json => println!(
+        Format::Json => say!(
             "{}",
             json!({ "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
-        Format::Human if changes.is_empty() => eprintln!("lvsdr: no artifact changes"),
+        Format::Human if changes.is_empty() => tell!("lvsdr: no artifact changes"),
         Format::Human => write_stdout(review::human(&changes).as_bytes())?,
     }
     Ok(if exit_code && !changes.is_empty() { DIFFERS } else { 0 })
@@ -355,7 +381,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
     };
     let text = lvsdr::emit::emit(&cluster, plan.host, chosen);
     match format {
-        Format::Json => println!(
+        Format::Json => say!(
             "{}",
             json!({ "server": server, "artifact": chosen.id, "install_path": chosen.install_path, "mode": format!("{:04o}", chosen.mode), "contents": text, "diagnostics": report::json_diagnostics(&diagnostics) })
         ),
@@ -376,16 +402,16 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 .iter()
                 .map(|c| json!({ "code": c, "severity": c.severity(), "title": c.title(), "explanation": c.explanation() }))
                 .collect();
-            println!("{}", json!({ "codes": list, "diagnostics": [] }));
+            say!("{}", json!({ "codes": list, "diagnostics": [] }));
         }
         Format::Human if code.is_none() => {
             for c in codes {
-                println!("{c}  {}", c.title());
+                say!("{c}  {}", c.title());
             }
         }
         Format::Human => {
             for c in codes {
-                println!("{c}: {}\n\n{}", c.title(), c.explanation());
+                say!("{c}: {}\n\n{}", c.title(), c.explanation());
             }
         }
     }

@@ -263,3 +263,18 @@ fn sigkill_mid_write_leaves_the_previous_tree_whole() {
     beside.sort();
     assert_eq!(beside, vec!["new.json", "old.json", "out"], "leftovers beside OUT");
 }
+
+/// A reader that stops early (`lvsdr explain | head -1`) is not a crash.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for args in
+        [&["explain"][..], &["schema"], &["man"], &["render", EXAMPLE, "--server", "lvs1", "--artifact", "keepalived"]]
+    {
+        let mut child = Command::new(LVSDR).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take()); // the reader is gone before lvsdr writes
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "lvsdr {}: {stderr}", args.join(" "));
+        assert_eq!(out.status.code(), Some(0), "lvsdr {}", args.join(" "));
+    }
+}

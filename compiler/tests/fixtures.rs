@@ -241,6 +241,14 @@ fn main() {
         }
         let missing: Vec<&str> =
             Code::ALL.iter().filter(|c| c.about_manifest() && !seen.contains(c)).map(|c| c.as_str()).collect();
+        let undocumented: Vec<&str> = Code::ALL
+            .iter()
+            .filter(|c| !c.explanation().contains("\nExample:\n") || !c.explanation().contains("\nFix: "))
+            .map(|c| c.as_str())
+            .collect();
+        if !undocumented.is_empty() {
+            return Err(format!("lvsdr explain gives no example or fix for {}", undocumented.join(", ")).into());
+        }
         if missing.is_empty() {
             Ok(())
         } else {
