@@ -14,7 +14,6 @@ use std::net::{IpAddr, Ipv4Addr};
 
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
-use crate::model::limits::PERSISTENCE_MAX as MAX_PERSISTENCE;
 
 /// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error) and the diagnostics.
 pub fn lower(manifest: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
@@ -99,19 +98,15 @@ impl Lowering {
         directors: &[(Option<Director>, String)],
         services: &[(Option<Service>, String)],
     ) -> Option<Failover> {
-        let mut lowered = directors.iter().map(|(d, path)| Some((d.as_ref()?, path)));
-        let Some(Some((primary, _))) = lowered.next() else { return None };
+        let mut lowered = raw_directors.iter().zip(directors).map(|(raw, (d, path))| Some((raw, d.as_ref()?, path)));
+        let Some(Some((_, primary, _))) = lowered.next() else { return None };
         let failover = primary.platform.failover();
         let mut consistent = true;
-        for (director, path) in lowered.flatten() {
+        for (raw, director, path) in lowered.flatten() {
             if director.platform.failover() != failover {
                 consistent = false;
-                let index = path.rsplit('/').next().and_then(|i| i.parse::<usize>().ok());
                 // Point at the director's own `platform` when it wrote one, else at its name.
-                let key = match index.and_then(|i| raw_directors.get(i)) {
-                    Some(d) if d.platform.is_some() => "platform",
-                    _ => "name",
-                };
+                let key = if raw.platform.is_some() { "platform" } else { "name" };
                 self.report(
                     Diagnostic::new(
                         Code::MixedFailover,
@@ -173,7 +168,8 @@ impl Lowering {
         match id {
             None => Some(derived_router_id(cluster)),
             Some(id) => {
-                let valid = u8::try_from(id).ok().filter(|id| *id >= 1);
+                let range = limits::VRRP_ROUTER_ID_MIN..=limits::VRRP_ROUTER_ID_MAX;
+                let valid = u8::try_from(id).ok().filter(|_| range.contains(&id));
                 if valid.is_none() {
                     self.report(
                         Diagnostic::new(
@@ -470,14 +466,14 @@ impl Lowering {
                 }
             };
             let persistence = s.persistence.unwrap_or(0);
-            let persistence = if (0..=MAX_PERSISTENCE).contains(&persistence) {
+            let persistence = if (0..=limits::PERSISTENCE_MAX).contains(&persistence) {
                 Some(persistence as u32)
             } else {
                 self.report(
                     Diagnostic::new(
                         Code::PersistenceOutOfRange,
                         pointer(&path, "persistence"),
-                        format!("{who} has persistence {persistence}, outside 0-{MAX_PERSISTENCE} seconds"),
+                        format!("{who} has persistence {persistence}, outside 0-{} seconds", limits::PERSISTENCE_MAX),
                     )
                     .hint("persistence is in seconds; 300 is a common choice, 0 turns it off"),
                 );
@@ -747,18 +743,17 @@ impl Lowering {
             let Some(service) = service else { continue };
             all.entry(service.vip).or_insert_with(|| (pointer(path, "vip"), Vec::new())).1.push(service.name.clone());
         }
-        let mut lowered = Some(Vec::new());
-        for (director, _) in directors {
-            let director = director.map(|mut d| {
-                d.vips = self.label_vips(&format!("director {}", d.name), &d.interface, all.clone());
-                d
-            });
-            lowered = lowered.zip(director).map(|(mut list, d)| {
-                list.push(d);
-                list
-            });
-        }
-        lowered
+        // Every director is labelled (and its errors reported) before any missing one fails the whole.
+        let labelled: Vec<Option<Director>> = directors
+            .into_iter()
+            .map(|(director, _)| {
+                director.map(|mut d| {
+                    d.vips = self.label_vips(&format!("director {}", d.name), &d.interface, all.clone());
+                    d
+                })
+            })
+            .collect();
+        labelled.into_iter().collect()
     }
 
     /// Labels a host's VIPs `<interface>:<n>`, reporting labels that are too long.

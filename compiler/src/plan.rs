@@ -136,33 +136,32 @@ fn file<'c>(kind: ArtifactKind, install_path: &str, mode: u32, activate: String)
 }
 
 fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> {
-    let legacy = matches!(director.platform, Platform::El4 | Platform::El5 | Platform::El6);
-    let mut artifacts = Vec::new();
-    match cluster.failover {
-        Failover::Piranha => artifacts.push(file(
+    // The validator gives every director the same failover family, so it comes from the cluster.
+    let (kind, install_path, activate, daemon, enable_ipvsadm) = match cluster.failover {
+        Failover::Piranha => (
             ArtifactKind::PiranhaLvsCf,
             "/etc/sysconfig/ha/lvs.cf",
-            CONFIG_MODE,
-            "chkconfig pulse on (pulse reads this file at boot, brings the VIPs up on the active director and starts lvsd and nanny, which program IPVS)".into(),
-        )),
-        Failover::Keepalived => artifacts.push(file(
+            "chkconfig pulse on (pulse reads this file at boot, brings the VIPs up on the active director and starts lvsd and nanny, which program IPVS)",
+            "pulse",
+            "chkconfig ipvsadm on",
+        ),
+        Failover::Keepalived => (
             ArtifactKind::Keepalived,
             "/etc/keepalived/keepalived.conf",
-            CONFIG_MODE,
-            "systemctl enable keepalived.service (it reads this file at boot: VRRP moves the VIPs, the checkers program IPVS)".into(),
-        )),
-    }
-    let enable = if legacy { "chkconfig ipvsadm on" } else { "systemctl enable ipvsadm.service" };
-    let daemon = match cluster.failover {
-        Failover::Piranha => "pulse",
-        Failover::Keepalived => "keepalived",
+            "systemctl enable keepalived.service (it reads this file at boot: VRRP moves the VIPs, the checkers program IPVS)",
+            "keepalived",
+            "systemctl enable ipvsadm.service",
+        ),
     };
-    artifacts.push(file(
-        ArtifactKind::Ipvsadm,
-        "/etc/sysconfig/ipvsadm",
-        RULES_MODE,
-        format!("{enable} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare: diff <(ipvsadm-save -n) /etc/sysconfig/ipvsadm"),
-    ));
+    let artifacts = vec![
+        file(kind, install_path, CONFIG_MODE, activate.into()),
+        file(
+            ArtifactKind::Ipvsadm,
+            "/etc/sysconfig/ipvsadm",
+            RULES_MODE,
+            format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare: diff <(ipvsadm-save -n) /etc/sysconfig/ipvsadm"),
+        ),
+    ];
     HostPlan { host: Host::Director(director), artifacts }
 }
 

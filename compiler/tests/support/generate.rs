@@ -40,16 +40,8 @@ const SCHEDULERS: Pool = Pool(&["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
 const SUPPRESSION: Pool = Pool(&["arptables", "nftables"], &["sysctl"]);
 const KEYS: &[&str] = &["name", "address", "vip", "port", "weight", "server", "real_servers", "colour"];
 
-/// Half the manifests draw from the good values only (so valid clusters are common);
-/// the other half take a hostile value one time in four.
-static HOSTILE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-fn hostile() -> bool {
-    HOSTILE.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-fn pick(u: &mut Unstructured, pool: &Pool) -> Result<&'static str> {
-    let list = if hostile() && u.ratio(1, 4)? { pool.1 } else { pool.0 };
+fn pick(u: &mut Unstructured, hostile: bool, pool: &Pool) -> Result<&'static str> {
+    let list = if hostile && u.ratio(1, 4)? { pool.1 } else { pool.0 };
     Ok(list[u.choose_index(list.len())?])
 }
 
@@ -58,9 +50,9 @@ fn pick_key(u: &mut Unstructured) -> Result<&'static str> {
 }
 
 /// An address on the common segment 10.0.0.0/24 most of the time, elsewhere or broken otherwise.
-fn address(u: &mut Unstructured, with_prefix: bool) -> Result<String> {
+fn address(u: &mut Unstructured, hostile: bool, with_prefix: bool) -> Result<String> {
     let host = u.int_in_range(0..=255u8)?;
-    let text = match if hostile() { u.int_in_range(0..=9u8)? } else { 9 } {
+    let text = match if hostile { u.int_in_range(0..=9u8)? } else { 9 } {
         0 => format!("192.168.{}.{host}", u.int_in_range(0..=3u8)?),
         1 => format!("10.0.0.{}", u.int_in_range(250..=300u16)?),
         2 => {
@@ -70,15 +62,15 @@ fn address(u: &mut Unstructured, with_prefix: bool) -> Result<String> {
         _ => format!("10.0.0.{host}"),
     };
     Ok(if with_prefix {
-        let prefix = if hostile() && u.ratio(1, 8)? { u.int_in_range(0..=40u8)? } else { 24 };
+        let prefix = if hostile && u.ratio(1, 8)? { u.int_in_range(0..=40u8)? } else { 24 };
         format!("{text}/{prefix}")
     } else {
         text
     })
 }
 
-fn number(u: &mut Unstructured, usual: &[i64]) -> Result<Value> {
-    Ok(match if hostile() { u.int_in_range(0..=9u8)? } else { 9 } {
+fn number(u: &mut Unstructured, hostile: bool, usual: &[i64]) -> Result<Value> {
+    Ok(match if hostile { u.int_in_range(0..=9u8)? } else { 9 } {
         0 => json!(u.arbitrary::<i64>()?),
         1 => json!(u.arbitrary::<u64>()?),
         2 => json!(-1),
@@ -86,10 +78,10 @@ fn number(u: &mut Unstructured, usual: &[i64]) -> Result<Value> {
     })
 }
 
-fn host(u: &mut Unstructured, names: &mut Vec<String>, director: bool) -> Result<Value> {
+fn host(u: &mut Unstructured, hostile: bool, names: &mut Vec<String>, director: bool) -> Result<Value> {
     // Good hosts get unique names and addresses: lvs<n> from .2, rs<n> from .10.
-    let (name, address) = if hostile() && u.ratio(1, 2)? {
-        (pick(u, &NAMES)?.to_owned(), address(u, true)?)
+    let (name, address) = if hostile && u.ratio(1, 2)? {
+        (pick(u, hostile, &NAMES)?.to_owned(), address(u, hostile, true)?)
     } else if director {
         (format!("lvs{}", names.len() + 1), format!("10.0.0.{}/24", names.len() + 2))
     } else {
@@ -98,41 +90,44 @@ fn host(u: &mut Unstructured, names: &mut Vec<String>, director: bool) -> Result
     names.push(name.clone());
     let mut host = json!({ "name": name, "address": address });
     if u.ratio(1, 3)? {
-        host["interface"] = pick(u, &INTERFACES)?.into();
+        host["interface"] = pick(u, hostile, &INTERFACES)?.into();
     }
-    if director && !hostile() {
+    if director && !hostile {
         // Directors of one cluster share a failover family (E0033 otherwise).
         if u.ratio(1, 2)? {
             host["platform"] = "el7".into();
         }
     } else if u.ratio(2, 3)? {
-        host["platform"] = pick(u, &PLATFORMS)?.into();
+        host["platform"] = pick(u, hostile, &PLATFORMS)?.into();
     }
     let old = matches!(host["platform"].as_str(), Some("el4" | "el5" | "el6"));
-    if !director && u.ratio(1, 4)? && (hostile() || !old) {
-        host["arp_suppression"] = pick(u, &SUPPRESSION)?.into();
+    if !director && u.ratio(1, 4)? && (hostile || !old) {
+        host["arp_suppression"] = pick(u, hostile, &SUPPRESSION)?.into();
     }
     Ok(host)
 }
 
 /// A manifest as JSON text (or, rarely, bytes that are not quite JSON).
 pub fn manifest(u: &mut Unstructured) -> Result<Vec<u8>> {
-    HOSTILE.store(u.arbitrary()?, std::sync::atomic::Ordering::Relaxed);
+    // Half the manifests draw from the good values only (so valid clusters are common);
+    // the other half take a hostile value one time in four, and may be mutated.
+    let hostile: bool = u.arbitrary()?;
     let mut server_names = Vec::new();
     let mut director_names = Vec::new();
-    let directors = (0..u.int_in_range(if hostile() { 0 } else { 1 }..=3u8)?)
-        .map(|_| host(u, &mut director_names, true))
+    let directors = (0..u.int_in_range(if hostile { 0 } else { 1 }..=3u8)?)
+        .map(|_| host(u, hostile, &mut director_names, true))
         .collect::<Result<Vec<_>>>()?;
-    let servers =
-        (0..u.int_in_range(0..=5u8)?).map(|_| host(u, &mut server_names, false)).collect::<Result<Vec<_>>>()?;
+    let servers = (0..u.int_in_range(0..=5u8)?)
+        .map(|_| host(u, hostile, &mut server_names, false))
+        .collect::<Result<Vec<_>>>()?;
     let mut services = Vec::new();
     for _ in 0..u.int_in_range(0..=4u8)? {
         let mut members = Vec::new();
         let mut unused = server_names.clone();
         for _ in 0..u.int_in_range(0..=4u8)? {
             // Good members are distinct declared servers; hostile ones may repeat or be undeclared.
-            let server = if hostile() && (unused.is_empty() || u.ratio(1, 4)?) {
-                pick(u, &NAMES)?.to_owned()
+            let server = if hostile && (unused.is_empty() || u.ratio(1, 4)?) {
+                pick(u, hostile, &NAMES)?.to_owned()
             } else if unused.is_empty() {
                 break;
             } else {
@@ -140,47 +135,48 @@ pub fn manifest(u: &mut Unstructured) -> Result<Vec<u8>> {
             };
             let mut member = json!({ "server": server });
             if u.ratio(1, 2)? {
-                member["weight"] = number(u, &[0, 1, 2, 5, 65535])?;
+                member["weight"] = number(u, hostile, &[0, 1, 2, 5, 65535])?;
             }
             members.push(member);
         }
-        let name = if hostile() { pick(u, &NAMES)?.to_owned() } else { format!("svc{}", services.len() + 1) };
+        let name = if hostile { pick(u, hostile, &NAMES)?.to_owned() } else { format!("svc{}", services.len() + 1) };
         let mut service = json!({
             "name": name,
-            "vip": if u.ratio(3, 4)? { format!("10.0.0.{}", u.int_in_range(100..=104u8)?) } else { address(u, false)? },
-            "port": number(u, if hostile() { &[0, 21, 53, 80, 443, 65535, 65536] } else { &[0, 21, 53, 80, 443, 65535] })?,
+            "vip": if u.ratio(3, 4)? { format!("10.0.0.{}", u.int_in_range(100..=104u8)?) } else { address(u, hostile, false)? },
+            "port": number(u, hostile, if hostile { &[0, 21, 53, 80, 443, 65535, 65536] } else { &[0, 21, 53, 80, 443, 65535] })?,
             "real_servers": members,
         });
         if u.ratio(1, 2)? {
-            service["protocol"] = pick(u, &PROTOCOLS)?.into();
+            service["protocol"] = pick(u, hostile, &PROTOCOLS)?.into();
         }
         if u.ratio(1, 2)? {
-            service["scheduler"] = pick(u, &SCHEDULERS)?.into();
+            service["scheduler"] = pick(u, hostile, &SCHEDULERS)?.into();
         }
         if u.ratio(1, 2)? || service["port"] == 0 {
             service["persistence"] =
-                number(u, if hostile() { &[1, 300, 2678400, 2678401, 0] } else { &[1, 300, 2678400] })?;
+                number(u, hostile, if hostile { &[1, 300, 2678400, 2678401, 0] } else { &[1, 300, 2678400] })?;
         }
         services.push(service);
     }
     let mut manifest = json!({
-        "version": if u.ratio(15, 16)? { json!(1) } else { number(u, &[0, 2])? },
-        "cluster": pick(u, &NAMES)?,
+        "version": if u.ratio(15, 16)? { json!(1) } else { number(u, hostile, &[0, 2])? },
+        "cluster": pick(u, hostile, &NAMES)?,
         "directors": directors,
         "services": services,
         "real_servers": servers,
     });
-    if hostile() && u.ratio(1, 4)? {
-        manifest["defaults"] = json!({ "platform": pick(u, &PLATFORMS)?, "interface": pick(u, &INTERFACES)? });
+    if hostile && u.ratio(1, 4)? {
+        manifest["defaults"] =
+            json!({ "platform": pick(u, hostile, &PLATFORMS)?, "interface": pick(u, hostile, &INTERFACES)? });
     }
     if u.ratio(1, 6)? {
-        manifest["vrrp_router_id"] = number(u, &[1, 51, 255, 256, 0])?;
+        manifest["vrrp_router_id"] = number(u, hostile, &[1, 51, 255, 256, 0])?;
     }
-    if hostile() && u.ratio(1, 3)? {
+    if hostile && u.ratio(1, 3)? {
         mutate(u, &mut manifest)?;
     }
     let mut text = serde_json::to_vec_pretty(&manifest).expect("a JSON value serializes");
-    if hostile() && u.ratio(1, 10)? && !text.is_empty() {
+    if hostile && u.ratio(1, 10)? && !text.is_empty() {
         let at = u.choose_index(text.len())?;
         text[at] = u.arbitrary()?;
     }
