@@ -159,7 +159,7 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
             ArtifactKind::Ipvsadm,
             "/etc/sysconfig/ipvsadm",
             RULES_MODE,
-            format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare: diff <(ipvsadm-save -n) /etc/sysconfig/ipvsadm"),
+            format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare (the kernel lists entries in its own order): diff <(ipvsadm-save -n | sort) <(sort /etc/sysconfig/ipvsadm)"),
         ),
     ];
     HostPlan { host: Host::Director(director), artifacts }
