@@ -2,8 +2,15 @@
 //!
 //! Codes are a contract: once published, a code keeps its meaning. New checks get new codes.
 
-use crate::diag::Severity;
 use serde::{Serialize, Serializer};
+
+/// How bad a diagnostic is: errors stop the compile, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
 
 macro_rules! codes {
     ($( $variant:ident = $code:literal, $severity:ident, $title:literal, $explain:literal; )*) => {

@@ -1,15 +1,7 @@
 //! Diagnostics: what every stage reports, and where in the manifest it points.
 
 use crate::codes::Code;
-use serde::Serialize;
-
-/// How bad a diagnostic is: errors stop the compile, warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
+pub use crate::codes::Severity;
 
 /// Which part of a JSON member a diagnostic points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

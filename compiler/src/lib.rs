@@ -12,6 +12,7 @@ pub mod lower;
 pub mod model;
 pub mod parse;
 pub mod plan;
+pub mod platform;
 pub mod raw;
 pub mod report;
 pub mod review;

@@ -99,12 +99,28 @@ macro_rules! keyword_enum {
             }
         }
 
+        impl Keyword for $name {
+            fn parse(text: &str) -> Option<$name> {
+                $name::parse(text)
+            }
+
+            fn names() -> Vec<&'static str> {
+                $name::names()
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
+}
+
+/// A manifest keyword (`platform`, `protocol`, ...): parsed from its text, listed in hints.
+pub trait Keyword: Sized {
+    fn parse(text: &str) -> Option<Self>;
+    fn names() -> Vec<&'static str>;
 }
 
 keyword_enum!(
@@ -141,34 +157,6 @@ keyword_enum!(
     Failover { Piranha = "piranha", Keepalived = "keepalived" }
 );
 
-impl Platform {
-    /// The suppression dialect of `tool` on this platform, or `None` when the platform lacks it.
-    pub fn suppression(self, tool: SuppressionTool) -> Option<Suppression> {
-        use Platform::*;
-        match (self, tool) {
-            (El4 | El5 | El6, SuppressionTool::Arptables) => Some(Suppression::ArptablesJf),
-            (El7, SuppressionTool::Arptables) => Some(Suppression::Arptables),
-            (El7 | El8 | El9, SuppressionTool::Nftables) => Some(Suppression::Nftables),
-            _ => None,
-        }
-    }
-
-    /// The failover software that drives IPVS on a director of this platform.
-    pub fn failover(self) -> Failover {
-        match self {
-            Platform::El4 | Platform::El5 | Platform::El6 => Failover::Piranha,
-            _ => Failover::Keepalived,
-        }
-    }
-
-    pub fn default_tool(self) -> SuppressionTool {
-        match self {
-            Platform::El8 | Platform::El9 => SuppressionTool::Nftables,
-            _ => SuppressionTool::Arptables,
-        }
-    }
-}
-
 /// The whole validated cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -191,6 +179,9 @@ pub struct Director {
     pub address: Ipv4Net,
     pub interface: Interface,
     pub platform: Platform,
+    /// Its VRRP priority (keepalived): the primary well above the backups, which follow
+    /// manifest order.
+    pub vrrp_priority: u8,
     /// Every VIP of the cluster, as this director holds it when active; sorted by address.
     pub vips: Vec<ServedVip>,
 }

@@ -1,0 +1,155 @@
+//! Address syntax: a host's `a.b.c.d/len`, a bare VIP, and which addresses are special.
+//! Pure functions; the passes place their errors in the manifest.
+
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use ipnet::Ipv4Net;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// An address problem before we know where it is; `at` places it.
+#[derive(Debug)]
+pub struct AddressError {
+    pub code: Code,
+    problem: String,
+    hint: String,
+}
+
+impl AddressError {
+    fn new(code: Code, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        AddressError { code, problem: problem.into(), hint: hint.into() }
+    }
+
+    /// The diagnostic for `who`'s value `text` at `path`.
+    pub fn at(self, path: &str, who: &str, text: &str) -> Diagnostic {
+        Diagnostic::new(self.code, path, format!("{who}: {} {}", self.problem, super::quoted(text))).hint(self.hint)
+    }
+}
+
+fn ipv6_check(text: &str) -> Result<(), AddressError> {
+    let addr = text.split('/').next().unwrap_or(text);
+    if addr.parse::<IpAddr>().is_ok_and(|a| a.is_ipv6()) {
+        return Err(AddressError::new(
+            Code::Ipv6NotSupported,
+            "IPv6 is not yet supported:",
+            "manifest version 1 describes IPv4 clusters",
+        ));
+    }
+    Ok(())
+}
+
+/// The smallest and largest prefix length of a host's segment.
+pub const PREFIX_MIN: u8 = 8;
+pub const PREFIX_MAX: u8 = 32;
+
+/// `a.b.c.d/len` with len 8–32.
+pub fn parse_host(text: &str) -> Result<Ipv4Net, AddressError> {
+    ipv6_check(text)?;
+    let Some((addr, prefix)) = text.split_once('/') else {
+        return Err(AddressError::new(
+            Code::InvalidAddress,
+            "the address has no prefix length:",
+            format!("write the real IP with its subnet's prefix, e.g. \"{}/24\"", text.trim()),
+        ));
+    };
+    let addr: Ipv4Addr = addr.parse().map_err(|_| {
+        AddressError::new(
+            Code::InvalidAddress,
+            "invalid IPv4 address",
+            "write a dotted quad with its prefix, e.g. \"10.0.0.11/24\" (no leading zeros, no host names)",
+        )
+    })?;
+    let prefix: u8 = match prefix.parse() {
+        Ok(p) if prefix.bytes().all(|b| b.is_ascii_digit()) => p,
+        _ => {
+            return Err(AddressError::new(
+                Code::InvalidAddress,
+                "invalid prefix length in",
+                "the prefix is a number of bits, e.g. /24",
+            ))
+        }
+    };
+    if !(PREFIX_MIN..=PREFIX_MAX).contains(&prefix) {
+        return Err(AddressError::new(
+            Code::PrefixOutOfRange,
+            "the prefix length must be between 8 and 32 in",
+            "write the prefix of the host's subnet, e.g. /24",
+        ));
+    }
+    Ok(Ipv4Net::new(addr, prefix).expect("prefix checked to be at most 32"))
+}
+
+/// A bare `a.b.c.d`.
+pub fn parse_vip(text: &str) -> Result<Ipv4Addr, AddressError> {
+    ipv6_check(text)?;
+    if let Some((addr, _)) = text.split_once('/') {
+        return Err(AddressError::new(
+            Code::InvalidAddress,
+            "a VIP is a single address, without prefix:",
+            format!("write \"{addr}\": lvsdr adds it to the real servers as a /32"),
+        ));
+    }
+    text.parse().map_err(|_| {
+        AddressError::new(
+            Code::InvalidAddress,
+            "invalid IPv4 address",
+            "write a dotted quad, e.g. \"10.0.0.100\" (no leading zeros, no host names)",
+        )
+    })
+}
+
+/// The kind of special-purpose address `ip` is, if it is one.
+pub fn special_purpose(ip: Ipv4Addr) -> Option<&'static str> {
+    if ip.is_unspecified() {
+        Some("unspecified")
+    } else if ip.is_broadcast() {
+        Some("limited broadcast")
+    } else if ip.is_loopback() {
+        Some("loopback")
+    } else if ip.is_multicast() {
+        Some("multicast")
+    } else if ip.is_link_local() {
+        Some("link-local")
+    } else if ip.octets()[0] >= 240 {
+        Some("reserved (240.0.0.0/4)")
+    } else if ip.octets()[0] == 0 {
+        Some("'this network' (0.0.0.0/8)")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_need_a_prefix_in_range() {
+        assert_eq!(parse_host("10.0.0.11/24").unwrap().to_string(), "10.0.0.11/24");
+        assert_eq!(parse_host("10.0.0.11").unwrap_err().code, Code::InvalidAddress);
+        assert_eq!(parse_host("10.0.0.11/+24").unwrap_err().code, Code::InvalidAddress);
+        assert_eq!(parse_host("10.0.0.11/7").unwrap_err().code, Code::PrefixOutOfRange);
+        assert_eq!(parse_host("10.0.0.011/24").unwrap_err().code, Code::InvalidAddress);
+        assert_eq!(parse_host("2001:db8::1/64").unwrap_err().code, Code::Ipv6NotSupported);
+    }
+
+    #[test]
+    fn vips_are_bare_addresses() {
+        assert_eq!(parse_vip("10.0.0.100").unwrap(), Ipv4Addr::new(10, 0, 0, 100));
+        assert_eq!(parse_vip("10.0.0.100/32").unwrap_err().code, Code::InvalidAddress);
+        assert_eq!(parse_vip("web").unwrap_err().code, Code::InvalidAddress);
+        assert_eq!(parse_vip("::1").unwrap_err().code, Code::Ipv6NotSupported);
+    }
+
+    #[test]
+    fn special_addresses_are_named() {
+        let kind = |s: &str| special_purpose(s.parse().unwrap());
+        assert_eq!(kind("0.0.0.0"), Some("unspecified"));
+        assert_eq!(kind("255.255.255.255"), Some("limited broadcast"));
+        assert_eq!(kind("127.0.0.10"), Some("loopback"));
+        assert_eq!(kind("224.0.0.5"), Some("multicast"));
+        assert_eq!(kind("169.254.1.1"), Some("link-local"));
+        assert_eq!(kind("240.0.0.1"), Some("reserved (240.0.0.0/4)"));
+        assert_eq!(kind("0.1.2.3"), Some("'this network' (0.0.0.0/8)"));
+        assert_eq!(kind("10.0.0.100"), None);
+    }
+}

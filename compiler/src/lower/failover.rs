@@ -1,0 +1,141 @@
+//! Pass "failover": the directors' failover software (one family for all, as many
+//! directors as it pairs), and the VRRP router id and priorities.
+
+use super::hosts::Lowered;
+use crate::codes::Code;
+use crate::diag::{pointer, Diagnostic};
+use crate::model::{limits, Director, Failover, Service};
+use crate::raw;
+
+/// The failover family of the directors, or `None` when they cannot fail over to each other.
+pub fn failover(
+    found: &mut Vec<Diagnostic>,
+    raw_directors: &[raw::Director],
+    directors: &Lowered<Director>,
+    services: &Lowered<Service>,
+) -> Option<Failover> {
+    let mut lowered = raw_directors.iter().zip(directors).map(|(raw, (d, path))| Some((raw, d.as_ref()?, path)));
+    let Some(Some((_, primary, _))) = lowered.next() else { return None };
+    let family = |d: &Director| d.platform.profile().failover;
+    let failover = family(primary);
+    let mut consistent = true;
+    for (raw, director, path) in lowered.flatten() {
+        if family(director) != failover {
+            consistent = false;
+            // Point at the director's own `platform` when it wrote one, else at its name.
+            let key = if raw.platform.is_some() { "platform" } else { "name" };
+            found.push(
+                Diagnostic::new(
+                    Code::MixedFailover,
+                    pointer(path, key),
+                    format!(
+                        "director {} runs {} ({}), but the primary {} runs {} ({})",
+                        director.name,
+                        director.platform,
+                        family(director),
+                        primary.name,
+                        primary.platform,
+                        failover
+                    ),
+                )
+                .hint("pulse (el4-el6) and keepalived (el7+) cannot fail over to each other: give both directors platforms of one family"),
+            );
+        }
+    }
+    match failover {
+        Failover::Piranha => {
+            if let Some((_, path)) = directors.get(2) {
+                found.push(
+                    Diagnostic::new(
+                        Code::TooManyDirectors,
+                        path.clone(),
+                        format!(
+                            "Piranha pairs a primary and one backup, but the cluster lists {} directors",
+                            directors.len()
+                        ),
+                    )
+                    .hint("keep two directors on el4-el6, or move the directors to el7+ (keepalived)"),
+                );
+                consistent = false;
+            }
+            for (service, path) in services {
+                if let Some(service) = service.as_ref().filter(|s| s.port == 0) {
+                    found.push(
+                        Diagnostic::new(
+                            Code::PiranhaAllPorts,
+                            pointer(path, "port"),
+                            format!(
+                                "service {} listens on all ports, which Piranha's nanny cannot health-check",
+                                service.name
+                            ),
+                        )
+                        .hint(format!(
+                            "give the service its real port, or run the directors on el7+; the primary {} runs {}",
+                            primary.name, primary.platform
+                        )),
+                    );
+                    consistent = false;
+                }
+            }
+        }
+        Failover::Keepalived => {}
+    }
+    consistent.then_some(failover)
+}
+
+/// The VRRP virtual router id: the manifest's, or one derived from the cluster name.
+pub fn vrrp_router_id(found: &mut Vec<Diagnostic>, id: Option<i64>, cluster: &str) -> Option<u8> {
+    let Some(id) = id else { return Some(derived_router_id(cluster)) };
+    let range = limits::VRRP_ROUTER_ID_MIN..=limits::VRRP_ROUTER_ID_MAX;
+    let valid = u8::try_from(id).ok().filter(|_| range.contains(&id));
+    if valid.is_none() {
+        found.push(
+            Diagnostic::new(
+                Code::VrrpRouterIdOutOfRange,
+                "/vrrp_router_id",
+                format!("vrrp_router_id {id} is outside 1-255"),
+            )
+            .hint("write a number from 1 to 255 that no other VRRP router on the segment uses"),
+        );
+    }
+    valid
+}
+
+/// The default VRRP virtual router id: FNV-1a of the cluster name folded into 1–255, so that
+/// it is stable across releases and machines (documented in the README).
+pub fn derived_router_id(cluster: &str) -> u8 {
+    let hash = cluster.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    (hash % 255 + 1) as u8
+}
+
+/// The VRRP priority of the director at `position` (0 = primary): the primary well above
+/// the rest, the backups in manifest order. 255 is reserved for an address owner.
+pub fn vrrp_priority(position: usize) -> u8 {
+    match position {
+        0 => 150,
+        n => 100u8.saturating_sub(u8::try_from(n - 1).unwrap_or(u8::MAX)).max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_put_the_primary_first_and_never_reach_owner_or_zero() {
+        assert_eq!(vrrp_priority(0), 150);
+        assert_eq!(vrrp_priority(1), 100);
+        assert_eq!(vrrp_priority(2), 99);
+        assert_eq!(vrrp_priority(100), 1);
+        assert_eq!(vrrp_priority(10_000), 1);
+    }
+
+    #[test]
+    fn router_ids_are_stable_and_in_range() {
+        // The published derivation: changing it would move every keepalived cluster's VRRP id.
+        assert_eq!(derived_router_id("web-prod"), 26);
+        for name in ["a", "web-prod", "shop", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"] {
+            assert!((1..=255).contains(&derived_router_id(name)));
+        }
+    }
+}

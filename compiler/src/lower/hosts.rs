@@ -1,0 +1,270 @@
+//! Pass "hosts": directors and real servers — names, addresses, interfaces, platforms and
+//! suppression dialects — and the address book later passes check VIPs against.
+
+use super::address::{parse_host, special_purpose};
+use super::values::{self, enum_error, Declared};
+use crate::codes::Code;
+use crate::diag::{pointer, Diagnostic};
+use crate::model::{Director, Interface, Platform, RealServer, Suppression, SuppressionTool};
+use crate::raw;
+use ipnet::Ipv4Net;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+/// Every host's own address and its subnet's edges, with who has them.
+#[derive(Default)]
+pub struct AddressBook {
+    /// Address → (pointer to it, "real server web1").
+    pub hosts: HashMap<Ipv4Addr, (String, String)>,
+    /// Network and broadcast addresses of every host's subnet → whose subnet.
+    pub subnet_edges: HashMap<Ipv4Addr, String>,
+}
+
+/// A lowered entry (`None` when it had errors) with the pointer to it.
+pub type Lowered<T> = Vec<(Option<T>, String)>;
+
+/// What the pass produces.
+pub struct Hosts {
+    pub directors: Lowered<Director>,
+    pub real_servers: Lowered<RealServer>,
+    pub addresses: AddressBook,
+}
+
+/// The defaults hosts fall back on (`None` when the default itself is invalid).
+pub struct HostDefaults {
+    pub platform: Option<Platform>,
+    pub interface: Option<Interface>,
+}
+
+pub fn hosts(found: &mut Vec<Diagnostic>, m: &raw::Manifest, defaults: &HostDefaults) -> Hosts {
+    // Directors and real servers share one namespace: each gets a directory named after it.
+    let mut declared = Declared::new();
+    let mut addresses = AddressBook::default();
+    let directors = directors(found, &m.directors, defaults, &mut declared, &mut addresses);
+    let real_servers = real_servers(found, &m.real_servers, defaults, &mut declared, &mut addresses);
+    Hosts { directors, real_servers, addresses }
+}
+
+/// Parses a host's `a.b.c.d/len` and records it for reuse and VIP checks.
+fn host_address(
+    found: &mut Vec<Diagnostic>,
+    book: &mut AddressBook,
+    text: &str,
+    path: &str,
+    who: &str,
+) -> Option<Ipv4Net> {
+    let net = match parse_host(text) {
+        Ok(net) => net,
+        Err(error) => {
+            found.push(error.at(path, who, text));
+            return None;
+        }
+    };
+    let ip = net.addr();
+    if let Some(kind) = special_purpose(ip) {
+        found.push(
+            Diagnostic::new(Code::HostAddressSpecial, path, format!("{who} has the {kind} address {ip}"))
+                .hint("write the host's own unicast address"),
+        );
+    } else if net.prefix_len() <= 30 && (ip == net.network() || ip == net.broadcast()) {
+        let which = if ip == net.network() { "network" } else { "broadcast" };
+        found.push(
+            Diagnostic::new(
+                Code::HostAddressSpecial,
+                path,
+                format!("{who} has {ip}, the {which} address of {}", net.trunc()),
+            )
+            .hint("write the host's own address in that subnet"),
+        );
+    }
+    if let Some((first, first_who)) = book.hosts.get(&ip) {
+        let hint = format!("{first_who} already has {ip} (at {first}); each host needs its own address");
+        found.push(
+            Diagnostic::new(Code::AddressReused, path, format!("{who} has address {ip}, which is already used"))
+                .hint(hint),
+        );
+    } else {
+        book.hosts.insert(ip, (path.to_owned(), who.to_owned()));
+    }
+    if net.prefix_len() <= 30 {
+        for edge in [net.network(), net.broadcast()] {
+            book.subnet_edges.entry(edge).or_insert_with(|| who.to_owned());
+        }
+    }
+    Some(net)
+}
+
+/// What directors and real servers have in common, lowered.
+struct Common {
+    name: Option<crate::model::Name>,
+    address: Option<Ipv4Net>,
+    interface: Option<Interface>,
+    platform: Option<Platform>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn common<'m>(
+    found: &mut Vec<Diagnostic>,
+    declared: &mut Declared<'m>,
+    book: &mut AddressBook,
+    defaults: &HostDefaults,
+    path: &str,
+    role: &'static str,
+    name: &'m str,
+    address: &str,
+    interface: Option<&str>,
+    platform: Option<&str>,
+) -> Common {
+    let who = format!("{role} {name}");
+    let lowered_name = values::name(found, name, &pointer(path, "name"), role);
+    values::unique(found, declared, name, pointer(path, "name"), role);
+    let address = host_address(found, book, address, &pointer(path, "address"), &who);
+    let interface = match interface {
+        Some(text) => values::interface(found, text, &pointer(path, "interface")),
+        None => defaults.interface.clone(),
+    };
+    let platform = match platform {
+        Some(text) => values::platform(found, text, &pointer(path, "platform")),
+        None => defaults.platform,
+    };
+    Common { name: lowered_name, address, interface, platform }
+}
+
+fn directors<'m>(
+    found: &mut Vec<Diagnostic>,
+    directors: &'m [raw::Director],
+    defaults: &HostDefaults,
+    declared: &mut Declared<'m>,
+    book: &mut AddressBook,
+) -> Lowered<Director> {
+    if directors.is_empty() {
+        found.push(
+            Diagnostic::new(Code::NoDirector, "/directors", "the cluster has no director")
+                .hint("add the LVS router(s), primary first: { \"name\": \"lvs1\", \"address\": \"10.0.0.2/24\" }"),
+        );
+    }
+    let mut lowered = Vec::new();
+    for (i, d) in directors.iter().enumerate() {
+        let path = pointer("/directors", i);
+        let c = common(
+            found,
+            declared,
+            book,
+            defaults,
+            &path,
+            "director",
+            &d.name,
+            &d.address,
+            d.interface.as_deref(),
+            d.platform.as_deref(),
+        );
+        let director = match (c.name, c.address, c.interface, c.platform) {
+            (Some(name), Some(address), Some(interface), Some(platform)) => Some(Director {
+                name,
+                address,
+                interface,
+                platform,
+                vrrp_priority: super::failover::vrrp_priority(i),
+                vips: Vec::new(),
+            }),
+            _ => None,
+        };
+        lowered.push((director, path));
+    }
+    lowered
+}
+
+fn real_servers<'m>(
+    found: &mut Vec<Diagnostic>,
+    servers: &'m [raw::RealServer],
+    defaults: &HostDefaults,
+    declared: &mut Declared<'m>,
+    book: &mut AddressBook,
+) -> Lowered<RealServer> {
+    let mut lowered = Vec::new();
+    for (i, s) in servers.iter().enumerate() {
+        let path = pointer("/real_servers", i);
+        let who = format!("real server {}", s.name);
+        let c = common(
+            found,
+            declared,
+            book,
+            defaults,
+            &path,
+            "real server",
+            &s.name,
+            &s.address,
+            s.interface.as_deref(),
+            s.platform.as_deref(),
+        );
+        let suppression = c.platform.and_then(|platform| suppression(found, s, platform, &path, &who));
+        let server = match (c.name, c.address, c.interface, c.platform, suppression) {
+            (Some(name), Some(address), Some(interface), Some(platform), Some(suppression)) => {
+                Some(RealServer { name, address, interface, platform, suppression, vips: Vec::new() })
+            }
+            _ => None,
+        };
+        lowered.push((server, path));
+    }
+    lowered
+}
+
+/// The server's suppression dialect: its `arp_suppression` (or its platform's default)
+/// as its platform ships it.
+fn suppression(
+    found: &mut Vec<Diagnostic>,
+    s: &raw::RealServer,
+    platform: Platform,
+    path: &str,
+    who: &str,
+) -> Option<Suppression> {
+    let profile = platform.profile();
+    let tool_path = pointer(path, "arp_suppression");
+    let tool = match &s.arp_suppression {
+        None => profile.default_tool,
+        Some(text) => match SuppressionTool::parse(text) {
+            Some(tool) => tool,
+            None => {
+                found.push(enum_error(
+                    Code::UnknownSuppression,
+                    &tool_path,
+                    "ARP suppression method",
+                    text,
+                    &SuppressionTool::names(),
+                ));
+                return None;
+            }
+        },
+    };
+    let suppression = profile.suppression(tool);
+    match suppression {
+        None => {
+            let has = profile.default_tool;
+            found.push(
+                Diagnostic::new(
+                    Code::SuppressionUnavailable,
+                    tool_path,
+                    format!("{who} runs {platform}, which has no {tool}"),
+                )
+                .hint(format!("{platform} suppresses ARP with {has}: write \"{has}\" or remove the key")),
+            );
+        }
+        Some(Suppression::Nftables) => {
+            if let Some(shipped) = profile.nft_without_arp_address_match {
+                found.push(
+                    Diagnostic::new(
+                        Code::El7NftablesVersion,
+                        tool_path,
+                        format!("{who} runs {platform} with nftables, whose `arp saddr ip` needs nftables 0.9.1 or later"),
+                    )
+                    .hint(format!(
+                        "{} ships nftables {shipped}; use \"{}\" ({platform}'s default) unless the server has a newer nft",
+                        profile.product, profile.default_tool
+                    )),
+                );
+            }
+        }
+        Some(_) => {}
+    }
+    suppression
+}

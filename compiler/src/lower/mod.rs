@@ -1,0 +1,91 @@
+//! Validate and lower: every semantic rule of the manifest, collecting all diagnostics,
+//! and the typed `model::Cluster` when there are no errors.
+//!
+//! Lowering runs in passes, each a module with explicit inputs and outputs:
+//! `hosts` (names, addresses, interfaces, platforms, dialects; the address book) →
+//! `services` (VIPs against the address book, keywords, members) → `segment` (one L2
+//! segment) → `vips` (alias numbers; each host's VIPs and labels) → `failover` (one
+//! family, router id). `address` and `values` are the pure parts they share.
+//!
+//! Every check is linear in the manifest's size: lookups go through hash maps, and the
+//! only product is directors × real servers (a cluster has one or two directors).
+
+mod address;
+mod failover;
+mod hosts;
+mod segment;
+mod services;
+mod values;
+mod vips;
+
+use crate::codes::Code;
+use crate::diag::{has_errors, Diagnostic};
+use crate::model::{Cluster, Interface, Platform};
+use crate::raw;
+use std::collections::HashSet;
+
+pub use address::{PREFIX_MAX, PREFIX_MIN};
+
+const DEFAULT_PLATFORM: Platform = Platform::El7;
+const DEFAULT_INTERFACE: &str = "eth0";
+
+/// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error) and the diagnostics.
+pub fn lower(m: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let cluster = cluster(&mut found, m);
+    if has_errors(&found) {
+        (None, found)
+    } else {
+        (cluster, found)
+    }
+}
+
+fn cluster(found: &mut Vec<Diagnostic>, m: &raw::Manifest) -> Option<Cluster> {
+    if m.version != 1 {
+        found.push(
+            Diagnostic::new(
+                Code::UnsupportedVersion,
+                "/version",
+                format!("manifest version {} is not supported", m.version),
+            )
+            .hint("this lvsdr reads version 1: write \"version\": 1"),
+        );
+    }
+    let name = values::name(found, &m.cluster, "/cluster", "the cluster");
+    let defaults = hosts::HostDefaults {
+        platform: match &m.defaults.platform {
+            Some(text) => values::platform(found, text, "/defaults/platform"),
+            None => Some(DEFAULT_PLATFORM),
+        },
+        interface: match &m.defaults.interface {
+            Some(text) => values::interface(found, text, "/defaults/interface"),
+            None => Interface::parse(DEFAULT_INTERFACE),
+        },
+    };
+
+    let hosts = hosts::hosts(found, m, &defaults);
+    let services = services::services(found, &m.services, &m.real_servers, &hosts.addresses);
+    segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
+    vips::alias_numbers(found, &services);
+    let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
+    let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
+    let named: HashSet<&str> =
+        m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
+    let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, &named);
+    let directors = vips::attach_to_directors(found, &services, hosts.directors);
+
+    Some(Cluster {
+        name: name?,
+        directors: directors?,
+        failover: failover?,
+        vrrp_router_id: vrrp_router_id?,
+        services: services.into_iter().map(|(s, _)| s).collect::<Option<_>>()?,
+        real_servers,
+    })
+}
+
+/// The text in double quotes, with everything but printable ASCII escaped, so that a
+/// look-alike letter or an invisible character shows as `\u{430}` rather than hiding.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.escape_default())
+}

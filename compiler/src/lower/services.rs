@@ -1,0 +1,199 @@
+//! Pass "services": each virtual service — its VIP checked against the hosts' address
+//! book, protocol, port, scheduler, persistence and members.
+
+use super::address::{parse_vip, special_purpose};
+use super::hosts::{AddressBook, Lowered};
+use super::quoted;
+use super::values::{self, enum_error, Declared};
+use crate::codes::Code;
+use crate::diag::{did_you_mean, pointer, Diagnostic};
+use crate::model::{limits, Keyword, Member, Name, Protocol, Scheduler, Service};
+use crate::raw;
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+pub fn services(
+    found: &mut Vec<Diagnostic>,
+    services: &[raw::Service],
+    declared_servers: &[raw::RealServer],
+    book: &AddressBook,
+) -> Lowered<Service> {
+    let known_servers: HashSet<&str> = declared_servers.iter().map(|s| s.name.as_str()).collect();
+    let mut declared = Declared::new();
+    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::new();
+    let mut lowered = Vec::new();
+    for (i, s) in services.iter().enumerate() {
+        let path = pointer("/services", i);
+        let who = format!("service {}", s.name);
+        let name = values::name(found, &s.name, &pointer(&path, "name"), "service");
+        values::unique(found, &mut declared, &s.name, pointer(&path, "name"), "service");
+        let vip = vip(found, book, &s.vip, &pointer(&path, "vip"), &who);
+        let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, &path, "protocol", Code::UnknownProtocol);
+        let port = u16::try_from(s.port).ok();
+        if port.is_none() {
+            found.push(
+                Diagnostic::new(
+                    Code::PortOutOfRange,
+                    pointer(&path, "port"),
+                    format!("{who} has port {}, outside 0-65535", s.port),
+                )
+                .hint("write the service's port; 0 means every port (with persistence)"),
+            );
+        }
+        let scheduler =
+            keyword(found, s.scheduler.as_deref(), Scheduler::Wlc, &path, "scheduler", Code::UnknownScheduler);
+        let persistence = s.persistence.unwrap_or(0);
+        let persistence = if (0..=limits::PERSISTENCE_MAX).contains(&persistence) {
+            Some(persistence as u32)
+        } else {
+            found.push(
+                Diagnostic::new(
+                    Code::PersistenceOutOfRange,
+                    pointer(&path, "persistence"),
+                    format!("{who} has persistence {persistence}, outside 0-{} seconds", limits::PERSISTENCE_MAX),
+                )
+                .hint("persistence is in seconds; 300 is a common choice, 0 turns it off"),
+            );
+            None
+        };
+        if port == Some(0) && persistence == Some(0) {
+            found.push(
+                Diagnostic::new(
+                    Code::PortZeroNeedsPersistence,
+                    pointer(&path, "port"),
+                    format!("{who} forwards every port (port 0) but is not persistent"),
+                )
+                .hint("add \"persistence\": 300 (seconds), or give the service its port"),
+            );
+        }
+        if let (Some(vip), Some(protocol), Some(port)) = (vip, protocol, port) {
+            let vip_path = pointer(&path, "vip");
+            if let Some(first) = triples.get(&(vip, protocol, port)) {
+                let hint = format!("the first is at {first}; merge them or change the port");
+                found.push(
+                    Diagnostic::new(Code::DuplicateService, vip_path, format!("{who} repeats {protocol} {vip}:{port}"))
+                        .hint(hint),
+                );
+            } else {
+                triples.insert((vip, protocol, port), vip_path);
+            }
+        }
+        let members = members(found, &s.real_servers, &path, &who, &known_servers);
+        let service = match (name, vip, protocol, port, scheduler, persistence, members) {
+            (Some(name), Some(vip), Some(protocol), Some(port), Some(scheduler), Some(persistence), Some(members)) => {
+                Some(Service { name, vip, protocol, port, scheduler, persistence, members })
+            }
+            _ => None,
+        };
+        lowered.push((service, path));
+    }
+    lowered
+}
+
+/// A keyword key of a service (`protocol`, `scheduler`), or its default when absent.
+fn keyword<K: Keyword>(
+    found: &mut Vec<Diagnostic>,
+    text: Option<&str>,
+    default: K,
+    path: &str,
+    key: &str,
+    code: Code,
+) -> Option<K> {
+    let Some(text) = text else { return Some(default) };
+    let parsed = K::parse(text);
+    if parsed.is_none() {
+        found.push(enum_error(code, &pointer(path, key), key, text, &K::names()));
+    }
+    parsed
+}
+
+fn members(
+    found: &mut Vec<Diagnostic>,
+    members: &[raw::Member],
+    path: &str,
+    who: &str,
+    known: &HashSet<&str>,
+) -> Option<Vec<Member>> {
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    let mut lowered = Some(Vec::new());
+    for (j, m) in members.iter().enumerate() {
+        let member_path = pointer(&pointer(path, "real_servers"), j);
+        let server_path = pointer(&member_path, "server");
+        let server = if known.contains(m.server.as_str()) {
+            Name::parse(&m.server)
+        } else {
+            let diagnostic = Diagnostic::new(
+                Code::UnknownServer,
+                server_path.clone(),
+                format!("{who} names real server {}, which is not declared", quoted(&m.server)),
+            );
+            found.push(match did_you_mean(&m.server, known.iter().copied()) {
+                Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
+                None => diagnostic.hint("declare it in the top-level \"real_servers\" list"),
+            });
+            None
+        };
+        if let Some(first) = seen.get(m.server.as_str()) {
+            let hint = format!("already listed at {first}; list each real server once per service");
+            found.push(
+                Diagnostic::new(
+                    Code::DuplicateMember,
+                    server_path,
+                    format!("{who} lists real server {} twice", m.server),
+                )
+                .hint(hint),
+            );
+        } else {
+            seen.insert(&m.server, server_path);
+        }
+        let weight = u16::try_from(m.weight.unwrap_or(1)).ok();
+        if weight.is_none() {
+            found.push(
+                Diagnostic::new(
+                    Code::WeightOutOfRange,
+                    pointer(&member_path, "weight"),
+                    format!("{who} gives real server {} weight {}, outside 0-65535", m.server, m.weight.unwrap_or(1)),
+                )
+                .hint("weights are 0-65535; 0 quiesces the server"),
+            );
+        }
+        lowered = match (lowered, server, weight) {
+            (Some(mut list), Some(server), Some(weight)) => {
+                list.push(Member { server, weight });
+                Some(list)
+            }
+            _ => None,
+        };
+    }
+    lowered
+}
+
+/// A service's VIP: a bare unicast address no host owns and no subnet starts or ends with.
+fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, path: &str, who: &str) -> Option<Ipv4Addr> {
+    let vip = match parse_vip(text) {
+        Ok(vip) => vip,
+        Err(error) => {
+            found.push(error.at(path, who, text));
+            return None;
+        }
+    };
+    let problem = if let Some(kind) = special_purpose(vip) {
+        Diagnostic::new(Code::VipSpecial, path, format!("{who} has the {kind} address {vip} as its VIP"))
+            .hint("a VIP is a unicast address clients can reach")
+    } else if let Some((at, owner)) = book.hosts.get(&vip) {
+        Diagnostic::new(Code::VipClash, path, format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"))
+            .hint(format!("{owner} has it at {at}; a VIP must be an address no host owns"))
+    } else if let Some(owner) = book.subnet_edges.get(&vip) {
+        Diagnostic::new(
+            Code::VipClash,
+            path,
+            format!("{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"),
+        )
+        .hint("choose a host address for the VIP")
+    } else {
+        return Some(vip);
+    };
+    // A rejected VIP takes no part in later checks, which would only repeat the problem.
+    found.push(problem);
+    None
+}

@@ -1,0 +1,89 @@
+//! Single values: names, uniqueness, interfaces and keywords, each reported where it is written.
+
+use super::quoted;
+use crate::codes::Code;
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::model::{Interface, Name, Platform};
+use std::collections::HashMap;
+
+/// Names declared so far: where, and as what ("director", "real server", "service").
+pub type Declared<'m> = HashMap<&'m str, (String, &'static str)>;
+
+/// `text` as a `Name`, or an E0006 with a suggestion.
+pub fn name(found: &mut Vec<Diagnostic>, text: &str, path: &str, what: &str) -> Option<Name> {
+    let name = Name::parse(text);
+    if name.is_none() {
+        let suggestion: String = text
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .trim_matches('-')
+            .chars()
+            .take(63)
+            .collect();
+        let diagnostic =
+            Diagnostic::new(Code::InvalidName, path, format!("{what} has an invalid name {}", quoted(text)));
+        let rule = "names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit";
+        found.push(match Name::parse(&suggestion) {
+            Some(s) if text.is_ascii() => diagnostic.hint(format!("{rule}: try \"{}\"", s.as_str())),
+            _ => diagnostic.hint(format!("{rule} (ASCII only: look-alike letters are rejected)")),
+        });
+    }
+    name
+}
+
+/// Reports a second declaration of `text` among `declared`.
+pub fn unique<'m>(
+    found: &mut Vec<Diagnostic>,
+    declared: &mut Declared<'m>,
+    text: &'m str,
+    path: String,
+    what: &'static str,
+) {
+    if let Some((first, first_what)) = declared.get(text) {
+        let message = if *first_what == what {
+            format!("{what} name {} is used twice", quoted(text))
+        } else {
+            format!("{what} name {} is already the name of a {first_what}", quoted(text))
+        };
+        let hint = format!("first declared at {first}; rename one of them");
+        found.push(Diagnostic::new(Code::DuplicateName, path, message).hint(hint));
+    } else {
+        declared.insert(text, (path, what));
+    }
+}
+
+pub fn platform(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<Platform> {
+    let platform = Platform::parse(text);
+    if platform.is_none() {
+        found.push(enum_error(Code::UnknownPlatform, path, "platform", text, &Platform::names()));
+    }
+    platform
+}
+
+pub fn interface(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<Interface> {
+    let interface = Interface::parse(text);
+    if interface.is_none() {
+        let hint = if let Some((parent, _)) = text.split_once(':') {
+            format!("write the parent interface \"{}\": lvsdr adds the alias suffix itself", parent.escape_debug())
+        } else {
+            "an interface name is 1-15 of A-Z, a-z, 0-9, '_', '.', '-' (e.g. eth0, ens192, bond0.100)".into()
+        };
+        found.push(
+            Diagnostic::new(Code::InvalidInterface, path, format!("invalid interface name {}", quoted(text)))
+                .hint(hint),
+        );
+    }
+    interface
+}
+
+/// An unknown keyword, with the closest known one.
+pub fn enum_error(code: Code, path: &str, what: &str, text: &str, allowed: &[&str]) -> Diagnostic {
+    let lower = text.to_ascii_lowercase();
+    let hint = match did_you_mean(&lower, allowed.iter().copied()) {
+        Some(close) => format!("did you mean \"{close}\"? ({what} is one of {})", allowed.join(", ")),
+        None => format!("{what} is one of {}", allowed.join(", ")),
+    };
+    Diagnostic::new(code, path, format!("unknown {what} {}", quoted(text))).hint(hint)
+}

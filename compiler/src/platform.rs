@@ -1,0 +1,138 @@
+//! Platform knowledge: one row per RHEL-family release, read by every stage.
+//!
+//! Which ARP-suppression dialects a release has, which one it uses by default, which
+//! failover software its directors run, how it starts services at boot and where its
+//! files live. Adding a release is adding a variant to `model::Platform` and a row
+//! here; `Platform::profile` matches every variant, so the compiler points at the one
+//! place that needs it.
+
+use crate::model::{Failover, Platform, Suppression, SuppressionTool};
+
+/// How a release starts services at boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitSystem {
+    /// SysV init with chkconfig (el4–el6).
+    SysV,
+    /// systemd (el7+).
+    Systemd,
+}
+
+impl InitSystem {
+    /// The command that makes `service` start at boot.
+    pub fn enable(self, service: &str) -> Vec<String> {
+        match self {
+            InitSystem::SysV => ["chkconfig", "--level", "2345", service, "on"].map(String::from).to_vec(),
+            InitSystem::Systemd => vec!["systemctl".into(), "enable".into(), format!("{service}.service")],
+        }
+    }
+
+    /// The command that (re)starts `service` now.
+    pub fn restart(self, service: &str) -> Vec<String> {
+        match self {
+            InitSystem::SysV => ["service", service, "restart"].map(String::from).to_vec(),
+            InitSystem::Systemd => vec!["systemctl".into(), "restart".into(), format!("{service}.service")],
+        }
+    }
+}
+
+/// Everything lvsdr knows about one release.
+#[derive(Debug)]
+pub struct Profile {
+    pub platform: Platform,
+    /// The product's name, for messages.
+    pub product: &'static str,
+    pub init: InitSystem,
+    /// The dialect of each suppression tool the release ships (`None`: it has no such tool).
+    pub arptables: Option<Suppression>,
+    pub nftables: Option<Suppression>,
+    /// What a real server uses when the manifest names no `arp_suppression`.
+    pub default_tool: SuppressionTool,
+    /// The nftables version the release ships when it predates `arp saddr ip` /
+    /// `arp daddr ip` (0.9.1): lvsdr warns when such a release is given nftables.
+    pub nft_without_arp_address_match: Option<&'static str>,
+    /// What a director of this release runs to move VIPs and program IPVS.
+    pub failover: Failover,
+    /// systemd runs `/etc/rc.d/rc.local` only when it is executable.
+    pub rc_local_must_be_executable: bool,
+}
+
+const EL4: Profile = Profile {
+    platform: Platform::El4,
+    product: "RHEL 4",
+    init: InitSystem::SysV,
+    arptables: Some(Suppression::ArptablesJf),
+    nftables: None,
+    default_tool: SuppressionTool::Arptables,
+    nft_without_arp_address_match: None,
+    failover: Failover::Piranha,
+    rc_local_must_be_executable: false,
+};
+
+const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
+
+const EL6: Profile = Profile { platform: Platform::El6, product: "RHEL 6", ..EL4 };
+
+const EL7: Profile = Profile {
+    platform: Platform::El7,
+    product: "RHEL 7",
+    init: InitSystem::Systemd,
+    arptables: Some(Suppression::Arptables),
+    // el7's nft (0.8) predates `arp saddr ip`; accepted with a warning for newer builds.
+    nftables: Some(Suppression::Nftables),
+    default_tool: SuppressionTool::Arptables,
+    nft_without_arp_address_match: Some("0.8"),
+    failover: Failover::Keepalived,
+    rc_local_must_be_executable: true,
+};
+
+const EL8: Profile = Profile {
+    platform: Platform::El8,
+    product: "RHEL 8",
+    init: InitSystem::Systemd,
+    arptables: None,
+    nftables: Some(Suppression::Nftables),
+    default_tool: SuppressionTool::Nftables,
+    nft_without_arp_address_match: None,
+    failover: Failover::Keepalived,
+    rc_local_must_be_executable: true,
+};
+
+const EL9: Profile = Profile { platform: Platform::El9, product: "RHEL 9", ..EL8 };
+
+impl Platform {
+    /// This release's row of the platform table.
+    pub const fn profile(self) -> &'static Profile {
+        match self {
+            Platform::El4 => &EL4,
+            Platform::El5 => &EL5,
+            Platform::El6 => &EL6,
+            Platform::El7 => &EL7,
+            Platform::El8 => &EL8,
+            Platform::El9 => &EL9,
+        }
+    }
+}
+
+impl Profile {
+    /// The dialect of `tool` on this release, or `None` when the release lacks the tool.
+    pub fn suppression(&self, tool: SuppressionTool) -> Option<Suppression> {
+        match tool {
+            SuppressionTool::Arptables => self.arptables,
+            SuppressionTool::Nftables => self.nftables,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_names_its_own_platform_and_has_its_default_tool() {
+        for platform in Platform::ALL {
+            let profile = platform.profile();
+            assert_eq!(profile.platform, *platform);
+            assert!(profile.suppression(profile.default_tool).is_some(), "{platform} lacks its default tool");
+        }
+    }
+}
