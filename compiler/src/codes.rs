@@ -12,6 +12,15 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 macro_rules! codes {
     ($( $variant:ident = $code:literal, $severity:ident, $title:literal, $explain:literal; )*) => {
         /// A stable diagnostic code (`E0001`, `W0001`, ...).

@@ -1,42 +1,13 @@
 //! Emit: the text of each planned artifact, rendered from its template in `templates/`.
+//! A real server's suppression artifacts and check come from its dialect's module.
 
-use crate::model::{Cluster, Director, Protocol, RealServer, ServedVip, Suppression};
-use crate::plan::{ArtifactKind, Host, PlannedArtifact, NFT_SCRIPT_PATH};
-use crate::tree::sha256_hex;
+use crate::contract::BlockMarkers;
+use crate::dialect::{dialect, ServerView};
+use crate::digest::sha256_hex;
+use crate::model::{Cluster, Director, Failover, Protocol, RealServer, ServedVip};
+use crate::plan::{DirectorArtifact, HostPlan, ServerArtifact};
 use askama::Template;
 use std::net::Ipv4Addr;
-
-#[derive(Template)]
-#[template(path = "arptables_jf.save")]
-struct ArptablesJf<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
-    real_ip: Ipv4Addr,
-}
-
-#[derive(Template)]
-#[template(path = "arptables.save")]
-struct Arptables<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
-    real_ip: Ipv4Addr,
-}
-
-#[derive(Template)]
-#[template(path = "lvsdr.nft")]
-struct Nftables<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
-    real_ip: Ipv4Addr,
-}
-
-#[derive(Template)]
-#[template(path = "nftables-include.conf")]
-struct NftablesInclude<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
-    script_path: &'a str,
-}
 
 #[derive(Template)]
 #[template(path = "ifcfg-alias.ifcfg")]
@@ -49,8 +20,10 @@ struct IfcfgAlias<'a> {
 #[derive(Template)]
 #[template(path = "rc.local.sh")]
 struct RcLocal<'a> {
-    cluster: &'a str,
+    markers: &'a BlockMarkers,
     server: &'a RealServer,
+    /// The dialect's `lvsdr_protected` function.
+    check: &'a str,
 }
 
 /// A virtual service as a director's configuration names it.
@@ -150,25 +123,16 @@ struct Keepalived<'a> {
     director: &'a Director,
     /// MASTER for the primary, BACKUP for the others.
     state: &'static str,
-    priority: u8,
     router_id: u8,
     services: Vec<VirtualService<'a>>,
 }
 
-/// The VRRP priority of the director at `position` (0 = primary): the primary well above
-/// the rest, the backups in manifest order. 255 is reserved for an address owner.
-fn vrrp_priority(position: usize) -> u8 {
-    match position {
-        0 => 150,
-        n => 100u8.saturating_sub(u8::try_from(n - 1).unwrap_or(u8::MAX)).max(1),
-    }
-}
-
-/// Renders one artifact of one host. Every artifact ends with exactly one line feed.
-pub fn emit(cluster: &Cluster, host: Host<'_>, artifact: &PlannedArtifact<'_>) -> String {
-    let rendered = match host {
-        Host::RealServer(server) => emit_server(cluster, server, artifact),
-        Host::Director(director) => emit_director(cluster, director, artifact),
+/// Renders the artifact at `position` of a host's plan. Every artifact ends with exactly
+/// one line feed.
+pub fn emit(cluster: &Cluster, plan: &HostPlan<'_>, position: usize) -> String {
+    let rendered = match plan {
+        HostPlan::RealServer(server, artifacts) => emit_server(cluster, server, &artifacts[position].artifact),
+        HostPlan::Director(director, artifacts) => emit_director(cluster, director, &artifacts[position].artifact),
     };
     // Rendering plain text into a String cannot fail: the templates call no fallible filter.
     let mut text = rendered.expect("rendering a validated model into a String cannot fail");
@@ -177,35 +141,29 @@ pub fn emit(cluster: &Cluster, host: Host<'_>, artifact: &PlannedArtifact<'_>) -
     text
 }
 
-fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &PlannedArtifact<'_>) -> askama::Result<String> {
-    let cluster = cluster.name.as_str();
-    let real_ip = server.address.addr();
-    match artifact.kind {
-        ArtifactKind::ArptablesJf => ArptablesJf { cluster, server, real_ip }.render(),
-        ArtifactKind::Arptables => Arptables { cluster, server, real_ip }.render(),
-        ArtifactKind::Nftables => Nftables { cluster, server, real_ip }.render(),
-        ArtifactKind::NftablesInclude => NftablesInclude { cluster, server, script_path: NFT_SCRIPT_PATH }.render(),
-        ArtifactKind::IfcfgAlias => {
-            let vip = artifact.vip.expect("the planner gives every alias file its VIP");
-            IfcfgAlias { cluster, server, vip }.render()
-        }
-        ArtifactKind::RcLocal => RcLocal { cluster, server }.render(),
-        ArtifactKind::Ipvsadm | ArtifactKind::PiranhaLvsCf | ArtifactKind::Keepalived => {
-            unreachable!("the planner gives director artifacts to directors only")
+fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArtifact<'_>) -> askama::Result<String> {
+    let markers = BlockMarkers::of(cluster.name.as_str());
+    let view = ServerView { cluster: cluster.name.as_str(), markers: &markers, server, real_ip: server.address.addr() };
+    match artifact {
+        ServerArtifact::Suppression(spec) => (spec.render)(&view),
+        ServerArtifact::IfcfgAlias(vip) => IfcfgAlias { cluster: view.cluster, server, vip }.render(),
+        ServerArtifact::RcLocal => {
+            let check = dialect(server.suppression).render_check(&view)?;
+            RcLocal { markers: &markers, server, check: &check }.render()
         }
     }
 }
 
-fn emit_director(cluster: &Cluster, director: &Director, artifact: &PlannedArtifact<'_>) -> askama::Result<String> {
+fn emit_director(cluster: &Cluster, director: &Director, artifact: &DirectorArtifact) -> askama::Result<String> {
     let services = virtual_services(cluster, director);
-    match artifact.kind {
-        ArtifactKind::Ipvsadm => {
+    match artifact {
+        DirectorArtifact::Ipvsadm => {
             let mut services = services;
             // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
             services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
             Ipvsadm { services }.render()
         }
-        ArtifactKind::PiranhaLvsCf => {
+        DirectorArtifact::FailoverConfig(Failover::Piranha) => {
             let mut lvs_cf = PiranhaLvsCf {
                 serial_no: 0,
                 primary: &cluster.directors[0],
@@ -219,18 +177,13 @@ fn emit_director(cluster: &Cluster, director: &Director, artifact: &PlannedArtif
             lvs_cf.serial_no = u32::from_str_radix(&digest[..8], 16).expect("hex digits") % 1_000_000_000;
             lvs_cf.render()
         }
-        ArtifactKind::Keepalived => {
-            let position = cluster.directors.iter().position(|d| d.name == director.name).unwrap_or(0);
-            Keepalived {
-                cluster: cluster.name.as_str(),
-                director,
-                state: if position == 0 { "MASTER" } else { "BACKUP" },
-                priority: vrrp_priority(position),
-                router_id: cluster.vrrp_router_id,
-                services,
-            }
-            .render()
+        DirectorArtifact::FailoverConfig(Failover::Keepalived) => Keepalived {
+            cluster: cluster.name.as_str(),
+            director,
+            state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
+            router_id: cluster.vrrp_router_id,
+            services,
         }
-        _ => unreachable!("the planner gives real-server artifacts to real servers only"),
+        .render(),
     }
 }

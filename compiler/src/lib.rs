@@ -6,7 +6,10 @@
 //! `index.json` in memory) → `write` (atomic swap on disk). Only `write` and the CLI do IO.
 
 pub mod codes;
+pub mod contract;
 pub mod diag;
+pub mod dialect;
+pub mod digest;
 pub mod emit;
 pub mod lower;
 pub mod model;
@@ -91,7 +94,7 @@ impl Checked {
     }
 
     /// The diagnostics for machines.
-    pub fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> Vec<contract::JsonDiagnostic> {
         report::json_diagnostics(&self.diagnostics)
     }
 }

@@ -6,10 +6,11 @@
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use lvsdr::codes::Code;
+use lvsdr::contract::{self, to_sorted_line, JsonDiagnostic};
 use lvsdr::diag::{has_errors, Diagnostic};
 use lvsdr::report::{self, Style};
 use lvsdr::{model::Cluster, review, tree, write};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -36,6 +37,29 @@ struct Cli {
 enum Format {
     Human,
     Json,
+}
+
+/// What `lvsdr schema` describes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaOf {
+    /// The manifest lvsdr reads.
+    Manifest,
+    /// The output tree's index.json.
+    Index,
+    /// `check --format json`.
+    Check,
+    /// `compile --format json`.
+    Compile,
+    /// `compile --check --format json`.
+    CompileCheck,
+    /// `diff --format json`.
+    Diff,
+    /// `render --format json`.
+    Render,
+    /// `explain --format json`.
+    Explain,
+    /// Any command's `--format json` on a usage or IO failure (E004x).
+    Failure,
 }
 
 #[derive(Subcommand)]
@@ -78,8 +102,12 @@ enum Command {
         #[arg(long)]
         exit_code: bool,
     },
-    /// Print the manifest's JSON Schema (draft 2020-12).
-    Schema,
+    /// Print a JSON Schema (draft 2020-12): the manifest's, index.json's, or a command's `--format json` result.
+    Schema {
+        /// What to describe.
+        #[arg(value_enum, default_value_t = SchemaOf::Manifest)]
+        what: SchemaOf,
+    },
     /// Explain a diagnostic code (E0012, W0001, ...); without CODE, list them all.
     Explain { code: Option<String> },
     /// Print a shell completion script.
@@ -145,12 +173,14 @@ fn main() -> ExitCode {
         Command::Check { manifest } => check(format, style, &manifest),
         Command::Render { manifest, server, artifact } => render(format, style, &manifest, &server, &artifact),
         Command::Diff { old, new, exit_code } => diff(format, style, &old, &new, exit_code),
-        Command::Schema => print_result(format, "schema", lvsdr::schema::manifest_schema()),
+        Command::Schema { what } => print_schema(format, what),
         Command::Explain { code } => explain(format, code.as_deref()),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "lvsdr", &mut script);
-            print_text(format, "completions", script)
+            print_text(format, script, |completions| {
+                to_sorted_line(&contract::CompletionsResult { completions, diagnostics: Vec::new() })
+            })
         }
         Command::Man { command } => man_page(format, command.as_deref()),
     };
@@ -159,7 +189,7 @@ fn main() -> ExitCode {
         Err(failure) => {
             let diagnostic = Diagnostic::new(failure.code, "", failure.message.clone());
             match format {
-                Format::Json => say!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) })),
+                Format::Json => say!("{}", failure_line(&[diagnostic])),
                 Format::Human => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
             }
             ExitCode::from(USAGE)
@@ -179,8 +209,18 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     let message = error.render().to_string();
     let first = message.lines().next().unwrap_or("").trim_start_matches("error: ").to_owned();
     let diagnostic = Diagnostic::new(Code::UsageError, "", first).hint("see lvsdr --help");
-    say!("{}", json!({ "diagnostics": report::json_diagnostics(&[diagnostic]) }));
+    say!("{}", failure_line(&[diagnostic]));
     ExitCode::from(USAGE)
+}
+
+/// The JSON result of a failure: its diagnostics only.
+fn failure_line(diagnostics: &[Diagnostic]) -> String {
+    to_sorted_line(&contract::FailureResult { diagnostics: report::json_diagnostics(diagnostics) })
+}
+
+/// Prints a `--format json` result.
+fn say_json(result: &impl Serialize) {
+    say!("{}", to_sorted_line(result));
 }
 
 /// lvsdr(1), or lvsdr-COMMAND(1), which the SUBCOMMANDS section of lvsdr(1) refers to.
@@ -203,24 +243,32 @@ fn man_page(format: Format, command: Option<&str>) -> Result<u8, Failure> {
     clap_mangen::Man::new(page)
         .render(&mut roff)
         .map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
-    print_text(format, "man", roff)
+    print_text(format, roff, |man| to_sorted_line(&contract::ManResult { man, diagnostics: Vec::new() }))
 }
 
-fn print_result(format: Format, key: &str, value: Value) -> Result<u8, Failure> {
+fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
+    let schema = match what {
+        SchemaOf::Manifest => lvsdr::schema::manifest_schema(),
+        SchemaOf::Index => lvsdr::schema::of::<contract::Index>(),
+        SchemaOf::Check => lvsdr::schema::of::<contract::CheckResult>(),
+        SchemaOf::Compile => lvsdr::schema::of::<contract::CompileResult>(),
+        SchemaOf::CompileCheck => lvsdr::schema::of::<contract::CompileCheckResult>(),
+        SchemaOf::Diff => lvsdr::schema::of::<contract::DiffResult>(),
+        SchemaOf::Render => lvsdr::schema::of::<contract::RenderResult>(),
+        SchemaOf::Explain => lvsdr::schema::of::<contract::ExplainResult>(),
+        SchemaOf::Failure => lvsdr::schema::of::<contract::FailureResult>(),
+    };
     let text = match format {
-        Format::Json => json!({ key: value, "diagnostics": [] }).to_string(),
-        Format::Human => serde_json::to_string_pretty(&value).expect("a JSON value serializes"),
+        Format::Json => to_sorted_line(&contract::SchemaResult { schema, diagnostics: Vec::new() }),
+        Format::Human => serde_json::to_string_pretty(&schema).expect("a JSON value serializes"),
     };
     write_stdout(format!("{text}\n").as_bytes())?;
     Ok(0)
 }
 
-fn print_text(format: Format, key: &str, text: Vec<u8>) -> Result<u8, Failure> {
+fn print_text(format: Format, text: Vec<u8>, result: impl FnOnce(String) -> String) -> Result<u8, Failure> {
     match format {
-        Format::Json => {
-            let text = String::from_utf8_lossy(&text);
-            write_stdout(format!("{}\n", json!({ key: text, "diagnostics": [] })).as_bytes())?;
-        }
+        Format::Json => write_stdout(format!("{}\n", result(String::from_utf8_lossy(&text).into_owned())).as_bytes())?,
         Format::Human => write_stdout(&text)?,
     }
     Ok(0)
@@ -274,19 +322,22 @@ fn load(
 fn check(format: Format, style: Style, manifest: &str) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, false)?;
     if format == Format::Json {
-        say!("{}", json!({ "valid": cluster.is_some(), "diagnostics": report::json_diagnostics(&diagnostics) }));
+        say_json(&contract::CheckResult {
+            valid: cluster.is_some(),
+            diagnostics: report::json_diagnostics(&diagnostics),
+        });
     }
     Ok(if has_errors(&diagnostics) { INVALID } else { 0 })
 }
 
-/// The invalid-manifest outcome: the JSON object (the diagnostics were printed by `load`).
-fn invalid(format: Format, diagnostics: &[Diagnostic], extra: Value) -> Result<u8, Failure> {
+/// The invalid-manifest outcome: the JSON result (the diagnostics were printed by `load`).
+fn invalid(
+    format: Format,
+    result: impl FnOnce(Vec<JsonDiagnostic>) -> String,
+    diagnostics: &[Diagnostic],
+) -> Result<u8, Failure> {
     if format == Format::Json {
-        let mut object = json!({ "diagnostics": report::json_diagnostics(diagnostics) });
-        if let (Value::Object(o), Value::Object(e)) = (&mut object, extra) {
-            o.extend(e);
-        }
-        say!("{object}");
+        say!("{}", result(report::json_diagnostics(diagnostics)));
     }
     Ok(INVALID)
 }
@@ -294,7 +345,16 @@ fn invalid(format: Format, diagnostics: &[Diagnostic], extra: Value) -> Result<u
 fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
-        return invalid(format, &diagnostics, json!({ "written": null }));
+        let result = |diagnostics| {
+            to_sorted_line(&contract::CompileResult {
+                written: None,
+                files: None,
+                directors: None,
+                servers: None,
+                diagnostics,
+            })
+        };
+        return invalid(format, result, &diagnostics);
     };
     let built = tree::build(&cluster);
     write::write_tree(&built, out).map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
@@ -302,7 +362,13 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
     match format {
         Format::Json => say!(
             "{}",
-            json!({ "written": out.as_str(), "files": files, "directors": cluster.directors.len(), "servers": cluster.real_servers.len(), "diagnostics": report::json_diagnostics(&diagnostics) })
+            to_sorted_line(&contract::CompileResult {
+                written: Some(out.to_string()),
+                files: Some(files),
+                directors: Some(cluster.directors.len()),
+                servers: Some(cluster.real_servers.len()),
+                diagnostics: report::json_diagnostics(&diagnostics),
+            })
         ),
         Format::Human => {
             tell!(
@@ -319,14 +385,21 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
 fn compile_check(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
-        return invalid(format, &diagnostics, json!({ "up_to_date": null }));
+        let result = |diagnostics| {
+            to_sorted_line(&contract::CompileCheckResult { up_to_date: None, changes: None, diagnostics })
+        };
+        return invalid(format, result, &diagnostics);
     };
     let on_disk = write::read_tree(out).map_err(|e| Failure { code: Code::ReadError, message: e.to_string() })?;
     let changes = review::compare(&on_disk, &tree::build(&cluster), true);
     match format {
         Format::Json => say!(
             "{}",
-            json!({ "up_to_date": changes.is_empty(), "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
+            to_sorted_line(&contract::CompileCheckResult {
+                up_to_date: Some(changes.is_empty()),
+                changes: Some(review::entries(&changes)),
+                diagnostics: report::json_diagnostics(&diagnostics),
+            })
         ),
         Format::Human if changes.is_empty() => tell!("lvsdr: {out} is up to date"),
         Format::Human => {
@@ -342,13 +415,17 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
     let (new_cluster, new_diagnostics) = load(format, style, new, true)?;
     diagnostics.extend(new_diagnostics);
     let (Some(old_cluster), Some(new_cluster)) = (old_cluster, new_cluster) else {
-        return invalid(format, &diagnostics, json!({ "changes": null }));
+        let result = |diagnostics| to_sorted_line(&contract::DiffResult { changes: None, diagnostics });
+        return invalid(format, result, &diagnostics);
     };
     let changes = review::compare(&tree::build(&old_cluster), &tree::build(&new_cluster), false);
     match format {
         Format::Json => say!(
             "{}",
-            json!({ "changes": review::json(&changes), "diagnostics": report::json_diagnostics(&diagnostics) })
+            to_sorted_line(&contract::DiffResult {
+                changes: Some(review::entries(&changes)),
+                diagnostics: report::json_diagnostics(&diagnostics),
+            })
         ),
         Format::Human if changes.is_empty() => tell!("lvsdr: no artifact changes"),
         Format::Human => write_stdout(review::human(&changes).as_bytes())?,
@@ -359,32 +436,41 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
 fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: &str) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
-        return invalid(format, &diagnostics, json!({}));
+        let result = |diagnostics| to_sorted_line(&contract::RenderResult { artifact: None, diagnostics });
+        return invalid(format, result, &diagnostics);
     };
     let plans = lvsdr::plan::plan(&cluster);
-    let names: Vec<&str> = plans.iter().map(|p| p.host.name().as_str()).collect();
-    let plan = plans.iter().find(|p| p.host.name().as_str() == server).ok_or_else(|| {
+    let names: Vec<&str> = plans.iter().map(|p| p.name().as_str()).collect();
+    let plan = plans.iter().find(|p| p.name().as_str() == server).ok_or_else(|| {
         usage(format!("no director or real server \"{server}\" in the manifest (hosts: {})", names.join(", ")))
     })?;
-    let by_id = plan.artifacts.iter().find(|a| a.id == artifact);
-    let of_kind: Vec<_> = plan.artifacts.iter().filter(|a| a.kind.as_str() == artifact).collect();
+    let placements = plan.placements();
+    let by_id = placements.iter().position(|a| a.id == artifact);
+    let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == artifact).collect();
     let chosen = match (by_id, of_kind.as_slice()) {
-        (Some(a), _) | (None, &[a]) => a,
+        (Some(i), _) | (None, &[i]) => i,
         _ => {
-            let ids: Vec<&str> = plan.artifacts.iter().map(|a| a.id.as_str()).collect();
+            let ids: Vec<&str> = placements.iter().map(|a| a.id.as_str()).collect();
             return Err(usage(format!(
                 "{} {server} has no single artifact \"{artifact}\" (its artifacts: {})",
-                plan.host.role(),
+                plan.role(),
                 ids.join(", ")
             )));
         }
     };
-    let text = lvsdr::emit::emit(&cluster, plan.host, chosen);
+    let text = lvsdr::emit::emit(&cluster, plan, chosen);
+    let placement = placements[chosen];
     match format {
-        Format::Json => say!(
-            "{}",
-            json!({ "server": server, "artifact": chosen.id, "install_path": chosen.install_path, "mode": format!("{:04o}", chosen.mode), "contents": text, "diagnostics": report::json_diagnostics(&diagnostics) })
-        ),
+        Format::Json => say_json(&contract::RenderResult {
+            artifact: Some(contract::RenderedArtifact {
+                server: server.to_owned(),
+                artifact: placement.id.clone(),
+                install_path: placement.install_path.clone(),
+                mode: format!("{:04o}", placement.mode),
+                contents: text,
+            }),
+            diagnostics: report::json_diagnostics(&diagnostics),
+        }),
         Format::Human => write_stdout(text.as_bytes())?,
     }
     Ok(0)
@@ -398,11 +484,16 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
     };
     match format {
         Format::Json => {
-            let list: Vec<_> = codes
+            let codes = codes
                 .iter()
-                .map(|c| json!({ "code": c, "severity": c.severity(), "title": c.title(), "explanation": c.explanation() }))
+                .map(|c| contract::CodeEntry {
+                    code: c.as_str().to_owned(),
+                    severity: c.severity().as_str().to_owned(),
+                    title: c.title().to_owned(),
+                    explanation: c.explanation().to_owned(),
+                })
                 .collect();
-            say!("{}", json!({ "codes": list, "diagnostics": [] }));
+            say_json(&contract::ExplainResult { codes, diagnostics: Vec::new() });
         }
         Format::Human if code.is_none() => {
             for c in codes {

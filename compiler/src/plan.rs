@@ -1,78 +1,52 @@
-//! Plan: which artifacts each host (real server or director) gets, in which dialect,
-//! installed where and how.
+//! Plan: which artifacts each host gets, in which dialect, installed where and how.
+//!
+//! A real server's artifacts come from its dialect (`dialect`), its VIPs (one alias file
+//! each) and its platform (`platform`); a director's from the cluster's failover family.
+//! Each role has its own artifact enum, carrying what rendering it needs, so no stage
+//! has to handle a director artifact on a real server or the other way round.
 
-use crate::model::{Cluster, Director, Failover, Name, Platform, RealServer, ServedVip, Suppression};
+use crate::contract::{InstallKind, Step};
+use crate::dialect::{dialect, DialectArtifact};
+use crate::model::{Cluster, Director, Failover, Name, RealServer, ServedVip};
 
-/// The kinds of artifact, one template each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArtifactKind {
-    /// arptables_jf save file (el4–el6).
-    ArptablesJf,
-    /// arptables 0.0.4/0.0.5 save file (el7).
-    Arptables,
-    /// nftables script for table `arp lvsdr`.
-    Nftables,
-    /// The block that makes `/etc/sysconfig/nftables.conf` include the script.
-    NftablesInclude,
-    /// One RHEL ifcfg alias file for one VIP.
-    IfcfgAlias,
-    /// The block to merge into `/etc/rc.d/rc.local`.
-    RcLocal,
-    /// A director's IPVS table in `ipvsadm-save -n` form.
-    Ipvsadm,
-    /// A director's Piranha configuration (el4–el6).
-    PiranhaLvsCf,
-    /// A director's keepalived configuration (el7+).
-    Keepalived,
-}
-
-impl ArtifactKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArtifactKind::ArptablesJf => "arptables_jf",
-            ArtifactKind::Arptables => "arptables",
-            ArtifactKind::Nftables => "nftables",
-            ArtifactKind::NftablesInclude => "nftables-include",
-            ArtifactKind::IfcfgAlias => "ifcfg-alias",
-            ArtifactKind::RcLocal => "rc-local",
-            ArtifactKind::Ipvsadm => "ipvsadm",
-            ArtifactKind::PiranhaLvsCf => "lvs.cf",
-            ArtifactKind::Keepalived => "keepalived",
-        }
-    }
-}
-
-/// How an artifact goes onto the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Install {
-    /// The whole file at its install path.
-    File,
-    /// A `# BEGIN lvsdr <cluster>` … `# END` block merged into an existing file.
-    Block,
-}
+/// How an artifact goes onto its host.
+pub type Install = InstallKind;
 
 /// File modes; the writer sets them exactly, whatever the umask.
 pub const RULES_MODE: u32 = 0o600;
 pub const SCRIPT_MODE: u32 = 0o755;
 pub const CONFIG_MODE: u32 = 0o644;
 
-/// One artifact to emit for one server.
-#[derive(Debug)]
-pub struct PlannedArtifact<'c> {
-    /// Unique per server: the kind, or `ifcfg-<label>` for alias files.
+/// Where and how one artifact is installed: the same fields for every kind.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
     pub id: String,
-    pub kind: ArtifactKind,
-    /// Absolute path of the file on the server.
+    /// The kind as index.json names it.
+    pub kind: &'static str,
+    /// Absolute path of the file on the host.
     pub install_path: String,
     pub install: Install,
     pub mode: u32,
-    /// What makes it take effect at boot.
+    /// What makes it take effect at boot, for people.
     pub activate: String,
-    /// The VIP an alias file is for.
-    pub vip: Option<&'c ServedVip>,
+    /// The commands that load it on a running host, if it is loaded at all.
+    pub load: Vec<Step>,
 }
 
-impl PlannedArtifact<'_> {
+impl Placement {
+    fn file(kind: &'static str, install_path: impl Into<String>, mode: u32, activate: impl Into<String>) -> Placement {
+        Placement {
+            id: kind.to_owned(),
+            kind,
+            install_path: install_path.into(),
+            install: Install::File,
+            mode,
+            activate: activate.into(),
+            load: Vec::new(),
+        }
+    }
+
     /// Path inside the output tree, relative to the tree's root: under the host's directory.
     pub fn tree_path(&self, host: &Name) -> String {
         let relative = self.install_path.trim_start_matches('/');
@@ -83,37 +57,60 @@ impl PlannedArtifact<'_> {
     }
 }
 
-/// A host of the cluster: what its artifacts are rendered for.
-#[derive(Debug, Clone, Copy)]
-pub enum Host<'c> {
-    RealServer(&'c RealServer),
-    Director(&'c Director),
+/// A real server's artifacts.
+pub enum ServerArtifact<'c> {
+    /// One of its dialect's artifacts (rules file, loader block).
+    Suppression(&'static DialectArtifact),
+    /// The RHEL ifcfg alias file of one VIP.
+    IfcfgAlias(&'c ServedVip),
+    /// The block to merge into `/etc/rc.d/rc.local`.
+    RcLocal,
 }
 
-impl<'c> Host<'c> {
-    pub fn name(self) -> &'c Name {
+/// A director's artifacts.
+pub enum DirectorArtifact {
+    /// Piranha's `lvs.cf` or `keepalived.conf`.
+    FailoverConfig(Failover),
+    /// The IPVS table in `ipvsadm-save -n` form.
+    Ipvsadm,
+}
+
+/// One artifact to emit: where it goes and what it is.
+pub struct Planned<A> {
+    pub placement: Placement,
+    pub artifact: A,
+}
+
+/// A host and its artifacts, in a fixed order.
+pub enum HostPlan<'c> {
+    Director(&'c Director, Vec<Planned<DirectorArtifact>>),
+    RealServer(&'c RealServer, Vec<Planned<ServerArtifact<'c>>>),
+}
+
+impl HostPlan<'_> {
+    pub fn name(&self) -> &Name {
         match self {
-            Host::RealServer(server) => &server.name,
-            Host::Director(director) => &director.name,
+            HostPlan::Director(director, _) => &director.name,
+            HostPlan::RealServer(server, _) => &server.name,
         }
     }
 
     /// "real server" or "director", for messages.
-    pub fn role(self) -> &'static str {
+    pub fn role(&self) -> &'static str {
         match self {
-            Host::RealServer(_) => "real server",
-            Host::Director(_) => "director",
+            HostPlan::Director(..) => "director",
+            HostPlan::RealServer(..) => "real server",
+        }
+    }
+
+    /// The placements of its artifacts, in order.
+    pub fn placements(&self) -> Vec<&Placement> {
+        match self {
+            HostPlan::Director(_, artifacts) => artifacts.iter().map(|a| &a.placement).collect(),
+            HostPlan::RealServer(_, artifacts) => artifacts.iter().map(|a| &a.placement).collect(),
         }
     }
 }
-
-/// A host and its artifacts, in a fixed order.
-pub struct HostPlan<'c> {
-    pub host: Host<'c>,
-    pub artifacts: Vec<PlannedArtifact<'c>>,
-}
-
-pub const NFT_SCRIPT_PATH: &str = "/etc/nftables/lvsdr.nft";
 
 /// Plans every host of the cluster: the directors in manifest order, then the real servers
 /// in name order.
@@ -122,31 +119,18 @@ pub fn plan(cluster: &Cluster) -> Vec<HostPlan<'_>> {
     directors.chain(cluster.real_servers.iter().map(plan_server)).collect()
 }
 
-/// A whole file, installed at `install_path`, with the kind as its id.
-fn file<'c>(kind: ArtifactKind, install_path: &str, mode: u32, activate: String) -> PlannedArtifact<'c> {
-    PlannedArtifact {
-        id: kind.as_str().to_owned(),
-        kind,
-        install_path: install_path.to_owned(),
-        install: Install::File,
-        mode,
-        activate,
-        vip: None,
-    }
-}
-
 fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> {
-    // The validator gives every director the same failover family, so it comes from the cluster.
+    // Lowering gives every director the same failover family, so it comes from the cluster.
     let (kind, install_path, activate, daemon, enable_ipvsadm) = match cluster.failover {
         Failover::Piranha => (
-            ArtifactKind::PiranhaLvsCf,
+            "lvs.cf",
             "/etc/sysconfig/ha/lvs.cf",
             "chkconfig pulse on (pulse reads this file at boot, brings the VIPs up on the active director and starts lvsd and nanny, which program IPVS)",
             "pulse",
             "chkconfig ipvsadm on",
         ),
         Failover::Keepalived => (
-            ArtifactKind::Keepalived,
+            "keepalived",
             "/etc/keepalived/keepalived.conf",
             "systemctl enable keepalived.service (it reads this file at boot: VRRP moves the VIPs, the checkers program IPVS)",
             "keepalived",
@@ -154,76 +138,62 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
         ),
     };
     let artifacts = vec![
-        file(kind, install_path, CONFIG_MODE, activate.into()),
-        file(
-            ArtifactKind::Ipvsadm,
-            "/etc/sysconfig/ipvsadm",
-            RULES_MODE,
-            format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare (the kernel lists entries in its own order): diff <(ipvsadm-save -n | sort) <(sort /etc/sysconfig/ipvsadm)"),
-        ),
+        Planned {
+            placement: Placement::file(kind, install_path, CONFIG_MODE, activate),
+            artifact: DirectorArtifact::FailoverConfig(cluster.failover),
+        },
+        Planned {
+            placement: Placement::file(
+                "ipvsadm",
+                "/etc/sysconfig/ipvsadm",
+                RULES_MODE,
+                format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare (the kernel lists entries in its own order): diff <(ipvsadm-save -n | sort) <(sort /etc/sysconfig/ipvsadm)"),
+            ),
+            artifact: DirectorArtifact::Ipvsadm,
+        },
     ];
-    HostPlan { host: Host::Director(director), artifacts }
+    HostPlan::Director(director, artifacts)
 }
 
 fn plan_server(server: &RealServer) -> HostPlan<'_> {
-    let mut artifacts = Vec::new();
-    match server.suppression {
-        Suppression::ArptablesJf => artifacts.push(file(
-            ArtifactKind::ArptablesJf,
-            "/etc/sysconfig/arptables",
-            RULES_MODE,
-            "chkconfig --level 2345 arptables_jf on (its init script restores this file at boot, before the network)"
-                .into(),
-        )),
-        Suppression::Arptables => artifacts.push(file(
-            ArtifactKind::Arptables,
-            "/etc/sysconfig/arptables",
-            RULES_MODE,
-            "systemctl enable arptables.service (it restores this file at boot, before the network)".into(),
-        )),
-        Suppression::Nftables => {
-            artifacts.push(file(
-                ArtifactKind::Nftables,
-                NFT_SCRIPT_PATH,
-                RULES_MODE,
-                "systemctl enable nftables.service (it loads /etc/sysconfig/nftables.conf, which includes this file)"
-                    .into(),
-            ));
-            artifacts.push(PlannedArtifact {
-                install: Install::Block,
-                ..file(
-                    ArtifactKind::NftablesInclude,
-                    "/etc/sysconfig/nftables.conf",
-                    RULES_MODE,
-                    "merge this block into /etc/sysconfig/nftables.conf".into(),
-                )
-            });
-        }
+    let profile = server.platform.profile();
+    let dialect = dialect(server.suppression);
+    let mut artifacts: Vec<Planned<ServerArtifact<'_>>> = Vec::new();
+    for (i, spec) in dialect.artifacts().iter().enumerate() {
+        let placement = Placement {
+            install: spec.install,
+            // The rules file (first) is what loading acts on.
+            load: if i == 0 { dialect.load(profile.init) } else { Vec::new() },
+            ..Placement::file(spec.kind, spec.install_path, spec.mode, spec.activate)
+        };
+        artifacts.push(Planned { placement, artifact: ServerArtifact::Suppression(spec) });
     }
     for vip in &server.vips {
-        artifacts.push(PlannedArtifact {
+        let placement = Placement {
             id: format!("ifcfg-{}", vip.label.as_str()),
-            vip: Some(vip),
-            ..file(
-                ArtifactKind::IfcfgAlias,
-                &format!("/etc/sysconfig/network-scripts/ifcfg-{}", vip.label.as_str()),
+            ..Placement::file(
+                "ifcfg-alias",
+                format!("/etc/sysconfig/network-scripts/ifcfg-{}", vip.label.as_str()),
                 CONFIG_MODE,
-                "none at boot: ONPARENT=no keeps the network service from bringing it up; the rc.local block adds the VIP".into(),
+                "none at boot: ONPARENT=no keeps the network service from bringing it up; the rc.local block adds the VIP",
             )
-        });
+        };
+        artifacts.push(Planned { placement, artifact: ServerArtifact::IfcfgAlias(vip) });
     }
-    let executable = match server.platform {
-        Platform::El4 | Platform::El5 | Platform::El6 => "",
-        _ => " and keep /etc/rc.d/rc.local executable (chmod 0755: systemd runs it only then)",
+    let executable = if profile.rc_local_must_be_executable {
+        " and keep /etc/rc.d/rc.local executable (chmod 0755: systemd runs it only then)"
+    } else {
+        ""
     };
-    artifacts.push(PlannedArtifact {
+    let placement = Placement {
         install: Install::Block,
-        ..file(
-            ArtifactKind::RcLocal,
+        ..Placement::file(
+            "rc-local",
             "/etc/rc.d/rc.local",
             SCRIPT_MODE,
             format!("merge this block into /etc/rc.d/rc.local{executable}"),
         )
-    });
-    HostPlan { host: Host::RealServer(server), artifacts }
+    };
+    artifacts.push(Planned { placement, artifact: ServerArtifact::RcLocal });
+    HostPlan::RealServer(server, artifacts)
 }

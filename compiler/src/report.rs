@@ -1,9 +1,9 @@
 //! Report: diagnostics as text for people (rustc-style, with the source line and a caret)
 //! and as JSON for machines.
 
+use crate::contract::JsonDiagnostic;
 use crate::diag::{Diagnostic, Severity};
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
-use serde_json::{json, Value};
 use std::ops::Range;
 
 /// Terminal styling, on only when the CLI decides colour is wanted.
@@ -90,22 +90,18 @@ pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
     }
 }
 
-/// The diagnostics as JSON objects, in the documented shape.
-pub fn json_diagnostics(diagnostics: &[Diagnostic]) -> Value {
-    Value::Array(
-        diagnostics
-            .iter()
-            .map(|d| {
-                json!({
-                    "severity": d.severity,
-                    "code": d.code,
-                    "path": d.path,
-                    "line": d.location.map(|l| l.line),
-                    "column": d.location.map(|l| l.column),
-                    "message": d.message,
-                    "hint": d.hint,
-                })
-            })
-            .collect(),
-    )
+/// The diagnostics as the JSON results carry them.
+pub fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| JsonDiagnostic {
+            severity: d.severity.as_str().to_owned(),
+            code: d.code.as_str().to_owned(),
+            path: d.path.clone(),
+            line: d.location.map(|l| l.line),
+            column: d.location.map(|l| l.column),
+            message: d.message.clone(),
+            hint: d.hint.clone(),
+        })
+        .collect()
 }

@@ -4,8 +4,8 @@
 //! compares the trees of two manifests. Both read each tree's `index.json` to name a
 //! changed file's host ("real server web1", "director lvs1") and artifact id.
 
-use crate::tree::{Tree, TreeFile, INDEX_FILE};
-use serde_json::{json, Value};
+use crate::contract::{ChangeEntry, INDEX_FILE};
+use crate::tree::{Tree, TreeFile};
 use similar::TextDiff;
 use std::collections::BTreeMap;
 
@@ -81,22 +81,11 @@ pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
 
 /// Path → (host, artifact id), from the tree's own index.json.
 fn describe(tree: &Tree) -> BTreeMap<String, (String, Option<String>)> {
-    let mut names = BTreeMap::new();
-    let Some(index) = tree.files.get(INDEX_FILE).and_then(|f| serde_json::from_str::<Value>(&f.contents).ok()) else {
-        return names;
-    };
-    for (list, role) in [("directors", "director"), ("servers", "real server")] {
-        for host in index[list].as_array().into_iter().flatten() {
-            let host_name = format!("{role} {}", host["name"].as_str().unwrap_or("?"));
-            for artifact in host["artifacts"].as_array().into_iter().flatten() {
-                if let Some(path) = artifact["path"].as_str() {
-                    let id = artifact["id"].as_str().map(str::to_owned);
-                    names.insert(path.to_owned(), (host_name.clone(), id));
-                }
-            }
-        }
-    }
-    names
+    let Some(index) = tree.index() else { return BTreeMap::new() };
+    index
+        .artifacts()
+        .map(|(host, artifact)| (artifact.path.clone(), (host.to_string(), Some(artifact.id.clone()))))
+        .collect()
 }
 
 fn unified(path: &str, before: Option<&TreeFile>, after: Option<&TreeFile>) -> String {
@@ -134,21 +123,17 @@ pub fn human(changes: &[FileChange]) -> String {
 }
 
 /// The changes for machines.
-pub fn json(changes: &[FileChange]) -> Value {
-    Value::Array(
-        changes
-            .iter()
-            .map(|c| {
-                json!({
-                    "path": c.path,
-                    "change": c.change.as_str(),
-                    "host": c.host,
-                    "artifact": c.artifact,
-                    "old_mode": c.old_mode.map(|m| format!("{m:04o}")),
-                    "new_mode": c.new_mode.map(|m| format!("{m:04o}")),
-                    "diff": c.diff,
-                })
-            })
-            .collect(),
-    )
+pub fn entries(changes: &[FileChange]) -> Vec<ChangeEntry> {
+    changes
+        .iter()
+        .map(|c| ChangeEntry {
+            path: c.path.clone(),
+            change: c.change.as_str().to_owned(),
+            host: c.host.clone(),
+            artifact: c.artifact.clone(),
+            old_mode: c.old_mode.map(|m| format!("{m:04o}")),
+            new_mode: c.new_mode.map(|m| format!("{m:04o}")),
+            diff: c.diff.clone(),
+        })
+        .collect()
 }

@@ -81,3 +81,9 @@ fn of_shape(shape: &Shape, key: Option<&str>) -> Value {
         }
     }
 }
+
+/// The JSON Schema of one of the output contracts (`contract`), for `lvsdr schema WHAT`.
+pub fn of<T: schemars::JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    generator.into_root_schema_for::<T>().to_value()
+}

@@ -1,17 +1,14 @@
 //! The output tree in memory: every artifact's bytes at its path, plus `index.json`.
 
+use crate::contract::{
+    ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry, ServiceEntry,
+    VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
+};
+use crate::digest::sha256_hex;
 use crate::emit::emit;
 use crate::model::{Cluster, ServedVip};
-use crate::plan::{plan, Host, Install, CONFIG_MODE};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use crate::plan::{plan, HostPlan, CONFIG_MODE};
 use std::collections::BTreeMap;
-
-pub const INDEX_FILE: &str = "index.json";
-/// The `generator` value in `index.json`; the writer only replaces trees that carry it.
-pub const GENERATOR: &str = "lvsdr";
-/// Version of the output tree's layout and of `index.json`.
-pub const TREE_FORMAT: u32 = 1;
 
 /// One file of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,102 +23,92 @@ pub struct Tree {
     pub files: BTreeMap<String, TreeFile>,
 }
 
+impl Tree {
+    /// The tree's own `index.json`, when it has one that parses.
+    pub fn index(&self) -> Option<Index> {
+        serde_json::from_str(&self.files.get(INDEX_FILE)?.contents).ok()
+    }
+}
+
 /// Plans and emits every artifact of the cluster and indexes them.
 pub fn build(cluster: &Cluster) -> Tree {
     let mut tree = Tree::default();
     let mut servers = Vec::new();
     let mut directors = Vec::new();
     for host_plan in plan(cluster) {
-        let host = host_plan.host;
         let mut artifacts = Vec::new();
-        for artifact in &host_plan.artifacts {
-            let contents = emit(cluster, host, artifact);
-            let path = artifact.tree_path(host.name());
-            artifacts.push(json!({
-                "id": artifact.id,
-                "kind": artifact.kind.as_str(),
-                "path": path,
-                "install_path": artifact.install_path,
-                "install": match artifact.install {
-                    Install::File => "file",
-                    Install::Block => "block",
-                },
-                "mode": format!("{:04o}", artifact.mode),
-                "sha256": sha256_hex(&contents),
-                "activate": artifact.activate,
-            }));
-            tree.files.insert(path, TreeFile { mode: artifact.mode, contents });
+        for (position, placement) in host_plan.placements().into_iter().enumerate() {
+            let contents = emit(cluster, &host_plan, position);
+            let path = placement.tree_path(host_plan.name());
+            artifacts.push(ArtifactEntry {
+                id: placement.id.clone(),
+                kind: placement.kind.to_owned(),
+                path: path.clone(),
+                install_path: placement.install_path.clone(),
+                install: placement.install,
+                mode: format!("{:04o}", placement.mode),
+                sha256: sha256_hex(&contents),
+                activate: placement.activate.clone(),
+                load: placement.load.clone(),
+            });
+            tree.files.insert(path, TreeFile { mode: placement.mode, contents });
         }
-        match host {
-            Host::RealServer(server) => servers.push(json!({
-                "name": server.name.as_str(),
-                "address": server.address.to_string(),
-                "interface": server.interface.as_str(),
-                "platform": server.platform.as_str(),
-                "arp_suppression": server.suppression.as_str(),
-                "vips": vips_json(&server.vips),
-                "artifacts": artifacts,
-            })),
-            Host::Director(director) => directors.push(json!({
-                "name": director.name.as_str(),
-                "address": director.address.to_string(),
-                "interface": director.interface.as_str(),
-                "platform": director.platform.as_str(),
-                "vips": vips_json(&director.vips),
-                "artifacts": artifacts,
-            })),
+        match host_plan {
+            HostPlan::RealServer(server, _) => servers.push(RealServerEntry {
+                name: server.name.to_string(),
+                address: server.address.to_string(),
+                interface: server.interface.to_string(),
+                platform: server.platform.to_string(),
+                arp_suppression: server.suppression.to_string(),
+                vips: vip_entries(&server.vips),
+                artifacts,
+            }),
+            HostPlan::Director(director, _) => directors.push(DirectorEntry {
+                name: director.name.to_string(),
+                address: director.address.to_string(),
+                interface: director.interface.to_string(),
+                platform: director.platform.to_string(),
+                vips: vip_entries(&director.vips),
+                artifacts,
+            }),
         }
     }
-    let index = json!({
-        "generator": GENERATOR,
-        "format": TREE_FORMAT,
-        "cluster": cluster.name.as_str(),
-        "block_markers": {
-            "begin": format!("# BEGIN lvsdr {}", cluster.name.as_str()),
-            "end": format!("# END lvsdr {}", cluster.name.as_str()),
-        },
-        "servers": servers,
-        "directors": directors,
-        "failover": {
-            "software": cluster.failover.as_str(),
-            "vrrp_router_id": cluster.vrrp_router_id,
-        },
-        "services": cluster.services.iter().map(|s| json!({
-            "name": s.name.as_str(),
-            "vip": s.vip.to_string(),
-            "protocol": s.protocol.as_str(),
-            "port": s.port,
-            "scheduler": s.scheduler.as_str(),
-            "persistence": s.persistence,
-            "real_servers": s.members.iter().map(|m| json!({
-                "server": m.server.as_str(),
-                "weight": m.weight,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: to_json_text(&index) });
+    let index = Index {
+        generator: GENERATOR.to_owned(),
+        format: TREE_FORMAT,
+        cluster: cluster.name.to_string(),
+        block_markers: BlockMarkers::of(cluster.name.as_str()),
+        servers,
+        directors,
+        failover: FailoverEntry { software: cluster.failover.to_string(), vrrp_router_id: cluster.vrrp_router_id },
+        services: cluster
+            .services
+            .iter()
+            .map(|s| ServiceEntry {
+                name: s.name.to_string(),
+                vip: s.vip.to_string(),
+                protocol: s.protocol.to_string(),
+                port: s.port,
+                scheduler: s.scheduler.to_string(),
+                persistence: s.persistence,
+                real_servers: s
+                    .members
+                    .iter()
+                    .map(|m| MemberEntry { server: m.server.to_string(), weight: m.weight })
+                    .collect(),
+            })
+            .collect(),
+    };
+    tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: index.to_text() });
     tree
 }
 
-fn vips_json(vips: &[ServedVip]) -> Vec<Value> {
+fn vip_entries(vips: &[ServedVip]) -> Vec<VipEntry> {
     vips.iter()
-        .map(|vip| {
-            json!({
-                "address": vip.address.to_string(),
-                "label": vip.label.as_str(),
-                "services": vip.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            })
+        .map(|vip| VipEntry {
+            address: vip.address.to_string(),
+            label: vip.label.to_string(),
+            services: vip.services.iter().map(|s| s.to_string()).collect(),
         })
         .collect()
-}
-
-/// Pretty JSON with sorted keys (serde_json's map is ordered) and a final newline.
-pub fn to_json_text(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("a JSON value always serializes");
-    text.push('\n');
-    text
-}
-
-pub fn sha256_hex(contents: &str) -> String {
-    Sha256::digest(contents.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,7 +6,8 @@
 //! one, never a mix. An existing `OUT` is replaced only when it is empty or when every
 //! file in it is listed in its own lvsdr `index.json`.
 
-use crate::tree::{Tree, TreeFile, GENERATOR, INDEX_FILE};
+use crate::contract::{Index, GENERATOR, INDEX_FILE};
+use crate::tree::{Tree, TreeFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::BTreeSet;
 use std::fs;
@@ -134,20 +135,13 @@ fn check_replaceable(out: &Utf8Path) -> Result<bool, WriteError> {
         return Ok(true);
     }
     let index_path = out.join(INDEX_FILE);
-    let index: serde_json::Value = fs::read_to_string(&index_path)
+    let index: Index = fs::read_to_string(&index_path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
-        .filter(|index: &serde_json::Value| index["generator"] == GENERATOR)
+        .filter(|index: &Index| index.generator == GENERATOR)
         .ok_or_else(|| foreign(format!("it is not empty and has no lvsdr {INDEX_FILE}, so lvsdr did not write it")))?;
     let mut ours: BTreeSet<String> = BTreeSet::from([INDEX_FILE.to_owned()]);
-    let hosts = ["directors", "servers"].into_iter().flat_map(|role| index[role].as_array().into_iter().flatten());
-    for host in hosts {
-        for artifact in host["artifacts"].as_array().into_iter().flatten() {
-            if let Some(path) = artifact["path"].as_str() {
-                ours.insert(path.to_owned());
-            }
-        }
-    }
+    ours.extend(index.artifacts().map(|(_, artifact)| artifact.path.clone()));
     let strangers: Vec<&String> = present.difference(&ours).collect();
     if let Some(first) = strangers.first() {
         return Err(foreign(format!(

@@ -185,19 +185,17 @@ fn big_manifest(n: usize, weight: u64) -> String {
 /// Every file index.json lists, with its sha256, and nothing else: the whole tree of one
 /// compile. Returns the weight the tree was compiled with (from one ipvsadm line).
 fn whole_tree(out: &Path) -> Result<String, String> {
-    let index: Value =
+    let index: lvsdr::contract::Index =
         serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
     let mut listed = std::collections::BTreeSet::from(["index.json".to_owned()]);
-    for host in index["directors"].as_array().unwrap().iter().chain(index["servers"].as_array().unwrap()) {
-        for artifact in host["artifacts"].as_array().unwrap() {
-            let path = artifact["path"].as_str().unwrap();
-            let contents = std::fs::read_to_string(out.join(path)).map_err(|e| format!("{path}: {e}"))?;
-            if lvsdr::tree::sha256_hex(&contents) != artifact["sha256"] {
-                return Err(format!("{path} does not match its sha256"));
-            }
-            listed.insert(path.to_owned());
+    for (_, artifact) in index.artifacts() {
+        let path = &artifact.path;
+        let contents = std::fs::read_to_string(out.join(path)).map_err(|e| format!("{path}: {e}"))?;
+        if lvsdr::digest::sha256_hex(&contents) != artifact.sha256 {
+            return Err(format!("{path} does not match its sha256"));
         }
+        listed.insert(path.clone());
     }
     let mut present = std::collections::BTreeSet::new();
     let mut stack = vec![out.to_path_buf()];

@@ -148,7 +148,7 @@ fn diff_case(dir: &Path) -> Result<(), String> {
         trees.push(lvsdr::tree::build(&cluster));
     }
     let changes = lvsdr::review::compare(&trees[0], &trees[1], false);
-    let json = serde_json::to_string_pretty(&lvsdr::review::json(&changes)).unwrap();
+    let json = serde_json::to_string_pretty(&serde_json::to_value(lvsdr::review::entries(&changes)).unwrap()).unwrap();
     let human = if changes.is_empty() { "(no artifact changes)\n".into() } else { lvsdr::review::human(&changes) };
     snapshot(&snapshot_name(&name), &format!("{human}\n──── --format json (changes) ────\n{json}\n"));
     Ok(())

@@ -1,0 +1,345 @@
+//! The output contracts: `index.json` and every `--format json` result, as documented
+//! serde types that lvsdr writes and every reader — the writer's replaceability check,
+//! review, the tests, `scripts/` through `lvsdr schema index` — reads.
+//!
+//! These are apart from the internal model on purpose (netavark keeps its JSON types
+//! apart the same way): the model may change shape, these change only with `format`.
+//! Every type derives `JsonSchema`; `lvsdr schema WHAT` prints any of them. Maps are
+//! serialized through `serde_json::Value`, whose keys are sorted, so field order never
+//! reaches the output.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The `generator` value in `index.json`; the writer only replaces trees that carry it.
+pub const GENERATOR: &str = "lvsdr";
+/// Version of the output tree's layout and of `index.json`.
+pub const TREE_FORMAT: u32 = 1;
+pub const INDEX_FILE: &str = "index.json";
+
+/// `index.json`: what the tree holds, for whom, and how each file goes onto its host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Index {
+    /// Always "lvsdr".
+    pub generator: String,
+    /// The layout version of the tree and this file.
+    pub format: u32,
+    pub cluster: String,
+    /// The lines that wrap every `block` artifact.
+    pub block_markers: BlockMarkers,
+    /// Real servers, sorted by name.
+    pub servers: Vec<RealServerEntry>,
+    /// Directors, primary first.
+    pub directors: Vec<DirectorEntry>,
+    pub failover: FailoverEntry,
+    /// Virtual services, in manifest order.
+    pub services: Vec<ServiceEntry>,
+}
+
+/// The first and last line of every block lvsdr merges into a file of the host's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockMarkers {
+    /// `# BEGIN lvsdr <cluster>`
+    pub begin: String,
+    /// `# END lvsdr <cluster>`
+    pub end: String,
+}
+
+impl BlockMarkers {
+    /// The markers of `cluster`'s blocks: defined here and nowhere else.
+    pub fn of(cluster: &str) -> BlockMarkers {
+        BlockMarkers { begin: format!("# BEGIN lvsdr {cluster}"), end: format!("# END lvsdr {cluster}") }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RealServerEntry {
+    pub name: String,
+    /// Real IP with prefix, `10.0.0.11/24`.
+    pub address: String,
+    pub interface: String,
+    /// `el4` … `el9`.
+    pub platform: String,
+    /// The dialect: `arptables_jf`, `arptables` or `nftables`.
+    pub arp_suppression: String,
+    /// Sorted by address.
+    pub vips: Vec<VipEntry>,
+    pub artifacts: Vec<ArtifactEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DirectorEntry {
+    pub name: String,
+    pub address: String,
+    pub interface: String,
+    pub platform: String,
+    /// Every VIP of the cluster, as this director holds it when active.
+    pub vips: Vec<VipEntry>,
+    pub artifacts: Vec<ArtifactEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VipEntry {
+    pub address: String,
+    /// The alias label it carries on the host's interface, `eth0:100`.
+    pub label: String,
+    /// The services on this VIP that include the host.
+    pub services: Vec<String>,
+}
+
+/// How an artifact goes onto its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallKind {
+    /// The whole file, at `install_path`.
+    File,
+    /// A block between `block_markers`, merged into the file at `install_path`.
+    Block,
+}
+
+/// One file of the tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArtifactEntry {
+    /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
+    pub id: String,
+    /// `arptables_jf`, `arptables`, `nftables`, `nftables-include`, `ifcfg-alias`,
+    /// `rc-local`, `ipvsadm`, `lvs.cf`, `keepalived`.
+    pub kind: String,
+    /// Path inside the tree.
+    pub path: String,
+    /// Absolute path on the host.
+    pub install_path: String,
+    pub install: InstallKind,
+    /// Octal, `0600`.
+    pub mode: String,
+    pub sha256: String,
+    /// What makes it take effect at boot, for people.
+    pub activate: String,
+    /// The commands that load it on a running host (suppression rules only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<Step>,
+}
+
+/// One command, as an argument vector: never a shell string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Step {
+    pub argv: Vec<String>,
+}
+
+impl Step {
+    pub fn new<const N: usize>(argv: [&str; N]) -> Step {
+        Step { argv: argv.iter().map(|a| (*a).to_owned()).collect() }
+    }
+}
+
+impl From<Vec<String>> for Step {
+    fn from(argv: Vec<String>) -> Step {
+        Step { argv }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FailoverEntry {
+    /// `piranha` or `keepalived`.
+    pub software: String,
+    pub vrrp_router_id: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceEntry {
+    pub name: String,
+    pub vip: String,
+    pub protocol: String,
+    pub port: u16,
+    pub scheduler: String,
+    pub persistence: u32,
+    pub real_servers: Vec<MemberEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberEntry {
+    pub server: String,
+    pub weight: u16,
+}
+
+impl Index {
+    /// Every artifact of every host, directors first.
+    pub fn artifacts(&self) -> impl Iterator<Item = (HostRef<'_>, &ArtifactEntry)> {
+        let directors =
+            self.directors.iter().flat_map(|d| d.artifacts.iter().map(move |a| (HostRef::Director(&d.name), a)));
+        let servers =
+            self.servers.iter().flat_map(|s| s.artifacts.iter().map(move |a| (HostRef::RealServer(&s.name), a)));
+        directors.chain(servers)
+    }
+
+    /// Pretty JSON with sorted keys and a final newline: the bytes of `index.json`.
+    pub fn to_text(&self) -> String {
+        to_sorted_text(self)
+    }
+}
+
+/// A host named in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostRef<'a> {
+    Director(&'a str),
+    RealServer(&'a str),
+}
+
+impl std::fmt::Display for HostRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostRef::Director(name) => write!(f, "director {name}"),
+            HostRef::RealServer(name) => write!(f, "real server {name}"),
+        }
+    }
+}
+
+/// Pretty JSON with sorted keys (through serde_json's ordered map) and a final newline.
+pub fn to_sorted_text(value: &impl Serialize) -> String {
+    let value = serde_json::to_value(value).expect("contract types always serialize");
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value always serializes");
+    text.push('\n');
+    text
+}
+
+/// One line of compact JSON with sorted keys: a `--format json` result.
+pub fn to_sorted_line(value: &impl Serialize) -> String {
+    serde_json::to_value(value).expect("contract types always serialize").to_string()
+}
+
+// ---------------------------------------------------------------- --format json results
+
+/// A diagnostic, as every `--format json` result carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct JsonDiagnostic {
+    /// `error` or `warning`.
+    pub severity: String,
+    /// `E0001`…, `W0001`…
+    pub code: String,
+    /// JSON pointer into the manifest; `""` is the whole document.
+    pub path: String,
+    /// 1-based; `null` when the value cannot be located.
+    pub line: Option<usize>,
+    /// 1-based, in characters.
+    pub column: Option<usize>,
+    pub message: String,
+    /// `null` only for E004x.
+    pub hint: Option<String>,
+}
+
+/// `check`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CheckResult {
+    pub valid: bool,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `compile` (the counts are absent when the manifest is invalid).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CompileResult {
+    /// OUT, or `null` when nothing was written.
+    pub written: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directors: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<usize>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `compile --check` (`changes` absent when the manifest is invalid).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CompileCheckResult {
+    /// `null` when the manifest is invalid.
+    pub up_to_date: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<ChangeEntry>>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `diff`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DiffResult {
+    /// `null` when either manifest is invalid.
+    pub changes: Option<Vec<ChangeEntry>>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// One changed file between two trees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeEntry {
+    /// `real server web1`, `director lvs1`, or `the tree`.
+    pub host: String,
+    pub path: String,
+    /// The artifact id from index.json, when indexed.
+    pub artifact: Option<String>,
+    /// `added`, `removed`, `modified` or `mode changed`.
+    pub change: String,
+    pub old_mode: Option<String>,
+    pub new_mode: Option<String>,
+    /// Unified diff of the contents; empty when only the mode changed.
+    pub diff: String,
+}
+
+/// `render` (the artifact's keys are absent when the manifest is invalid).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RenderResult {
+    #[serde(flatten)]
+    pub artifact: Option<RenderedArtifact>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct RenderedArtifact {
+    pub server: String,
+    pub artifact: String,
+    pub install_path: String,
+    pub mode: String,
+    pub contents: String,
+}
+
+/// `explain`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ExplainResult {
+    pub codes: Vec<CodeEntry>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CodeEntry {
+    pub code: String,
+    pub severity: String,
+    pub title: String,
+    pub explanation: String,
+}
+
+/// A usage or IO failure (E004x), or a command whose result is only its diagnostics.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct FailureResult {
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `schema`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SchemaResult {
+    /// A JSON Schema (draft 2020-12).
+    pub schema: serde_json::Value,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `completions`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CompletionsResult {
+    /// The completion script.
+    pub completions: String,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `man`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ManResult {
+    /// The page, in roff.
+    pub man: String,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}

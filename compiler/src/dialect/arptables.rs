@@ -1,0 +1,55 @@
+//! The arptables 0.0.4/0.0.5 dialect (el7): chains INPUT/OUTPUT/FORWARD, and no counters
+//! or COMMIT, because its Perl restore hands every other line to `arptables`.
+
+use super::{Dialect, DialectArtifact, ServerView};
+use crate::contract::Step;
+use crate::model::RealServer;
+use crate::plan::{Install, RULES_MODE};
+use crate::platform::InitSystem;
+use askama::Template;
+use std::net::Ipv4Addr;
+
+pub struct Arptables;
+
+/// Where both arptables dialects keep their save file, and the services that restore it.
+pub const SAVE_FILE: &str = "/etc/sysconfig/arptables";
+
+#[derive(Template)]
+#[template(path = "dialect/arptables.save")]
+struct Rules<'a> {
+    cluster: &'a str,
+    server: &'a RealServer,
+    real_ip: Ipv4Addr,
+}
+
+/// The check, shared by both arptables dialects: they list rules alike and differ in chain names.
+#[derive(Template)]
+#[template(path = "dialect/arptables-check.sh")]
+pub struct Check<'a> {
+    pub real_ip: Ipv4Addr,
+    pub input_chain: &'a str,
+    pub output_chain: &'a str,
+}
+
+static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
+    kind: "arptables",
+    install_path: SAVE_FILE,
+    install: Install::File,
+    mode: RULES_MODE,
+    activate: "systemctl enable arptables.service (it restores this file at boot, before the network)",
+    render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
+}];
+
+impl Dialect for Arptables {
+    fn artifacts(&self) -> &'static [DialectArtifact] {
+        &ARTIFACTS
+    }
+
+    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
+        Check { real_ip: view.real_ip, input_chain: "INPUT", output_chain: "OUTPUT" }.render()
+    }
+
+    fn load(&self, init: InitSystem) -> Vec<Step> {
+        vec![Step::from(init.restart("arptables"))]
+    }
+}

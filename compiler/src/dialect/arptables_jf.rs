@@ -1,0 +1,45 @@
+//! The arptables_jf dialect (el4–el6): chains IN/OUT/FORWARD (its libarptc names the
+//! hooks so), `[0:0]` counters and COMMIT, because its init script pipes the file to
+//! `arptables-restore -c`.
+
+use super::arptables::{Check, SAVE_FILE};
+use super::{Dialect, DialectArtifact, ServerView};
+use crate::contract::Step;
+use crate::model::RealServer;
+use crate::plan::{Install, RULES_MODE};
+use crate::platform::InitSystem;
+use askama::Template;
+use std::net::Ipv4Addr;
+
+pub struct ArptablesJf;
+
+#[derive(Template)]
+#[template(path = "dialect/arptables_jf.save")]
+struct Rules<'a> {
+    cluster: &'a str,
+    server: &'a RealServer,
+    real_ip: Ipv4Addr,
+}
+
+static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
+    kind: "arptables_jf",
+    install_path: SAVE_FILE,
+    install: Install::File,
+    mode: RULES_MODE,
+    activate: "chkconfig --level 2345 arptables_jf on (its init script restores this file at boot, before the network)",
+    render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
+}];
+
+impl Dialect for ArptablesJf {
+    fn artifacts(&self) -> &'static [DialectArtifact] {
+        &ARTIFACTS
+    }
+
+    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
+        Check { real_ip: view.real_ip, input_chain: "IN", output_chain: "OUT" }.render()
+    }
+
+    fn load(&self, init: InitSystem) -> Vec<Step> {
+        vec![Step::from(init.restart("arptables_jf"))]
+    }
+}

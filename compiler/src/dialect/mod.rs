@@ -1,0 +1,60 @@
+//! ARP-suppression dialects: one module each, behind one trait (netavark's firewall
+//! drivers are the model). A dialect owns its artifacts and their templates, the rc.local
+//! block's check that recognises exactly its rules, and how its rules are loaded.
+//!
+//! `dialect()` matches every `Suppression` variant: a new dialect is a module here, its
+//! templates under `templates/dialect/`, a variant, and the platforms that have it in
+//! `platform.rs`.
+
+mod arptables;
+mod arptables_jf;
+mod nftables;
+
+use crate::contract::{BlockMarkers, Step};
+use crate::model::{RealServer, Suppression};
+use crate::plan::Install;
+use crate::platform::InitSystem;
+use std::net::Ipv4Addr;
+
+/// What a dialect's templates are rendered from.
+pub struct ServerView<'a> {
+    pub cluster: &'a str,
+    pub markers: &'a BlockMarkers,
+    pub server: &'a RealServer,
+    pub real_ip: Ipv4Addr,
+}
+
+/// One artifact a dialect gives every real server that uses it.
+pub struct DialectArtifact {
+    /// Its kind in index.json (also its id: a host has one of each).
+    pub kind: &'static str,
+    pub install_path: &'static str,
+    pub install: Install,
+    pub mode: u32,
+    /// What makes it take effect at boot, for people.
+    pub activate: &'static str,
+    pub render: fn(&ServerView<'_>) -> askama::Result<String>,
+}
+
+/// An ARP-suppression dialect.
+pub trait Dialect: Sync {
+    /// Its artifacts, the rules file first.
+    fn artifacts(&self) -> &'static [DialectArtifact];
+
+    /// The rc.local block's `lvsdr_protected VIP` shell function: exits 0 exactly when
+    /// this dialect's own rules for VIP are loaded (drop as ARP target on input, rewrite as
+    /// ARP sender on output), so a wrong-but-plausible rule never counts.
+    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String>;
+
+    /// The commands that load the installed rules now, on a running host of `init`.
+    fn load(&self, init: InitSystem) -> Vec<Step>;
+}
+
+/// The module of `suppression`.
+pub fn dialect(suppression: Suppression) -> &'static dyn Dialect {
+    match suppression {
+        Suppression::ArptablesJf => &arptables_jf::ArptablesJf,
+        Suppression::Arptables => &arptables::Arptables,
+        Suppression::Nftables => &nftables::Nftables,
+    }
+}
