@@ -29,7 +29,7 @@ pub fn parse(text: &str) -> Parsed<'_> {
         }
     };
     let source = SourceMap::new(text, &mut diagnostics);
-    shape::check(&value, &shape::MANIFEST, "", &mut diagnostics);
+    shape::check(&value, crate::schema::manifest(), "", &mut diagnostics);
     let manifest = if diagnostics.is_empty() {
         match serde_json::from_value(value) {
             Ok(manifest) => Some(manifest),

@@ -1,102 +1,22 @@
-//! The manifest's structure as data: which keys each object takes and their JSON types.
+//! The structural check: walks a parsed document against the manifest's JSON Schema
+//! (generated from `raw`, the manifest's one declaration) and reports every unknown key,
+//! missing key and wrong type at once (serde would stop at the first).
 //!
-//! The structural check walks a parsed document against this table and reports every
-//! unknown key, missing key and wrong type at once (serde would stop at the first).
+//! It reads only `type`, `properties`, `required` and `items`: keywords, patterns and
+//! ranges are `lower`'s, which reports them with their own codes and hints.
 
 use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
 use serde_json::Value;
 
-/// The JSON type expected at one place in the manifest.
-pub enum Shape {
-    Object(&'static [Field]),
-    Array(&'static Shape),
-    String,
-    Integer,
-}
-
-/// One key of an object, with the sentence `lvsdr schema` gives as its description.
-pub struct Field {
-    pub name: &'static str,
-    pub shape: &'static Shape,
-    pub required: bool,
-    pub doc: &'static str,
-}
-
-const fn required(name: &'static str, shape: &'static Shape, doc: &'static str) -> Field {
-    Field { name, shape, required: true, doc }
-}
-
-const fn optional(name: &'static str, shape: &'static Shape, doc: &'static str) -> Field {
-    Field { name, shape, required: false, doc }
-}
-
-const NAME: &str = "1-63 of a-z, 0-9 and '-', starting with a letter or digit";
-const INTERFACE: &str = "Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0";
-const PLATFORM: &str = "RHEL-family release; default: defaults.platform, else el7";
-
-static DEFAULTS: Shape = Shape::Object(&[
-    optional("platform", &Shape::String, "platform of hosts that name none (default el7)"),
-    optional("interface", &Shape::String, "interface of hosts that name none (default eth0)"),
-]);
-
-static DIRECTOR: Shape = Shape::Object(&[
-    required("name", &Shape::String, NAME),
-    required("address", &Shape::String, "the director's real IPv4 address with its prefix, e.g. 192.168.10.2/24"),
-    optional("interface", &Shape::String, INTERFACE),
-    optional("platform", &Shape::String, PLATFORM),
-]);
-
-static MEMBER: Shape = Shape::Object(&[
-    required("server", &Shape::String, "the name of a real server declared in real_servers"),
-    optional("weight", &Shape::Integer, "IPVS weight; 0 quiesces the server (default 1)"),
-]);
-
-static SERVICE: Shape = Shape::Object(&[
-    required("name", &Shape::String, NAME),
-    required("vip", &Shape::String, "the virtual IPv4 address, without a prefix"),
-    optional("protocol", &Shape::String, "default tcp"),
-    required("port", &Shape::Integer, "0 means every port and needs persistence"),
-    optional("scheduler", &Shape::String, "IPVS scheduler (default wlc)"),
-    optional("persistence", &Shape::Integer, "persistence timeout in seconds; 0 is none (default 0)"),
-    required("real_servers", &Shape::Array(&MEMBER), "the real servers behind this service"),
-]);
-
-static REAL_SERVER: Shape = Shape::Object(&[
-    required("name", &Shape::String, NAME),
-    required("address", &Shape::String, "the server's real IPv4 address with its prefix, e.g. 192.168.10.11/24"),
-    optional("interface", &Shape::String, INTERFACE),
-    optional("platform", &Shape::String, PLATFORM),
-    optional(
-        "arp_suppression",
-        &Shape::String,
-        "ARP suppression tool; default by platform: el4-el7 arptables, el8-el9 nftables",
-    ),
-]);
-
-/// The whole version-1 manifest.
-pub static MANIFEST: Shape = Shape::Object(&[
-    required("version", &Shape::Integer, "the manifest format version: 1"),
-    required("cluster", &Shape::String, NAME),
-    optional("defaults", &DEFAULTS, "defaults for hosts that omit platform or interface"),
-    required("directors", &Shape::Array(&DIRECTOR), "the directors, primary first; at least one"),
-    required("services", &Shape::Array(&SERVICE), "the virtual services"),
-    required("real_servers", &Shape::Array(&REAL_SERVER), "the real servers"),
-    optional(
-        "vrrp_router_id",
-        &Shape::Integer,
-        "keepalived's virtual_router_id, 1-255 (default: derived from the cluster name)",
-    ),
-]);
-
-impl Shape {
-    fn describe(&self) -> &'static str {
-        match self {
-            Shape::Object(_) => "an object",
-            Shape::Array(_) => "an array",
-            Shape::String => "a string",
-            Shape::Integer => "an integer",
-        }
+/// "an object", "a string", ... for the JSON type a schema node expects.
+fn describe(schema: &Value) -> &'static str {
+    match schema["type"].as_str() {
+        Some("object") => "an object",
+        Some("array") => "an array",
+        Some("string") => "a string",
+        Some("integer") => "an integer",
+        _ => "a value",
     }
 }
 
@@ -124,13 +44,16 @@ fn subject(path: &str) -> String {
     }
 }
 
-/// Reports every place where `value` does not have the shape `shape`.
-pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Diagnostic>) {
-    match (shape, value) {
-        (Shape::Object(fields), Value::Object(members)) => {
+/// Reports every place where `value` does not have the structure `schema` gives it.
+pub fn check(value: &Value, schema: &Value, path: &str, diagnostics: &mut Vec<Diagnostic>) {
+    let expected = schema["type"].as_str().unwrap_or_default();
+    match (expected, value) {
+        ("object", Value::Object(members)) => {
+            let empty = serde_json::Map::new();
+            let properties = schema["properties"].as_object().unwrap_or(&empty);
             for (key, member) in members {
-                match fields.iter().find(|f| f.name == key) {
-                    Some(field) => check(member, field.shape, &pointer(path, key), diagnostics),
+                match properties.get(key) {
+                    Some(property) => check(member, property, &pointer(path, key), diagnostics),
                     None => {
                         let mut diagnostic = Diagnostic::new(
                             Code::UnknownKey,
@@ -138,7 +61,7 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
                             format!("unknown key \"{}\"", key.escape_debug()),
                         )
                         .at_key();
-                        let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                        let known: Vec<&str> = properties.keys().map(String::as_str).collect();
                         diagnostic = match did_you_mean(key, known.iter().copied()) {
                             Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
                             None => diagnostic.hint(format!("known keys here: {}", known.join(", "))),
@@ -147,29 +70,22 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
                     }
                 }
             }
-            for field in fields.iter().filter(|f| f.required && !members.contains_key(f.name)) {
+            let required = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str);
+            for name in required.filter(|name| !members.contains_key(*name)) {
                 diagnostics.push(
-                    Diagnostic::new(
-                        Code::MissingKey,
-                        pointer(path, field.name),
-                        format!("missing key \"{}\"", field.name),
-                    )
-                    .hint(format!(
-                        "add \"{}\" ({}) to this object",
-                        field.name,
-                        field.shape.describe()
-                    )),
+                    Diagnostic::new(Code::MissingKey, pointer(path, name), format!("missing key \"{name}\""))
+                        .hint(format!("add \"{name}\" ({}) to this object", describe(&properties[name]))),
                 );
             }
         }
-        (Shape::Array(element), Value::Array(items)) => {
+        ("array", Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                check(item, element, &pointer(path, i), diagnostics);
+                check(item, &schema["items"], &pointer(path, i), diagnostics);
             }
         }
-        (Shape::String, Value::String(_)) => {}
-        (Shape::Integer, Value::Number(n)) if n.as_i64().is_some() => {}
-        (Shape::Integer, Value::Number(n)) if n.is_u64() => diagnostics.push(
+        ("string", Value::String(_)) => {}
+        ("integer", Value::Number(n)) if n.as_i64().is_some() => {}
+        ("integer", Value::Number(n)) if n.is_u64() => diagnostics.push(
             Diagnostic::new(Code::WrongType, path, format!("the integer {n} is too large"))
                 .hint("the largest value any key accepts is 2678400 (persistence, in seconds)"),
         ),
@@ -177,18 +93,18 @@ pub fn check(value: &Value, shape: &Shape, path: &str, diagnostics: &mut Vec<Dia
             let mut diagnostic = Diagnostic::new(
                 Code::WrongType,
                 path,
-                format!("{} must be {}, found {}", subject(path), shape.describe(), describe_value(value)),
+                format!("{} must be {}, found {}", subject(path), describe(schema), describe_value(value)),
             );
-            let hint = match (shape, value) {
-                (Shape::Integer, Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+            let hint = match (expected, value) {
+                ("integer", Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
                     format!("write the number without quotes: {}", s.trim())
                 }
-                (Shape::Integer, Value::Number(_)) => "write a whole number, without a fraction or exponent".into(),
-                (Shape::Integer, _) => "write a whole number, e.g. 80".into(),
-                (Shape::String, Value::Number(n)) => format!("write it in double quotes: \"{n}\""),
-                (Shape::String, _) => "write a string in double quotes".into(),
-                (Shape::Array(_), _) => "write a list in square brackets: [ ... ]".into(),
-                (Shape::Object(_), _) => "write an object in braces: { ... }".into(),
+                ("integer", Value::Number(_)) => "write a whole number, without a fraction or exponent".into(),
+                ("integer", _) => "write a whole number, e.g. 80".into(),
+                ("string", Value::Number(n)) => format!("write it in double quotes: \"{n}\""),
+                ("string", _) => "write a string in double quotes".into(),
+                ("array", _) => "write a list in square brackets: [ ... ]".into(),
+                _ => "write an object in braces: { ... }".into(),
             };
             diagnostic = diagnostic.hint(hint);
             diagnostics.push(diagnostic);
