@@ -1,5 +1,8 @@
 //! The validated cluster: typed values that only `lower` can build, so later stages never re-check.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use ipnet::Ipv4Net;
 use std::fmt;
 use std::net::Ipv4Addr;

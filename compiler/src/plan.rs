@@ -5,6 +5,9 @@
 //! Each role has its own artifact enum, carrying what rendering it needs, so no stage
 //! has to handle a director artifact on a real server or the other way round.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use crate::contract::{InstallKind, Step};
 use crate::dialect::{dialect, DialectArtifact};
 use crate::model::{Cluster, Director, Failover, Name, RealServer, ServedVip};

@@ -6,6 +6,9 @@
 //! here; `Platform::profile` matches every variant, so the compiler points at the one
 //! place that needs it.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use crate::model::{Failover, Platform, Suppression, SuppressionTool};
 
 /// How a release starts services at boot.

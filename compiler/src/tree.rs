@@ -1,5 +1,8 @@
 //! The output tree in memory: every artifact's bytes at its path, plus `index.json`.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use crate::contract::{
     ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry, ServiceEntry,
     VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,

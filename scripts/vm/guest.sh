@@ -47,20 +47,16 @@ capture_stop() {
 	wait "$capture_pid" 2>/dev/null
 }
 
-# jf_to_modern: arptables_jf save file to modern arptables, by the allowed mapping only.
-jf_to_modern() {
-	sed -e '/^#/d' -e '/^[[:space:]]*$/d' -e '/^COMMIT$/d' \
-		-e 's/^\[[0-9]*:[0-9]*\] //' -e 's/^\(:[A-Z]* [A-Z]*\) \[[0-9]*:[0-9]*\]$/\1/' \
-		-e 's/^:IN /:INPUT /' -e 's/^:OUT /:OUTPUT /' -e 's/^-A IN /-A INPUT /' -e 's/^-A OUT /-A OUTPUT /' "$1"
-}
+# The shared test library: lvsdr_run_step runs index.json's load steps as the platform would.
+. /check/platform.sh
 
-# load_rules NS SUPPRESSION FILE: what the platform's service does at boot.
+# load_rules NAME NS: every load step index.json gives for the real server's rules.
 load_rules() {
-	case $2 in
-	arptables) in_ns "$1" arptables-restore <"$3" ;;
-	arptables_jf) jf_to_modern "$3" | in_ns "$1" arptables-restore ;;
-	nftables) in_ns "$1" nft -f "$3" ;;
-	esac
+	grep "^$1 " "$PLAN/loads" | while read -r _ step; do
+		# The steps are argument vectors of validated words, one per line: split on spaces.
+		# shellcheck disable=SC2086
+		lvsdr_run_step "$TREE/$1" "$2" $step || return 1
+	done
 }
 
 server_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PLAN/servers"; }
@@ -71,11 +67,24 @@ boot_server() {
 	set -- $(awk -v n="$name" '$1 == n' "$PLAN/servers")
 	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 rules=$6 block=$7
 	ip netns add "$ns"
-	if ! load_rules "$ns" "$suppression" "$TREE/$rules" >/tmp/load.err 2>&1; then
+	if ! load_rules "$name" "$ns" >/tmp/load.err 2>&1; then
 		fail "$name: loading $rules failed: $(cat /tmp/load.err)"
 	fi
 	add_host "$ns" "$ifname" "$mac" "$cidr"
-	if [ "$BOOT_WITH" = ifcfg ]; then
+	if [ "$BOOT_WITH" = seed ]; then
+		# The seed's rule is loaded: the block must refuse every VIP of the server. Then
+		# the VIPs go up by hand, as a block that trusted the seed's rule would add them.
+		if grep -q "^$name " "$PLAN/vips"; then
+			if in_ns "$ns" sh "$TREE/$block" >/dev/null 2>&1 || in_ns "$ns" ip -4 -o addr show | grep -q "/32 brd"; then
+				fail "$name: the rc.local block accepted the seed's rule and added a VIP"
+			else
+				ok "$name: the rc.local block refuses its VIPs with only the seed's rule loaded"
+			fi
+		fi
+		awk -v n="$name" '$1 == n { print $2, $3 }' "$PLAN/vips" | while read -r vip label; do
+			in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname" label "$label"
+		done
+	elif [ "$BOOT_WITH" = ifcfg ]; then
 		awk -v n="$name" '$1 == n { print $4 }' "$PLAN/vips" | while read -r alias; do
 			sh /check/ifup-aliases.sh "$ns" "$ifname" "$cidr" "$TREE/$alias"
 		done
@@ -321,7 +330,7 @@ run_real() {
 	capture_start rerun
 	while read -r name cidr ifname suppression mac rules block; do
 		before=$(in_ns "rs-$name" ip -4 -o addr show)
-		load_rules "rs-$name" "$suppression" "$TREE/$rules" >/dev/null 2>&1 || fail "$name: reloading $rules failed"
+		load_rules "$name" "rs-$name" >/dev/null 2>&1 || fail "$name: reloading $rules failed"
 		in_ns "rs-$name" sh "$TREE/$block" >/dev/null 2>&1 || fail "$name: rc.local block re-run exited non-zero"
 		after=$(in_ns "rs-$name" ip -4 -o addr show)
 		[ "$before" = "$after" ] && ok "$name: re-running its boot artifacts changes nothing" ||
@@ -346,7 +355,7 @@ run_real() {
 }
 
 run_control() {
-	PLAN=$1/control TREE=$1/control/tree PHASE_LABEL="control: " BOOT_WITH=rclocal
+	PLAN=$1/control TREE=$1/control/tree PHASE_LABEL="control: " BOOT_WITH=seed
 	info "control: the same cluster with the seed document's OUT rule (-d <vip>; nftables: arp daddr ip), $(cat "$PLAN/changed") file(s) changed"
 	setup_segment
 	boot_all

@@ -22,13 +22,14 @@ struct Rules<'a> {
     real_ip: Ipv4Addr,
 }
 
-/// The check, shared by both arptables dialects: they list rules alike and differ in chain names.
+/// The check, shared by both arptables dialects: they list rules alike and differ in
+/// the names of the chains.
 #[derive(Template)]
 #[template(path = "dialect/arptables-check.sh")]
 pub struct Check<'a> {
     pub real_ip: Ipv4Addr,
-    pub input_chain: &'a str,
-    pub output_chain: &'a str,
+    pub input_chains: &'a [&'a str],
+    pub output_chains: &'a [&'a str],
 }
 
 static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
@@ -46,7 +47,7 @@ impl Dialect for Arptables {
     }
 
     fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
-        Check { real_ip: view.real_ip, input_chain: "INPUT", output_chain: "OUTPUT" }.render()
+        Check { real_ip: view.real_ip, input_chains: &["INPUT"], output_chains: &["OUTPUT"] }.render()
     }
 
     fn load(&self, init: InitSystem) -> Vec<Step> {

@@ -36,7 +36,9 @@ impl Dialect for ArptablesJf {
     }
 
     fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
-        Check { real_ip: view.real_ip, input_chain: "IN", output_chain: "OUT" }.render()
+        // arptables_jf names the hooks IN and OUT; a host whose arptables names them INPUT
+        // and OUTPUT (a newer tool over the same kernel hooks) has lvsdr's rules there.
+        Check { real_ip: view.real_ip, input_chains: &["IN", "INPUT"], output_chains: &["OUT", "OUTPUT"] }.render()
     }
 
     fn load(&self, init: InitSystem) -> Vec<Step> {

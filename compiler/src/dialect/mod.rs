@@ -6,6 +6,9 @@
 //! templates under `templates/dialect/`, a variant, and the platforms that have it in
 //! `platform.rs`.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 mod arptables;
 mod arptables_jf;
 mod nftables;

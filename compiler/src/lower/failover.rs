@@ -1,6 +1,9 @@
 //! Pass "failover": the directors' failover software (one family for all, as many
 //! directors as it pairs), and the VRRP router id and priorities.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};

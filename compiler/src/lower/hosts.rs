@@ -1,6 +1,9 @@
 //! Pass "hosts": directors and real servers — names, addresses, interfaces, platforms and
 //! suppression dialects — and the address book later passes check VIPs against.
 
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use super::address::{parse_host, special_purpose};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
