@@ -120,16 +120,16 @@ macro_rules! keyword_enum {
     };
 }
 
+pub(crate) use keyword_enum;
+
+/// The releases, declared with their rows in `platform`.
+pub use crate::platform::Platform;
+
 /// A manifest keyword (`platform`, `protocol`, ...): parsed from its text, listed in hints.
 pub trait Keyword: Sized {
     fn parse(text: &str) -> Option<Self>;
     fn names() -> Vec<&'static str>;
 }
-
-keyword_enum!(
-    /// The RHEL-family major release of a server.
-    Platform { El4 = "el4", El5 = "el5", El6 = "el6", El7 = "el7", El8 = "el8", El9 = "el9" }
-);
 
 keyword_enum!(
     /// The transport protocol of a virtual service.

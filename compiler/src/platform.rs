@@ -2,14 +2,20 @@
 //!
 //! Which ARP-suppression dialects a release has, which one it uses by default, which
 //! failover software its directors run, how it starts services at boot and where its
-//! files live. Adding a release is adding a variant to `model::Platform` and a row
+//! files live. Adding a release is adding a variant to `Platform` and a row, both
 //! here; `Platform::profile` matches every variant, so the compiler points at the one
 //! place that needs it.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::model::{Failover, Platform, Suppression, SuppressionTool};
+use crate::model::{keyword_enum, Failover, Keyword, Suppression, SuppressionTool};
+use std::fmt;
+
+keyword_enum!(
+    /// The RHEL-family major release of a host: each has its row below.
+    Platform { El4 = "el4", El5 = "el5", El6 = "el6", El7 = "el7", El8 = "el8", El9 = "el9" }
+);
 
 /// How a release starts services at boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
