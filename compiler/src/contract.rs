@@ -87,6 +87,11 @@ pub struct VipEntry {
     pub services: Vec<String>,
 }
 
+/// File modes of the tree's artifacts; the writer sets them exactly, whatever the umask.
+pub const RULES_MODE: u32 = 0o600;
+pub const SCRIPT_MODE: u32 = 0o755;
+pub const CONFIG_MODE: u32 = 0o644;
+
 /// How an artifact goes onto its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

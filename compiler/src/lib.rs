@@ -11,6 +11,7 @@ pub mod diag;
 pub mod dialect;
 pub mod digest;
 pub mod emit;
+pub mod keywords;
 pub mod lower;
 pub mod model;
 pub mod parse;

@@ -8,17 +8,10 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::contract::{InstallKind, Step};
+use crate::contract::Step;
+pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
 use crate::dialect::{dialect, DialectArtifact};
 use crate::model::{Cluster, Director, Failover, Name, RealServer, ServedVip};
-
-/// How an artifact goes onto its host.
-pub type Install = InstallKind;
-
-/// File modes; the writer sets them exactly, whatever the umask.
-pub const RULES_MODE: u32 = 0o600;
-pub const SCRIPT_MODE: u32 = 0o755;
-pub const CONFIG_MODE: u32 = 0o644;
 
 /// Where and how one artifact is installed: the same fields for every kind.
 #[derive(Debug, Clone)]

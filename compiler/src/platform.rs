@@ -9,7 +9,7 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::model::{keyword_enum, Failover, Keyword, Suppression, SuppressionTool};
+use crate::keywords::{keyword_enum, Failover, Keyword, Suppression, SuppressionTool};
 use std::fmt;
 
 keyword_enum!(
@@ -51,9 +51,8 @@ pub struct Profile {
     /// The product's name, for messages.
     pub product: &'static str,
     pub init: InitSystem,
-    /// The dialect of each suppression tool the release ships (`None`: it has no such tool).
-    pub arptables: Option<Suppression>,
-    pub nftables: Option<Suppression>,
+    /// The suppression dialects the release ships, one per tool.
+    pub dialects: &'static [Suppression],
     /// What a real server uses when the manifest names no `arp_suppression`.
     pub default_tool: SuppressionTool,
     /// The nftables version the release ships when it predates `arp saddr ip` /
@@ -69,8 +68,7 @@ const EL4: Profile = Profile {
     platform: Platform::El4,
     product: "RHEL 4",
     init: InitSystem::SysV,
-    arptables: Some(Suppression::ArptablesJf),
-    nftables: None,
+    dialects: &[Suppression::ArptablesJf],
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: None,
     failover: Failover::Piranha,
@@ -85,9 +83,8 @@ const EL7: Profile = Profile {
     platform: Platform::El7,
     product: "RHEL 7",
     init: InitSystem::Systemd,
-    arptables: Some(Suppression::Arptables),
     // el7's nft (0.8) predates `arp saddr ip`; accepted with a warning for newer builds.
-    nftables: Some(Suppression::Nftables),
+    dialects: &[Suppression::Arptables, Suppression::Nftables],
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: Some("0.8"),
     failover: Failover::Keepalived,
@@ -98,8 +95,7 @@ const EL8: Profile = Profile {
     platform: Platform::El8,
     product: "RHEL 8",
     init: InitSystem::Systemd,
-    arptables: None,
-    nftables: Some(Suppression::Nftables),
+    dialects: &[Suppression::Nftables],
     default_tool: SuppressionTool::Nftables,
     nft_without_arp_address_match: None,
     failover: Failover::Keepalived,
@@ -125,10 +121,7 @@ impl Platform {
 impl Profile {
     /// The dialect of `tool` on this release, or `None` when the release lacks the tool.
     pub fn suppression(&self, tool: SuppressionTool) -> Option<Suppression> {
-        match tool {
-            SuppressionTool::Arptables => self.arptables,
-            SuppressionTool::Nftables => self.nftables,
-        }
+        self.dialects.iter().copied().find(|d| d.tool() == tool)
     }
 }
 

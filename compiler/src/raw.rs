@@ -7,7 +7,6 @@
 //! field is already of the right JSON type; meaning comes in `lower`. Keyword lists, name
 //! patterns and ranges in the schema come from `model`, as validation uses them.
 
-use crate::schema::keys;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -140,4 +139,99 @@ pub struct RealServer {
     #[serde(default)]
     #[schemars(schema_with = "keys::suppression")]
     pub arp_suppression: Option<String>,
+}
+
+/// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.
+pub mod keys {
+    use crate::model::limits::{self, PREFIX_MAX, PREFIX_MIN};
+    use crate::model::{Keyword, Platform, Protocol, Scheduler, SuppressionTool};
+    use schemars::{json_schema, Schema, SchemaGenerator};
+
+    /// `Name::parse` as a regular expression.
+    pub const NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+    /// `Interface::parse` as a regular expression.
+    pub const INTERFACE_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$";
+    /// A dotted quad as Rust's `Ipv4Addr` parses it: no leading zeros.
+    const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+
+    fn ipv4() -> String {
+        format!("{OCTET}\\.{OCTET}\\.{OCTET}\\.{OCTET}")
+    }
+
+    fn keywords<K: Keyword>() -> Schema {
+        json_schema!({ "type": "string", "enum": K::names() })
+    }
+
+    fn integer(min: i64, max: i64) -> Schema {
+        json_schema!({ "type": "integer", "minimum": min, "maximum": max })
+    }
+
+    pub fn schema_uri(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string" })
+    }
+
+    pub fn version(_: &mut SchemaGenerator) -> Schema {
+        integer(1, 1)
+    }
+
+    pub fn name(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": NAME_PATTERN })
+    }
+
+    pub fn interface(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": INTERFACE_PATTERN })
+    }
+
+    pub fn host_address(_: &mut SchemaGenerator) -> Schema {
+        // The prefix as `parse_host` takes it: digits, PREFIX_MIN to PREFIX_MAX.
+        assert_eq!((PREFIX_MIN, PREFIX_MAX), (8, 32), "the pattern below spells out 8-32");
+        let pattern = format!("^{}/0*([89]|[12][0-9]|3[0-2])$", ipv4());
+        json_schema!({ "type": "string", "pattern": pattern })
+    }
+
+    pub fn vip(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": format!("^{}$", ipv4()) })
+    }
+
+    pub fn platform(_: &mut SchemaGenerator) -> Schema {
+        keywords::<Platform>()
+    }
+
+    pub fn protocol(_: &mut SchemaGenerator) -> Schema {
+        keywords::<Protocol>()
+    }
+
+    pub fn scheduler(_: &mut SchemaGenerator) -> Schema {
+        keywords::<Scheduler>()
+    }
+
+    pub fn suppression(_: &mut SchemaGenerator) -> Schema {
+        keywords::<SuppressionTool>()
+    }
+
+    pub fn port(_: &mut SchemaGenerator) -> Schema {
+        integer(0, limits::PORT_MAX)
+    }
+
+    pub fn weight(_: &mut SchemaGenerator) -> Schema {
+        integer(0, limits::WEIGHT_MAX)
+    }
+
+    pub fn persistence(_: &mut SchemaGenerator) -> Schema {
+        integer(0, limits::PERSISTENCE_MAX)
+    }
+
+    pub fn vrrp_router_id(_: &mut SchemaGenerator) -> Schema {
+        integer(limits::VRRP_ROUTER_ID_MIN, limits::VRRP_ROUTER_ID_MAX)
+    }
+
+    /// E0017 in JSON Schema: a service on port 0 (every port) must be persistent.
+    pub fn port_zero_needs_persistence(schema: &mut Schema) {
+        schema
+            .insert("if".into(), serde_json::json!({ "properties": { "port": { "const": 0 } }, "required": ["port"] }));
+        schema.insert(
+            "then".into(),
+            serde_json::json!({ "properties": { "persistence": { "minimum": 1 } }, "required": ["persistence"] }),
+        );
+    }
 }

@@ -3,6 +3,7 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
+use crate::contract::CONFIG_MODE;
 use crate::contract::{
     ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry, ServiceEntry,
     VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
@@ -10,7 +11,7 @@ use crate::contract::{
 use crate::digest::sha256_hex;
 use crate::emit::emit;
 use crate::model::{Cluster, ServedVip};
-use crate::plan::{plan, HostPlan, CONFIG_MODE};
+use crate::plan::{plan, HostPlan};
 use std::collections::BTreeMap;
 
 /// One file of the tree.

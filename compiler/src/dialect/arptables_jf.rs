@@ -5,8 +5,8 @@
 use super::arptables::{Check, SAVE_FILE};
 use super::{Dialect, DialectArtifact, ServerView};
 use crate::contract::Step;
+use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
-use crate::plan::{Install, RULES_MODE};
 use crate::platform::InitSystem;
 use askama::Template;
 use std::net::Ipv4Addr;

@@ -13,9 +13,9 @@ mod arptables;
 mod arptables_jf;
 mod nftables;
 
+use crate::contract::InstallKind as Install;
 use crate::contract::{BlockMarkers, Step};
 use crate::model::{RealServer, Suppression};
-use crate::plan::Install;
 use crate::platform::InitSystem;
 use std::net::Ipv4Addr;
 

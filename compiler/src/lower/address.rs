@@ -3,6 +3,7 @@
 
 use crate::codes::Code;
 use crate::diag::Diagnostic;
+use crate::model::limits::{PREFIX_MAX, PREFIX_MIN};
 use ipnet::Ipv4Net;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -36,10 +37,6 @@ fn ipv6_check(text: &str) -> Result<(), AddressError> {
     }
     Ok(())
 }
-
-/// The smallest and largest prefix length of a host's segment.
-pub const PREFIX_MIN: u8 = 8;
-pub const PREFIX_MAX: u8 = 32;
 
 /// `a.b.c.d/len` with len 8–32.
 pub fn parse_host(text: &str) -> Result<Ipv4Net, AddressError> {

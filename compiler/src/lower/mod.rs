@@ -24,8 +24,6 @@ use crate::model::{Cluster, Interface, Platform};
 use crate::raw;
 use std::collections::HashSet;
 
-pub use address::{PREFIX_MAX, PREFIX_MIN};
-
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
 
