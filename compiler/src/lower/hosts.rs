@@ -41,11 +41,48 @@ pub struct HostDefaults {
 
 pub fn hosts(found: &mut Vec<Diagnostic>, m: &raw::Manifest, defaults: &HostDefaults) -> Hosts {
     // Directors and real servers share one namespace: each gets a directory named after it.
-    let mut declared = Declared::new();
-    let mut addresses = AddressBook::default();
-    let directors = directors(found, &m.directors, defaults, &mut declared, &mut addresses);
-    let real_servers = real_servers(found, &m.real_servers, defaults, &mut declared, &mut addresses);
-    Hosts { directors, real_servers, addresses }
+    let mut pass = Pass { found, declared: Declared::new(), book: AddressBook::default(), defaults };
+    let directors = directors(&mut pass, &m.directors);
+    let real_servers = real_servers(&mut pass, &m.real_servers);
+    Hosts { directors, real_servers, addresses: pass.book }
+}
+
+/// What the pass threads through both lists of hosts.
+struct Pass<'a, 'm> {
+    found: &'a mut Vec<Diagnostic>,
+    declared: Declared<'m>,
+    book: AddressBook,
+    defaults: &'a HostDefaults,
+}
+
+/// The keys directors and real servers share, as written.
+struct Written<'m> {
+    name: &'m str,
+    address: &'m str,
+    interface: Option<&'m str>,
+    platform: Option<&'m str>,
+}
+
+impl<'m> From<&'m raw::Director> for Written<'m> {
+    fn from(d: &'m raw::Director) -> Self {
+        Written {
+            name: &d.name,
+            address: &d.address,
+            interface: d.interface.as_deref(),
+            platform: d.platform.as_deref(),
+        }
+    }
+}
+
+impl<'m> From<&'m raw::RealServer> for Written<'m> {
+    fn from(s: &'m raw::RealServer) -> Self {
+        Written {
+            name: &s.name,
+            address: &s.address,
+            interface: s.interface.as_deref(),
+            platform: s.platform.as_deref(),
+        }
+    }
 }
 
 /// Parses a host's `a.b.c.d/len` and records it for reuse and VIP checks.
@@ -105,43 +142,27 @@ struct Common {
     platform: Option<Platform>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn common<'m>(
-    found: &mut Vec<Diagnostic>,
-    declared: &mut Declared<'m>,
-    book: &mut AddressBook,
-    defaults: &HostDefaults,
-    path: &str,
-    role: &'static str,
-    name: &'m str,
-    address: &str,
-    interface: Option<&str>,
-    platform: Option<&str>,
-) -> Common {
-    let who = format!("{role} {name}");
-    let lowered_name = values::name(found, name, &pointer(path, "name"), role);
-    values::unique(found, declared, name, pointer(path, "name"), role);
-    let address = host_address(found, book, address, &pointer(path, "address"), &who);
-    let interface = match interface {
-        Some(text) => values::interface(found, text, &pointer(path, "interface")),
-        None => defaults.interface.clone(),
-    };
-    let platform = match platform {
-        Some(text) => values::platform(found, text, &pointer(path, "platform")),
-        None => defaults.platform,
-    };
-    Common { name: lowered_name, address, interface, platform }
+impl<'m> Pass<'_, 'm> {
+    fn common(&mut self, path: &str, role: &'static str, w: Written<'m>) -> Common {
+        let who = format!("{role} {}", w.name);
+        let name = values::name(self.found, w.name, &pointer(path, "name"), role);
+        values::unique(self.found, &mut self.declared, w.name, pointer(path, "name"), role);
+        let address = host_address(self.found, &mut self.book, w.address, &pointer(path, "address"), &who);
+        let interface = match w.interface {
+            Some(text) => values::interface(self.found, text, &pointer(path, "interface")),
+            None => self.defaults.interface.clone(),
+        };
+        let platform = match w.platform {
+            Some(text) => values::platform(self.found, text, &pointer(path, "platform")),
+            None => self.defaults.platform,
+        };
+        Common { name, address, interface, platform }
+    }
 }
 
-fn directors<'m>(
-    found: &mut Vec<Diagnostic>,
-    directors: &'m [raw::Director],
-    defaults: &HostDefaults,
-    declared: &mut Declared<'m>,
-    book: &mut AddressBook,
-) -> Lowered<Director> {
+fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Lowered<Director> {
     if directors.is_empty() {
-        found.push(
+        pass.found.push(
             Diagnostic::new(Code::NoDirector, "/directors", "the cluster has no director")
                 .hint("add the LVS router(s), primary first: { \"name\": \"lvs1\", \"address\": \"10.0.0.2/24\" }"),
         );
@@ -149,18 +170,7 @@ fn directors<'m>(
     let mut lowered = Vec::new();
     for (i, d) in directors.iter().enumerate() {
         let path = pointer("/directors", i);
-        let c = common(
-            found,
-            declared,
-            book,
-            defaults,
-            &path,
-            "director",
-            &d.name,
-            &d.address,
-            d.interface.as_deref(),
-            d.platform.as_deref(),
-        );
+        let c = pass.common(&path, "director", d.into());
         let director = match (c.name, c.address, c.interface, c.platform) {
             (Some(name), Some(address), Some(interface), Some(platform)) => Some(Director {
                 name,
@@ -177,30 +187,13 @@ fn directors<'m>(
     lowered
 }
 
-fn real_servers<'m>(
-    found: &mut Vec<Diagnostic>,
-    servers: &'m [raw::RealServer],
-    defaults: &HostDefaults,
-    declared: &mut Declared<'m>,
-    book: &mut AddressBook,
-) -> Lowered<RealServer> {
+fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> Lowered<RealServer> {
     let mut lowered = Vec::new();
     for (i, s) in servers.iter().enumerate() {
         let path = pointer("/real_servers", i);
+        let c = pass.common(&path, "real server", s.into());
         let who = format!("real server {}", s.name);
-        let c = common(
-            found,
-            declared,
-            book,
-            defaults,
-            &path,
-            "real server",
-            &s.name,
-            &s.address,
-            s.interface.as_deref(),
-            s.platform.as_deref(),
-        );
-        let suppression = c.platform.and_then(|platform| suppression(found, s, platform, &path, &who));
+        let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, &path, &who));
         let server = match (c.name, c.address, c.interface, c.platform, suppression) {
             (Some(name), Some(address), Some(interface), Some(platform), Some(suppression)) => {
                 Some(RealServer { name, address, interface, platform, suppression, vips: Vec::new() })
