@@ -425,6 +425,28 @@ Example:
 Fix: check that MANIFEST is the file you meant; split a truly huge fleet into
 one manifest per cluster.";
 
+    UnknownNetworkStack = "E0038", Error, "unknown network stack",
+"`network_stack` says what configures a real server's interfaces at boot:
+`networkmanager` or `initscripts` (the network service and its ifcfg files). It
+decides which artifacts bring the VIPs up safely: NetworkManager reads ifcfg alias
+files and announces their addresses, so NetworkManager hosts get none.
+
+Example:
+    \"network_stack\": \"network-scripts\"
+
+Fix: write `initscripts` for the network service, `networkmanager` for
+NetworkManager, or leave the key out for the platform's default.";
+
+    NetworkStackUnavailable = "E0039", Error, "the platform has no such network stack",
+"el4-el6 have only the initscripts network service; el9 has only NetworkManager
+(RHEL 9 no longer ships network-scripts); el7 and el8 have both, with
+NetworkManager as the default.
+
+Example:
+    { \"name\": \"web1\", \"platform\": \"el9\", \"network_stack\": \"initscripts\" }
+
+Fix: name a stack the platform has, or leave the key out.";
+
     UsageError = "E0040", Error, "the command line is not valid",
 "An unknown command or option, a missing argument, or a `--server` or
 `--artifact` that the manifest does not have. Exit status 2.

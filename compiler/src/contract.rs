@@ -62,6 +62,9 @@ pub struct RealServerEntry {
     pub platform: String,
     /// The dialect: `arptables_jf`, `arptables` or `nftables`.
     pub arp_suppression: String,
+    /// `networkmanager` or `initscripts`.
+    pub network_stack: String,
+    pub steps: HostSteps,
     /// Sorted by address.
     pub vips: Vec<VipEntry>,
     pub artifacts: Vec<ArtifactEntry>,
@@ -81,8 +84,10 @@ pub struct DirectorEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VipEntry {
     pub address: String,
-    /// The alias label it carries on the host's interface, `eth0:100`.
-    pub label: String,
+    /// The alias label it carries on the host's interface, `eth0:100`, where the host's
+    /// configuration names VIPs by label (ifcfg alias files, lvs.cf); else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The services on this VIP that include the host.
     pub services: Vec<String>,
 }
@@ -118,11 +123,8 @@ pub struct ArtifactEntry {
     /// Octal, `0600`.
     pub mode: String,
     pub sha256: String,
-    /// What makes it take effect at boot, for people.
+    /// What makes it take effect at boot, for people; the host's `steps` say it as commands.
     pub activate: String,
-    /// The commands that load it on a running host (suppression rules only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub load: Vec<Step>,
 }
 
 /// One command, as an argument vector: never a shell string.
@@ -137,10 +139,38 @@ impl Step {
     }
 }
 
-impl From<Vec<String>> for Step {
-    fn from(argv: Vec<String>) -> Step {
-        Step { argv }
+/// As a unit file's command line or a shell line: every word is a validated value (a
+/// path, an address, a name), so joining with spaces needs no quoting.
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.argv.join(" "))
     }
+}
+
+/// How a real server comes up from its tree, and how a changed tree is applied to it:
+/// commands in order, as argument vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HostSteps {
+    /// Run once after the files are installed (and again after each change): what makes
+    /// the boot below happen (`systemctl enable`, `chkconfig`).
+    pub enable: Vec<Step>,
+    /// What the platform then runs at every boot, in order: before any interface is
+    /// configured...
+    pub boot_before_network: Vec<BootStep>,
+    /// ...and once the interface exists and the network is configured.
+    pub boot_after_network: Vec<BootStep>,
+    /// What applies the installed tree to the running host now, in order: VIPs that left
+    /// go down while their old rules still hold, the new rules load, then the VIPs come up
+    /// behind them. Run after every change, and after the first install.
+    pub apply: Vec<Step>,
+}
+
+/// A command the platform runs at boot, and what runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BootStep {
+    /// `lvsdr-arp.service`, `the arptables_jf init script`, `rc.local`, ...
+    pub by: String,
+    pub argv: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

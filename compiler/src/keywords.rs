@@ -81,6 +81,12 @@ keyword_enum!(
     Failover { Piranha = "piranha", Keepalived = "keepalived" }
 );
 
+keyword_enum!(
+    /// What configures a real server's interfaces at boot: NetworkManager (el7+'s default)
+    /// or the initscripts network service (ifcfg files, `ifup`).
+    NetworkStack { NetworkManager = "networkmanager", Initscripts = "initscripts" }
+);
+
 impl Suppression {
     /// The tool a dialect belongs to, as the manifest's `arp_suppression` names it.
     pub fn tool(self) -> SuppressionTool {

@@ -5,6 +5,7 @@
 //! `model`) → `plan` (artifacts per server) → `emit` (templates) → `tree` (files and
 //! `index.json` in memory) → `write` (atomic swap on disk). Only `write` and the CLI do IO.
 
+pub mod boot;
 pub mod codes;
 pub mod contract;
 pub mod diag;

@@ -6,7 +6,7 @@
 use ipnet::Ipv4Net;
 use std::fmt;
 
-pub use crate::keywords::{Failover, Keyword, Protocol, Scheduler, Suppression, SuppressionTool};
+pub use crate::keywords::{Failover, Keyword, NetworkStack, Protocol, Scheduler, Suppression, SuppressionTool};
 pub use crate::platform::Platform;
 use std::net::Ipv4Addr;
 
@@ -44,6 +44,13 @@ impl Interface {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The interface's systemd device unit, `sys-subsystem-net-devices-<name>.device`,
+    /// with the name escaped as systemd-escape does (of the characters an interface name
+    /// may have, only `-` needs it).
+    pub fn systemd_device_unit(&self) -> String {
+        format!("sys-subsystem-net-devices-{}.device", self.0.replace('-', "\\x2d"))
     }
 }
 
@@ -142,6 +149,7 @@ pub struct RealServer {
     pub interface: Interface,
     pub platform: Platform,
     pub suppression: Suppression,
+    pub network_stack: NetworkStack,
     /// The VIPs of every service it is a member of, sorted by address, each once.
     pub vips: Vec<ServedVip>,
 }
@@ -150,7 +158,11 @@ pub struct RealServer {
 #[derive(Debug)]
 pub struct ServedVip {
     pub address: Ipv4Addr,
-    pub label: AliasLabel,
+    /// Its alias label, on hosts whose configuration names VIPs by label: a real server
+    /// on the initscripts network service (ifcfg alias files) and a Piranha director
+    /// (lvs.cf's `address = <vip> <dev>:<n>`). Elsewhere VIPs carry no label, so any
+    /// interface name works and no two VIPs can collide.
+    pub label: Option<AliasLabel>,
     /// Names of the services on this VIP that include the host, in manifest order.
     pub services: Vec<Name>,
 }

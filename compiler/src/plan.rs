@@ -1,17 +1,20 @@
 //! Plan: which artifacts each host gets, in which dialect, installed where and how.
 //!
-//! A real server's artifacts come from its dialect (`dialect`), its VIPs (one alias file
-//! each) and its platform (`platform`); a director's from the cluster's failover family.
+//! A real server's artifacts come from its dialect (`dialect`), its platform's init system
+//! (systemd units or an rc.local block) and its network stack (a NetworkManager dispatcher
+//! script, or ifcfg alias files and an ifup-local block); a director's from the cluster's
+//! failover family.
 //! Each role has its own artifact enum, carrying what rendering it needs, so no stage
 //! has to handle a director artifact on a real server or the other way round.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::contract::Step;
+use crate::boot;
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
-use crate::dialect::{dialect, DialectArtifact};
-use crate::model::{Cluster, Director, Failover, Name, RealServer, ServedVip};
+use crate::dialect::{dialect, DialectArtifact, Loader};
+use crate::model::{AliasLabel, Cluster, Director, Failover, Name, NetworkStack, RealServer, ServedVip};
+use crate::platform::InitSystem;
 
 /// Where and how one artifact is installed: the same fields for every kind.
 #[derive(Debug, Clone)]
@@ -26,8 +29,6 @@ pub struct Placement {
     pub mode: u32,
     /// What makes it take effect at boot, for people.
     pub activate: String,
-    /// The commands that load it on a running host, if it is loaded at all.
-    pub load: Vec<Step>,
 }
 
 impl Placement {
@@ -39,7 +40,6 @@ impl Placement {
             install: Install::File,
             mode,
             activate: activate.into(),
-            load: Vec::new(),
         }
     }
 
@@ -55,12 +55,45 @@ impl Placement {
 
 /// A real server's artifacts.
 pub enum ServerArtifact<'c> {
-    /// One of its dialect's artifacts (rules file, loader block).
+    /// One of its dialect's artifacts (the rules file).
     Suppression(&'static DialectArtifact),
-    /// The RHEL ifcfg alias file of one VIP.
-    IfcfgAlias(&'c ServedVip),
-    /// The block to merge into `/etc/rc.d/rc.local`.
+    /// `/usr/libexec/lvsdr/vips`: the only thing that brings its VIPs up or down.
+    VipsScript,
+    /// One of lvsdr's systemd units (systemd platforms).
+    Unit(Unit),
+    /// The NetworkManager dispatcher script that brings the VIPs back after NM changes
+    /// the interface (NetworkManager hosts).
+    NetworkManagerDispatcher,
+    /// The RHEL ifcfg alias file of one VIP, by its label (initscripts hosts).
+    IfcfgAlias(&'c ServedVip, &'c AliasLabel),
+    /// The block for `/sbin/ifup-local`, which brings the VIPs back after every ifup
+    /// (initscripts hosts).
+    IfupLocal,
+    /// The block for `/etc/rc.d/rc.local` (SysV platforms).
     RcLocal,
+}
+
+/// lvsdr's systemd units on a real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// `lvsdr-arp.service`: loads the rules before the network.
+    Suppression,
+    /// `lvsdr-vips.service`: the VIPs, bound to the suppression and the interface.
+    Vips,
+    /// `lvsdr-guard.service` and its timer: take down VIPs whose rules are gone.
+    GuardService,
+    GuardTimer,
+}
+
+impl Unit {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Unit::Suppression => boot::SUPPRESSION_UNIT,
+            Unit::Vips => boot::VIPS_UNIT,
+            Unit::GuardService => boot::GUARD_SERVICE,
+            Unit::GuardTimer => boot::GUARD_TIMER,
+        }
+    }
 }
 
 /// A director's artifacts.
@@ -155,41 +188,94 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
     let profile = server.platform.profile();
     let dialect = dialect(server.suppression);
     let mut artifacts: Vec<Planned<ServerArtifact<'_>>> = Vec::new();
-    for (i, spec) in dialect.artifacts().iter().enumerate() {
+    let mut push = |placement: Placement, artifact| artifacts.push(Planned { placement, artifact });
+    for spec in dialect.artifacts() {
         let placement = Placement {
             install: spec.install,
-            // The rules file (first) is what loading acts on.
-            load: if i == 0 { dialect.load(profile.init) } else { Vec::new() },
             ..Placement::file(spec.kind, spec.install_path, spec.mode, spec.activate)
         };
-        artifacts.push(Planned { placement, artifact: ServerArtifact::Suppression(spec) });
+        push(placement, ServerArtifact::Suppression(spec));
     }
-    for vip in &server.vips {
-        let placement = Placement {
-            id: format!("ifcfg-{}", vip.label.as_str()),
-            ..Placement::file(
-                "ifcfg-alias",
-                format!("/etc/sysconfig/network-scripts/ifcfg-{}", vip.label.as_str()),
-                CONFIG_MODE,
-                "none at boot: ONPARENT=no keeps the network service from bringing it up; the rc.local block adds the VIP",
-            )
-        };
-        artifacts.push(Planned { placement, artifact: ServerArtifact::IfcfgAlias(vip) });
-    }
-    let executable = if profile.rc_local_must_be_executable {
-        " and keep /etc/rc.d/rc.local executable (chmod 0755: systemd runs it only then)"
-    } else {
-        ""
-    };
-    let placement = Placement {
-        install: Install::Block,
-        ..Placement::file(
-            "rc-local",
-            "/etc/rc.d/rc.local",
+    push(
+        Placement::file(
+            "vips",
+            boot::VIPS_SCRIPT,
             SCRIPT_MODE,
-            format!("merge this block into /etc/rc.d/rc.local{executable}"),
-        )
-    };
-    artifacts.push(Planned { placement, artifact: ServerArtifact::RcLocal });
+            "run by the boot and by index.json's apply steps; `vips status` shows each VIP and its rules",
+        ),
+        ServerArtifact::VipsScript,
+    );
+    match profile.init {
+        InitSystem::Systemd => {
+            let own_loader = match dialect.loader(server) {
+                Loader::Commands { .. } => true,
+                Loader::Service { .. } => false,
+            };
+            let units = [Unit::Suppression, Unit::Vips, Unit::GuardService, Unit::GuardTimer];
+            for unit in units.into_iter().filter(|u| own_loader || *u != Unit::Suppression) {
+                let placement = Placement {
+                    id: unit.file_name().to_owned(),
+                    ..Placement::file(
+                        "systemd-unit",
+                        format!("{}/{}", boot::UNIT_DIR, unit.file_name()),
+                        CONFIG_MODE,
+                        "systemctl daemon-reload and enable (index.json's steps.enable)",
+                    )
+                };
+                push(placement, ServerArtifact::Unit(unit));
+            }
+        }
+        InitSystem::SysV => push(
+            Placement {
+                install: Install::Block,
+                ..Placement::file(
+                    "rc-local",
+                    "/etc/rc.d/rc.local",
+                    SCRIPT_MODE,
+                    "merge this block into /etc/rc.d/rc.local, which init runs last at boot",
+                )
+            },
+            ServerArtifact::RcLocal,
+        ),
+    }
+    match server.network_stack {
+        NetworkStack::NetworkManager => push(
+            Placement::file(
+                "nm-dispatcher",
+                "/etc/NetworkManager/dispatcher.d/50-lvsdr",
+                SCRIPT_MODE,
+                "none: NetworkManager runs the executable files of dispatcher.d (owned by root) on every interface change",
+            ),
+            ServerArtifact::NetworkManagerDispatcher,
+        ),
+        NetworkStack::Initscripts => {
+            for vip in &server.vips {
+                // Lowering labels every VIP of an initscripts host.
+                let Some(label) = &vip.label else { continue };
+                let placement = Placement {
+                    id: format!("ifcfg-{label}"),
+                    ..Placement::file(
+                        "ifcfg-alias",
+                        format!("/etc/sysconfig/network-scripts/ifcfg-{label}"),
+                        CONFIG_MODE,
+                        "none: ONPARENT=no keeps the network service from bringing it up and /usr/libexec/lvsdr/vips adds the VIP; never ifup it",
+                    )
+                };
+                push(placement, ServerArtifact::IfcfgAlias(vip, label));
+            }
+            push(
+                Placement {
+                    install: Install::Block,
+                    ..Placement::file(
+                        "ifup-local",
+                        "/sbin/ifup-local",
+                        SCRIPT_MODE,
+                        "merge this block into /sbin/ifup-local (new file: #!/bin/sh, then the block; mode 0755), which ifup-post runs after every ifup",
+                    )
+                },
+                ServerArtifact::IfupLocal,
+            );
+        }
+    }
     HostPlan::RealServer(server, artifacts)
 }

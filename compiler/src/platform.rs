@@ -9,7 +9,7 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::keywords::{keyword_enum, Failover, Keyword, Suppression, SuppressionTool};
+use crate::keywords::{keyword_enum, Failover, Keyword, NetworkStack, Suppression, SuppressionTool};
 use std::fmt;
 
 keyword_enum!(
@@ -26,24 +26,6 @@ pub enum InitSystem {
     Systemd,
 }
 
-impl InitSystem {
-    /// The command that makes `service` start at boot.
-    pub fn enable(self, service: &str) -> Vec<String> {
-        match self {
-            InitSystem::SysV => ["chkconfig", "--level", "2345", service, "on"].map(String::from).to_vec(),
-            InitSystem::Systemd => vec!["systemctl".into(), "enable".into(), format!("{service}.service")],
-        }
-    }
-
-    /// The command that (re)starts `service` now.
-    pub fn restart(self, service: &str) -> Vec<String> {
-        match self {
-            InitSystem::SysV => ["service", service, "restart"].map(String::from).to_vec(),
-            InitSystem::Systemd => vec!["systemctl".into(), "restart".into(), format!("{service}.service")],
-        }
-    }
-}
-
 /// Everything lvsdr knows about one release.
 #[derive(Debug)]
 pub struct Profile {
@@ -53,15 +35,19 @@ pub struct Profile {
     pub init: InitSystem,
     /// The suppression dialects the release ships, one per tool.
     pub dialects: &'static [Suppression],
+    /// A rules file restored by the platform's own service (arptables_jf) is restored
+    /// before the network comes up: true for el4/el5 (S08), false for el6, whose init
+    /// script's `Required-Start: $network` makes chkconfig order it after the network.
+    pub rules_service_before_network: bool,
     /// What a real server uses when the manifest names no `arp_suppression`.
     pub default_tool: SuppressionTool,
     /// The nftables version the release ships when it predates `arp saddr ip` /
     /// `arp daddr ip` (0.9.1): lvsdr warns when such a release is given nftables.
     pub nft_without_arp_address_match: Option<&'static str>,
+    /// The network stacks the release can run, its default first.
+    pub network_stacks: &'static [NetworkStack],
     /// What a director of this release runs to move VIPs and program IPVS.
     pub failover: Failover,
-    /// systemd runs `/etc/rc.d/rc.local` only when it is executable.
-    pub rc_local_must_be_executable: bool,
 }
 
 const EL4: Profile = Profile {
@@ -69,15 +55,16 @@ const EL4: Profile = Profile {
     product: "RHEL 4",
     init: InitSystem::SysV,
     dialects: &[Suppression::ArptablesJf],
+    rules_service_before_network: true,
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: None,
+    network_stacks: &[NetworkStack::Initscripts],
     failover: Failover::Piranha,
-    rc_local_must_be_executable: false,
 };
 
 const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
 
-const EL6: Profile = Profile { platform: Platform::El6, product: "RHEL 6", ..EL4 };
+const EL6: Profile = Profile { platform: Platform::El6, product: "RHEL 6", rules_service_before_network: false, ..EL4 };
 
 const EL7: Profile = Profile {
     platform: Platform::El7,
@@ -85,10 +72,12 @@ const EL7: Profile = Profile {
     init: InitSystem::Systemd,
     // el7's nft (0.8) predates `arp saddr ip`; accepted with a warning for newer builds.
     dialects: &[Suppression::Arptables, Suppression::Nftables],
+    rules_service_before_network: false,
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: Some("0.8"),
+    // NetworkManager is RHEL 7's default; the network service is still shipped.
+    network_stacks: &[NetworkStack::NetworkManager, NetworkStack::Initscripts],
     failover: Failover::Keepalived,
-    rc_local_must_be_executable: true,
 };
 
 const EL8: Profile = Profile {
@@ -96,13 +85,17 @@ const EL8: Profile = Profile {
     product: "RHEL 8",
     init: InitSystem::Systemd,
     dialects: &[Suppression::Nftables],
+    rules_service_before_network: false,
     default_tool: SuppressionTool::Nftables,
     nft_without_arp_address_match: None,
+    // RHEL 8 still ships the network service, deprecated (network-scripts).
+    network_stacks: &[NetworkStack::NetworkManager, NetworkStack::Initscripts],
     failover: Failover::Keepalived,
-    rc_local_must_be_executable: true,
 };
 
-const EL9: Profile = Profile { platform: Platform::El9, product: "RHEL 9", ..EL8 };
+// RHEL 9 no longer ships the network service.
+const EL9: Profile =
+    Profile { platform: Platform::El9, product: "RHEL 9", network_stacks: &[NetworkStack::NetworkManager], ..EL8 };
 
 impl Platform {
     /// This release's row of the platform table.

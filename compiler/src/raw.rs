@@ -52,6 +52,10 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(schema_with = "keys::interface", extend("default" = "eth0"))]
     pub interface: Option<String>,
+    /// Network stack of real servers that name none; default: the platform's (NetworkManager on el7+, initscripts on el4-el6).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::network_stack")]
+    pub network_stack: Option<String>,
 }
 
 /// A director: an LVS router that owns the VIPs while it is active.
@@ -139,12 +143,16 @@ pub struct RealServer {
     #[serde(default)]
     #[schemars(schema_with = "keys::suppression")]
     pub arp_suppression: Option<String>,
+    /// What configures its interfaces: networkmanager (el7+; the default there) or initscripts (el4-el8's network service; the default on el4-el6).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::network_stack")]
+    pub network_stack: Option<String>,
 }
 
 /// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.
 pub mod keys {
     use crate::model::limits::{self, PREFIX_MAX, PREFIX_MIN};
-    use crate::model::{Keyword, Platform, Protocol, Scheduler, SuppressionTool};
+    use crate::model::{Keyword, NetworkStack, Platform, Protocol, Scheduler, SuppressionTool};
     use schemars::{json_schema, Schema, SchemaGenerator};
 
     /// `Name::parse` as a regular expression.
@@ -207,6 +215,10 @@ pub mod keys {
 
     pub fn suppression(_: &mut SchemaGenerator) -> Schema {
         keywords::<SuppressionTool>()
+    }
+
+    pub fn network_stack(_: &mut SchemaGenerator) -> Schema {
+        keywords::<NetworkStack>()
     }
 
     pub fn port(_: &mut SchemaGenerator) -> Schema {

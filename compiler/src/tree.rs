@@ -53,7 +53,6 @@ pub fn build(cluster: &Cluster) -> Tree {
                 mode: format!("{:04o}", placement.mode),
                 sha256: sha256_hex(&contents),
                 activate: placement.activate.clone(),
-                load: placement.load.clone(),
             });
             tree.files.insert(path, TreeFile { mode: placement.mode, contents });
         }
@@ -64,6 +63,8 @@ pub fn build(cluster: &Cluster) -> Tree {
                 interface: server.interface.to_string(),
                 platform: server.platform.to_string(),
                 arp_suppression: server.suppression.to_string(),
+                network_stack: server.network_stack.to_string(),
+                steps: crate::boot::steps(server),
                 vips: vip_entries(&server.vips),
                 artifacts,
             }),
@@ -111,7 +112,7 @@ fn vip_entries(vips: &[ServedVip]) -> Vec<VipEntry> {
     vips.iter()
         .map(|vip| VipEntry {
             address: vip.address.to_string(),
-            label: vip.label.to_string(),
+            label: vip.label.as_ref().map(|l| l.to_string()),
             services: vip.services.iter().map(|s| s.to_string()).collect(),
         })
         .collect()

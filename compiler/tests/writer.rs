@@ -37,8 +37,10 @@ fn modes_are_exact_whatever_the_umask() {
     result.unwrap();
     let mode = |p: &str| fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode("web3/etc/sysconfig/arptables"), 0o600);
-    assert_eq!(mode("web3/fragments/etc/rc.d/rc.local"), 0o755);
-    assert_eq!(mode("web3/etc/sysconfig/network-scripts/ifcfg-eth0:100"), 0o644);
+    assert_eq!(mode("web1/fragments/etc/rc.d/rc.local"), 0o755);
+    assert_eq!(mode("web1/etc/sysconfig/network-scripts/ifcfg-eth0:100"), 0o644);
+    assert_eq!(mode("web3/usr/libexec/lvsdr/vips"), 0o755);
+    assert_eq!(mode("web3/etc/systemd/system/lvsdr-vips.service"), 0o644);
     assert_eq!(mode("index.json"), 0o644);
     assert_eq!(mode("web3/etc"), 0o755);
 }

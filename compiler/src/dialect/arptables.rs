@@ -1,11 +1,9 @@
 //! The arptables 0.0.4/0.0.5 dialect (el7): chains INPUT/OUTPUT/FORWARD, and no counters
 //! or COMMIT, because its Perl restore hands every other line to `arptables`.
 
-use super::{Dialect, DialectArtifact, ServerView};
-use crate::contract::Step;
-use crate::contract::{InstallKind as Install, RULES_MODE};
+use super::{Dialect, DialectArtifact, Loader, ServerView};
+use crate::contract::{InstallKind as Install, Step, RULES_MODE};
 use crate::model::RealServer;
-use crate::platform::InitSystem;
 use askama::Template;
 use std::net::Ipv4Addr;
 
@@ -37,7 +35,7 @@ static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
     install_path: SAVE_FILE,
     install: Install::File,
     mode: RULES_MODE,
-    activate: "systemctl enable arptables.service (it restores this file at boot, before the network)",
+    activate: "none of its own: lvsdr-arp.service restores it before the network (leave arptables.service off: it starts after the network)",
     render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
 }];
 
@@ -50,7 +48,30 @@ impl Dialect for Arptables {
         Check { real_ip: view.real_ip, input_chains: &["INPUT"], output_chains: &["OUTPUT"] }.render()
     }
 
-    fn load(&self, init: InitSystem) -> Vec<Step> {
-        vec![Step::from(init.restart("arptables"))]
+    fn tool(&self) -> &'static str {
+        "arptables"
+    }
+
+    /// el7's arptables-restore (a Perl script reading its file arguments) flushes and then
+    /// adds rule by rule, so a reload is not atomic; unloading deletes lvsdr's rules only.
+    fn loader(&self, server: &RealServer) -> Loader {
+        let real_ip = server.address.addr().to_string();
+        let mut unload = Vec::new();
+        for vip in &server.vips {
+            let vip = vip.address.to_string();
+            unload.push(Step::new(["/usr/sbin/arptables", "-D", "INPUT", "-d", &vip, "-j", "DROP"]));
+            unload.push(Step::new([
+                "/usr/sbin/arptables",
+                "-D",
+                "OUTPUT",
+                "-s",
+                &vip,
+                "-j",
+                "mangle",
+                "--mangle-ip-s",
+                &real_ip,
+            ]));
+        }
+        Loader::Commands { load: vec![Step::new(["/usr/sbin/arptables-restore", SAVE_FILE])], unload, atomic: false }
     }
 }

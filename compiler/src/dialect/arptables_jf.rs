@@ -3,11 +3,9 @@
 //! `arptables-restore -c`.
 
 use super::arptables::{Check, SAVE_FILE};
-use super::{Dialect, DialectArtifact, ServerView};
-use crate::contract::Step;
+use super::{Dialect, DialectArtifact, Loader, ServerView};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
-use crate::platform::InitSystem;
 use askama::Template;
 use std::net::Ipv4Addr;
 
@@ -26,7 +24,7 @@ static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
     install_path: SAVE_FILE,
     install: Install::File,
     mode: RULES_MODE,
-    activate: "chkconfig --level 2345 arptables_jf on (its init script restores this file at boot, before the network)",
+    activate: "chkconfig --level 2345 arptables_jf on: its init script restores this file at boot (el4/el5 before the network, el6 after it), before rc.local brings the VIPs up",
     render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
 }];
 
@@ -41,7 +39,11 @@ impl Dialect for ArptablesJf {
         Check { real_ip: view.real_ip, input_chains: &["IN", "INPUT"], output_chains: &["OUT", "OUTPUT"] }.render()
     }
 
-    fn load(&self, init: InitSystem) -> Vec<Step> {
-        vec![Step::from(init.restart("arptables_jf"))]
+    fn tool(&self) -> &'static str {
+        "arptables"
+    }
+
+    fn loader(&self, _server: &RealServer) -> Loader {
+        Loader::Service { name: "arptables_jf" }
     }
 }

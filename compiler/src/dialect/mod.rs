@@ -13,10 +13,8 @@ mod arptables;
 mod arptables_jf;
 mod nftables;
 
-use crate::contract::InstallKind as Install;
-use crate::contract::{BlockMarkers, Step};
+use crate::contract::{BlockMarkers, InstallKind as Install, Step};
 use crate::model::{RealServer, Suppression};
-use crate::platform::InitSystem;
 use std::net::Ipv4Addr;
 
 /// What a dialect's templates are rendered from.
@@ -49,8 +47,22 @@ pub trait Dialect: Sync {
     /// ARP sender on output), so a wrong-but-plausible rule never counts.
     fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String>;
 
-    /// The commands that load the installed rules now, on a running host of `init`.
-    fn load(&self, init: InitSystem) -> Vec<Step>;
+    /// The command whose listing the check reads; the VIPs stay down when it is missing.
+    fn tool(&self) -> &'static str;
+
+    /// How the rules get loaded, at boot and on a change.
+    fn loader(&self, server: &RealServer) -> Loader;
+}
+
+/// How a dialect's rules are loaded.
+pub enum Loader {
+    /// The platform's own service restores the rules file at boot; `restart` reloads it
+    /// (flushing first, so not atomically).
+    Service { name: &'static str },
+    /// Commands of lvsdr's own (`lvsdr-arp.service` on systemd): `load` installs the rules
+    /// file, replacing all of lvsdr's rules at once when `atomic`; `unload` removes lvsdr's
+    /// rules and nothing else.
+    Commands { load: Vec<Step>, unload: Vec<Step>, atomic: bool },
 }
 
 /// The module of `suppression`.

@@ -8,7 +8,7 @@ use super::address::{parse_host, special_purpose};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
-use crate::model::{Director, Interface, Platform, RealServer, Suppression, SuppressionTool};
+use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
@@ -37,6 +37,8 @@ pub struct Hosts {
 pub struct HostDefaults {
     pub platform: Option<Platform>,
     pub interface: Option<Interface>,
+    /// `None` when the default is invalid; `Some(None)` when the manifest gives none.
+    pub network_stack: Option<Option<NetworkStack>>,
 }
 
 pub fn hosts(found: &mut Vec<Diagnostic>, m: &raw::Manifest, defaults: &HostDefaults) -> Hosts {
@@ -194,15 +196,70 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
         let c = pass.common(&path, "real server", s.into());
         let who = format!("real server {}", s.name);
         let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, &path, &who));
-        let server = match (c.name, c.address, c.interface, c.platform, suppression) {
-            (Some(name), Some(address), Some(interface), Some(platform), Some(suppression)) => {
-                Some(RealServer { name, address, interface, platform, suppression, vips: Vec::new() })
+        let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, &path, &who));
+        let server = match (c.name, c.address, c.interface, c.platform, suppression, stack) {
+            (Some(name), Some(address), Some(interface), Some(platform), Some(suppression), Some(network_stack)) => {
+                Some(RealServer { name, address, interface, platform, suppression, network_stack, vips: Vec::new() })
             }
             _ => None,
         };
         lowered.push((server, path));
     }
     lowered
+}
+
+/// The server's network stack: its `network_stack`, the manifest's default, or its
+/// platform's default, as long as the platform has it.
+fn network_stack(
+    pass: &mut Pass<'_, '_>,
+    s: &raw::RealServer,
+    platform: Platform,
+    path: &str,
+    who: &str,
+) -> Option<NetworkStack> {
+    let profile = platform.profile();
+    let (stack, key_path) = match &s.network_stack {
+        Some(text) => {
+            let key_path = pointer(path, "network_stack");
+            let Some(stack) = NetworkStack::parse(text) else {
+                pass.found.push(enum_error(
+                    Code::UnknownNetworkStack,
+                    &key_path,
+                    "network stack",
+                    text,
+                    &NetworkStack::names(),
+                ));
+                return None;
+            };
+            (stack, key_path)
+        }
+        None => match pass.defaults.network_stack? {
+            Some(stack) => (stack, pointer(path, "name")),
+            None => return profile.network_stacks.first().copied(),
+        },
+    };
+    if profile.network_stacks.contains(&stack) {
+        return Some(stack);
+    }
+    let has: Vec<&str> = profile.network_stacks.iter().map(|s| s.as_str()).collect();
+    let from = if s.network_stack.is_some() { "" } else { " (from defaults.network_stack)" };
+    pass.found.push(
+        Diagnostic::new(
+            Code::NetworkStackUnavailable,
+            key_path,
+            format!("{who} runs {platform}, which has no {stack} network stack{from}"),
+        )
+        .hint(match has.as_slice() {
+            [only] => {
+                format!("{platform} has only {only}: write it as the server's \"network_stack\", or leave the key out")
+            }
+            _ => format!(
+                "{platform} has {}: write one of them as the server's \"network_stack\", or leave the key out",
+                has.join(" and ")
+            ),
+        }),
+    );
+    None
 }
 
 /// The server's suppression dialect: its `arp_suppression` (or its platform's default)

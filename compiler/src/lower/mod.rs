@@ -4,8 +4,8 @@
 //! Lowering runs in passes, each a module with explicit inputs and outputs:
 //! `hosts` (names, addresses, interfaces, platforms, dialects; the address book) →
 //! `services` (VIPs against the address book, keywords, members) → `segment` (one L2
-//! segment) → `vips` (alias numbers; each host's VIPs and labels) → `failover` (one
-//! family, router id). `address` and `values` are the pure parts they share.
+//! segment) → `failover` (one family, router id) → `vips` (each host's VIPs, and alias
+//! labels where the host's configuration names VIPs by label). `address` and `values` are the pure parts they share.
 //!
 //! Every check is linear in the manifest's size: lookups go through hash maps, and the
 //! only product is directors × real servers (a cluster has one or two directors).
@@ -20,7 +20,7 @@ mod vips;
 
 use crate::codes::Code;
 use crate::diag::{has_errors, Diagnostic};
-use crate::model::{Cluster, Interface, Platform};
+use crate::model::{Cluster, Interface, NetworkStack, Platform};
 use crate::raw;
 use std::collections::HashSet;
 
@@ -59,18 +59,34 @@ fn cluster(found: &mut Vec<Diagnostic>, m: &raw::Manifest) -> Option<Cluster> {
             Some(text) => values::interface(found, text, "/defaults/interface"),
             None => Interface::parse(DEFAULT_INTERFACE),
         },
+        network_stack: match &m.defaults.network_stack {
+            Some(text) => match NetworkStack::parse(text) {
+                Some(stack) => Some(Some(stack)),
+                None => {
+                    let names = NetworkStack::names();
+                    found.push(values::enum_error(
+                        Code::UnknownNetworkStack,
+                        "/defaults/network_stack",
+                        "network stack",
+                        text,
+                        &names,
+                    ));
+                    None
+                }
+            },
+            None => Some(None),
+        },
     };
 
     let hosts = hosts::hosts(found, m, &defaults);
     let services = services::services(found, &m.services, &m.real_servers, &hosts.addresses);
     segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
-    vips::alias_numbers(found, &services);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
     let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
     let named: HashSet<&str> =
         m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
     let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, &named);
-    let directors = vips::attach_to_directors(found, &services, hosts.directors);
+    let directors = vips::attach_to_directors(found, &services, hosts.directors, failover);
 
     Some(Cluster {
         name: name?,

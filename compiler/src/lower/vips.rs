@@ -1,42 +1,16 @@
-//! Pass "vips": which VIPs each host holds and the alias label of each — a real server
-//! those of its services, a director all of them.
+//! Pass "vips": which VIPs each host holds — a real server those of its services, a
+//! director all of them — and, where the host's configuration names VIPs by label, the
+//! alias label of each.
 
 use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
-use crate::model::{AliasLabel, Director, Interface, Name, RealServer, ServedVip, Service};
+use crate::model::{AliasLabel, Director, Failover, Interface, Name, NetworkStack, RealServer, ServedVip, Service};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 /// VIP → (pointer to the first service VIP naming it, service names), sorted by address.
 type VipServices = BTreeMap<Ipv4Addr, (String, Vec<Name>)>;
-
-/// Two VIPs with the same alias number would share a label on every host holding both,
-/// and the directors hold them all: reported once per pair, at the second VIP.
-pub fn alias_numbers(found: &mut Vec<Diagnostic>, services: &Lowered<Service>) {
-    let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
-    for (service, path) in services {
-        let Some(service) = service else { continue };
-        let vip = service.vip;
-        let number = AliasLabel::number(vip);
-        match numbers.get(&number) {
-            Some(other) if *other != vip => found.push(
-                Diagnostic::new(
-                    Code::AliasCollision,
-                    pointer(path, "vip"),
-                    format!(
-                        "VIPs {other} and {vip} would share alias number {number}, and every director carries both"
-                    ),
-                )
-                .hint("the alias number comes from the VIP's last two octets; choose VIPs that differ there"),
-            ),
-            Some(_) => {}
-            None => {
-                numbers.insert(number, vip);
-            }
-        }
-    }
-}
 
 /// Gives each real server the VIPs of its services, reports servers without a service
 /// (`named`: the names some service lists, declared or not), and sorts servers by name.
@@ -73,7 +47,9 @@ pub fn attach_to_real_servers(
                 .hint("add it to a service's \"real_servers\", or remove it"),
             );
         }
-        server.vips = label(found, &format!("real server {}", server.name), &server.interface, vips);
+        // ifcfg alias files (the network service's) name each VIP by its label.
+        let labelled = server.network_stack == NetworkStack::Initscripts;
+        server.vips = label(found, &format!("real server {}", server.name), &server.interface, vips, labelled);
         lowered.push(server);
     }
     lowered.sort_by(|a, b| a.name.cmp(&b.name));
@@ -86,7 +62,13 @@ pub fn attach_to_directors(
     found: &mut Vec<Diagnostic>,
     services: &Lowered<Service>,
     directors: Lowered<Director>,
+    failover: Option<Failover>,
 ) -> Option<Vec<Director>> {
+    // lvs.cf names each VIP `<vip> <dev>:<n>`; keepalived needs no label.
+    let labelled = match failover {
+        Some(Failover::Piranha) => true,
+        Some(Failover::Keepalived) | None => false,
+    };
     let mut all = VipServices::new();
     for (service, path) in services {
         let Some(service) = service else { continue };
@@ -96,7 +78,7 @@ pub fn attach_to_directors(
         .into_iter()
         .map(|(director, _)| {
             director.map(|mut d| {
-                d.vips = label(found, &format!("director {}", d.name), &d.interface, all.clone());
+                d.vips = label(found, &format!("director {}", d.name), &d.interface, all.clone(), labelled);
                 d
             })
         })
@@ -104,21 +86,45 @@ pub fn attach_to_directors(
     labelled.into_iter().collect()
 }
 
-/// Labels a host's VIPs `<interface>:<n>`, reporting labels that are too long.
-fn label(found: &mut Vec<Diagnostic>, who: &str, interface: &Interface, vips: VipServices) -> Vec<ServedVip> {
-    let mut labelled = Vec::new();
+/// A host's VIPs, labelled `<interface>:<n>` when `labelled`: reports labels over the
+/// kernel's 15 characters and two VIPs of the host that would share a label.
+fn label(
+    found: &mut Vec<Diagnostic>,
+    who: &str,
+    interface: &Interface,
+    vips: VipServices,
+    labelled: bool,
+) -> Vec<ServedVip> {
+    let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
+    let mut served = Vec::new();
     for (vip, (vip_path, names)) in vips {
+        if !labelled {
+            served.push(ServedVip { address: vip, label: None, services: names });
+            continue;
+        }
+        let number = AliasLabel::number(vip);
+        if let Some(other) = numbers.insert(number, vip) {
+            found.push(
+                Diagnostic::new(
+                    Code::AliasCollision,
+                    vip_path.clone(),
+                    format!("{who} would give VIPs {other} and {vip} the same alias label {interface}:{number}"),
+                )
+                .hint("the alias number comes from the VIP's last two octets (1000 x third + fourth): choose VIPs that differ there, or (real servers on el7+) use NetworkManager, which needs no labels"),
+            );
+            continue;
+        }
         match AliasLabel::new(interface, vip) {
-            Ok(label) => labelled.push(ServedVip { address: vip, label, services: names }),
+            Ok(label) => served.push(ServedVip { address: vip, label: Some(label), services: names }),
             Err(label) => found.push(
                 Diagnostic::new(
                     Code::AliasLabelTooLong,
                     vip_path,
                     format!("{who} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", label.len()),
                 )
-                .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP")),
+                .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP, or (real servers on el7+) NetworkManager, which needs no labels")),
             ),
         }
     }
-    labelled
+    served
 }

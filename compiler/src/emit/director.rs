@@ -1,40 +1,18 @@
-//! Emit: the text of each planned artifact, rendered from its template in `templates/`.
-//! A real server's suppression artifacts and check come from its dialect's module.
+//! A director's artifacts: Piranha's lvs.cf or keepalived.conf, and the ipvsadm table,
+//! all rendered from one list of `VirtualService` views so that they agree.
 
-// A new platform, dialect or role must not compile until every match handles it.
-#![deny(clippy::wildcard_enum_match_arm)]
-
-use crate::contract::BlockMarkers;
-use crate::dialect::{dialect, ServerView};
 use crate::digest::sha256_hex;
-use crate::model::{Cluster, Director, Failover, Protocol, RealServer, ServedVip};
-use crate::plan::{DirectorArtifact, HostPlan, ServerArtifact};
+use crate::model::{Cluster, Director, Failover, Protocol};
+use crate::plan::DirectorArtifact;
 use askama::Template;
 use std::net::Ipv4Addr;
-
-#[derive(Template)]
-#[template(path = "ifcfg-alias.ifcfg")]
-struct IfcfgAlias<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
-    vip: &'a ServedVip,
-}
-
-#[derive(Template)]
-#[template(path = "rc.local.sh")]
-struct RcLocal<'a> {
-    markers: &'a BlockMarkers,
-    server: &'a RealServer,
-    /// The dialect's `lvsdr_protected` function.
-    check: &'a str,
-}
 
 /// A virtual service as a director's configuration names it.
 struct VirtualService<'a> {
     name: &'a str,
     vip: Ipv4Addr,
-    /// The VIP's alias label on this director.
-    label: &'a str,
+    /// The VIP's alias label on this director (Piranha's directors have labels).
+    label: Option<&'a str>,
     protocol: Protocol,
     port: u16,
     scheduler: &'a str,
@@ -75,8 +53,10 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
                 .vips
                 .iter()
                 .find(|v| v.address == service.vip)
-                .map(|v| v.label.as_str())
-                .expect("the validator gives every director every VIP");
+                .expect("the validator gives every director every VIP")
+                .label
+                .as_ref()
+                .map(|l| l.as_str());
             let mut real_servers: Vec<Destination<'a>> = service
                 .members
                 .iter()
@@ -130,34 +110,7 @@ struct Keepalived<'a> {
     services: Vec<VirtualService<'a>>,
 }
 
-/// Renders the artifact at `position` of a host's plan. Every artifact ends with exactly
-/// one line feed.
-pub fn emit(cluster: &Cluster, plan: &HostPlan<'_>, position: usize) -> String {
-    let rendered = match plan {
-        HostPlan::RealServer(server, artifacts) => emit_server(cluster, server, &artifacts[position].artifact),
-        HostPlan::Director(director, artifacts) => emit_director(cluster, director, &artifacts[position].artifact),
-    };
-    // Rendering plain text into a String cannot fail: the templates call no fallible filter.
-    let mut text = rendered.expect("rendering a validated model into a String cannot fail");
-    // askama drops each template's final newline; files end with exactly one.
-    text.push('\n');
-    text
-}
-
-fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArtifact<'_>) -> askama::Result<String> {
-    let markers = BlockMarkers::of(cluster.name.as_str());
-    let view = ServerView { cluster: cluster.name.as_str(), markers: &markers, server, real_ip: server.address.addr() };
-    match artifact {
-        ServerArtifact::Suppression(spec) => (spec.render)(&view),
-        ServerArtifact::IfcfgAlias(vip) => IfcfgAlias { cluster: view.cluster, server, vip }.render(),
-        ServerArtifact::RcLocal => {
-            let check = dialect(server.suppression).render_check(&view)?;
-            RcLocal { markers: &markers, server, check: &check }.render()
-        }
-    }
-}
-
-fn emit_director(cluster: &Cluster, director: &Director, artifact: &DirectorArtifact) -> askama::Result<String> {
+pub fn emit_director(cluster: &Cluster, director: &Director, artifact: &DirectorArtifact) -> askama::Result<String> {
     let services = virtual_services(cluster, director);
     match artifact {
         DirectorArtifact::Ipvsadm => {
