@@ -36,27 +36,70 @@ lvsdr_seed_rules() {
 
 # lvsdr_run_step ROOT NS ARGV...: one step of index.json (an argument vector) on the
 # host. Service managers are emulated by what the platform's unit or init script does;
-# a direct command runs as it is, with install paths read from ROOT.
+# lvsdr's own scripts run from ROOT; any other command runs as it is, with the install
+# paths among its arguments read from ROOT. The vips script keeps its state per host in
+# ${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-NS.
 lvsdr_run_step() {
 	lvsdr_root=$1 lvsdr_ns=$2
 	shift 2
 	case "$*" in
-	"service arptables_jf restart" | "service arptables_jf start")
+	"/sbin/service arptables_jf restart" | "/sbin/service arptables_jf start")
 		# arptables_jf's init script: flush, then the file without comments to arptables-restore -c.
 		lvsdr_jf_to_modern "$lvsdr_root/etc/sysconfig/arptables" | ip netns exec "$lvsdr_ns" arptables-restore
+		return
 		;;
-	"systemctl restart arptables.service" | "systemctl start arptables.service")
-		# el7's arptables.service: arptables-restore < /etc/sysconfig/arptables.
-		ip netns exec "$lvsdr_ns" arptables-restore <"$lvsdr_root/etc/sysconfig/arptables"
+	"/usr/bin/systemctl daemon-reload" | "/usr/bin/systemctl enable "* | "/sbin/chkconfig "*)
+		# Configuration of the next boot: the harness boots by index.json's boot steps.
+		return 0
 		;;
-	"nft -f "/*)
-		ip netns exec "$lvsdr_ns" nft -f "$lvsdr_root$3"
-		;;
-	*)
-		echo "lvsdr_run_step: no emulation of step: $*" >&2
-		return 2
+	"/usr/bin/systemctl start "* | "/usr/bin/systemctl restart "*)
+		shift 2
+		for lvsdr_unit in "$@"; do
+			case $lvsdr_unit in *.timer) continue ;; esac
+			# What systemd runs for the unit: its ExecStart lines, in order.
+			sed -n 's/^ExecStart=-\{0,1\}//p' "$lvsdr_root/etc/systemd/system/$lvsdr_unit" >"/tmp/lvsdr-exec.$$"
+			while read -r lvsdr_line; do
+				# shellcheck disable=SC2086
+				lvsdr_run_step "$lvsdr_root" "$lvsdr_ns" $lvsdr_line || {
+					rm -f "/tmp/lvsdr-exec.$$"
+					return 1
+				}
+			done <"/tmp/lvsdr-exec.$$"
+			rm -f "/tmp/lvsdr-exec.$$"
+		done
+		return 0
 		;;
 	esac
+	if [ -f "$lvsdr_root$1" ]; then
+		# lvsdr's own script (the vips script), run from the tree.
+		lvsdr_cmd=$lvsdr_root$1
+		shift
+		LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns ip netns exec "$lvsdr_ns" sh "$lvsdr_cmd" "$@"
+		return
+	fi
+	lvsdr_cmd=${1##*/}
+	shift
+	lvsdr_n=$#
+	while [ "$lvsdr_n" -gt 0 ]; do
+		lvsdr_arg=$1
+		shift
+		case $lvsdr_arg in /*) [ -e "$lvsdr_root$lvsdr_arg" ] && lvsdr_arg=$lvsdr_root$lvsdr_arg ;; esac
+		set -- "$@" "$lvsdr_arg"
+		lvsdr_n=$((lvsdr_n - 1))
+	done
+	ip netns exec "$lvsdr_ns" "$lvsdr_cmd" "$@"
+}
+
+# lvsdr_installed ROOT NS CMD...: CMD in the host's namespace with the host's vips
+# script at its install path, /usr/libexec/lvsdr/vips, in a private mount namespace: for
+# the scripts that call it (rc.local and ifup-local blocks, NetworkManager's dispatcher).
+lvsdr_installed() {
+	lvsdr_root=$1 lvsdr_ns=$2
+	shift 2
+	LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns unshare -m sh -c '
+		mount -t tmpfs tmpfs /usr/libexec && mkdir -p /usr/libexec/lvsdr &&
+			cp "$1/usr/libexec/lvsdr/vips" /usr/libexec/lvsdr/vips && chmod 0755 /usr/libexec/lvsdr/vips &&
+			shift && exec ip netns exec "$@"' sh "$lvsdr_root" "$lvsdr_ns" "$@"
 }
 
 # Run as a command: sh platform.sh FUNCTION ARGS...
