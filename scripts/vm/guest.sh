@@ -4,8 +4,8 @@
 # vips, directors, services, members, client, cluster.
 #
 # Every host is a network namespace with a veth on the bridge br0. Real servers
-# boot from their artifacts: suppression rules first, then the interface, then the
-# rc.local block. Every result is one line: "VMCHECK ok ..." or "VMCHECK FAIL ...".
+# boot from their trees by index.json's boot steps: what runs before the network (the
+# rules), then the interface, then what runs after (the vips script). Every result is one line: "VMCHECK ok ..." or "VMCHECK FAIL ...".
 
 PHASE_LABEL=""
 
@@ -50,12 +50,13 @@ capture_stop() {
 # The shared test library: lvsdr_run_step runs index.json's load steps as the platform would.
 . /check/platform.sh
 
-# load_rules NAME NS: every load step index.json gives for the real server's rules.
-load_rules() {
-	grep "^$1 " "$PLAN/loads" | while read -r _ step; do
+# run_steps PHASE NAME NS: index.json's steps of PHASE (boot_before, boot_after, apply)
+# for the real server, in order, as its platform runs them.
+run_steps() {
+	grep "^$2 " "$PLAN/$1" | while read -r _ step; do
 		# The steps are argument vectors of validated words, one per line: split on spaces.
 		# shellcheck disable=SC2086
-		lvsdr_run_step "$TREE/$1" "$2" $step || return 1
+		lvsdr_run_step "$TREE/$2" "$3" $step || return 1
 	done
 }
 
@@ -65,31 +66,37 @@ server_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PLAN/servers";
 boot_server() {
 	name=$1
 	set -- $(awk -v n="$name" '$1 == n' "$PLAN/servers")
-	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 rules=$6 block=$7
+	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5
 	ip netns add "$ns"
-	if ! load_rules "$name" "$ns" >/tmp/load.err 2>&1; then
-		fail "$name: loading $rules failed: $(cat /tmp/load.err)"
+	# The platform's boot, from index.json: what runs before the network...
+	if ! run_steps boot_before "$name" "$ns" >/tmp/load.err 2>&1; then
+		fail "$name: its boot steps before the network failed: $(cat /tmp/load.err)"
 	fi
 	add_host "$ns" "$ifname" "$mac" "$cidr"
+	# ...and after it (or, in the ifcfg phase, ifup-aliases on its alias files).
 	if [ "$BOOT_WITH" = seed ]; then
-		# The seed's rule is loaded: the block must refuse every VIP of the server. Then
-		# the VIPs go up by hand, as a block that trusted the seed's rule would add them.
+		# The seed's rule is loaded: the boot must refuse every VIP of the server. Then
+		# the VIPs go up by hand, as a script that trusted the seed's rule would add them.
 		if grep -q "^$name " "$PLAN/vips"; then
-			if in_ns "$ns" sh "$TREE/$block" >/dev/null 2>&1 || in_ns "$ns" ip -4 -o addr show | grep -q "/32 brd"; then
-				fail "$name: the rc.local block accepted the seed's rule and added a VIP"
+			if run_steps boot_after "$name" "$ns" >/dev/null 2>&1 || in_ns "$ns" ip -4 -o addr show | grep -q "/32 brd"; then
+				fail "$name: its boot accepted the seed's rule and added a VIP"
 			else
-				ok "$name: the rc.local block refuses its VIPs with only the seed's rule loaded"
+				ok "$name: its boot refuses its VIPs with only the seed's rule loaded"
 			fi
 		fi
 		awk -v n="$name" '$1 == n { print $2, $3 }' "$PLAN/vips" | while read -r vip label; do
-			in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname" label "$label"
+			if [ "$label" = - ]; then
+				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname"
+			else
+				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname" label "$label"
+			fi
 		done
-	elif [ "$BOOT_WITH" = ifcfg ]; then
+	elif [ "$BOOT_WITH" = ifcfg ] && awk -v n="$name" '$1 == n && $4 != "-" { found = 1 } END { exit !found }' "$PLAN/vips"; then
 		awk -v n="$name" '$1 == n { print $4 }' "$PLAN/vips" | while read -r alias; do
 			sh /check/ifup-aliases.sh "$ns" "$ifname" "$cidr" "$TREE/$alias"
 		done
 	else
-		in_ns "$ns" sh "$TREE/$block" >/tmp/block.out 2>&1 || fail "$name: rc.local block exited non-zero: $(cat /tmp/block.out)"
+		run_steps boot_after "$name" "$ns" >/tmp/block.out 2>&1 || fail "$name: its boot steps after the network failed: $(cat /tmp/block.out)"
 	fi
 	start_listeners "$name" "$ns"
 }
@@ -158,7 +165,11 @@ setup_segment() {
 		if [ $first = 1 ]; then
 			active=$name active_if=$ifname active_mac=$mac active_ipvsadm=$TREE/$ipvsadm_file
 			grep "^$name " "$PLAN/director_vips" | while read -r _ vip label; do
-				ip -n "dir-$name" addr add "$vip/32" dev "$ifname" label "$label"
+				if [ "$label" = - ]; then
+					ip -n "dir-$name" addr add "$vip/32" dev "$ifname"
+				else
+					ip -n "dir-$name" addr add "$vip/32" dev "$ifname" label "$label"
+				fi
 			done
 			first=0
 		fi
@@ -201,6 +212,8 @@ teardown() {
 	for ns in $(ip netns list | cut -d' ' -f1); do remove_host "$ns"; done
 	ip link del br0 2>/dev/null
 	kill "$capture_pid" 2>/dev/null
+	# The vips scripts' state (lvsdr_run_step keeps it per namespace) goes with the hosts.
+	rm -f /tmp/lvsdr-state-*
 }
 
 check_arp_owner() {
@@ -282,10 +295,11 @@ check_services() {
 check_ifcfg_equivalence() {
 	# After an ifcfg boot, each VIP must look exactly as the rc.local block makes it.
 	while read -r name vip label alias; do
+		[ "$alias" = - ] && continue
 		ifname=$(server_field "$name" 3)
 		got=$(in_ns "rs-$name" ip -4 -o addr show dev "$ifname" | grep " inet $vip/" | sed 's/.* inet \([^ ]*\) brd \([^ ]*\) scope \([^ ]*\) \([^ \\]*\).*/\1 brd \2 scope \3 \4/')
 		if [ "$got" = "$vip/32 brd $vip scope global $label" ]; then
-			ok "$name: ifcfg alias $label applied as ifup-aliases does gives $vip/32 brd $vip, as rc.local does"
+			ok "$name: ifcfg alias $label applied as ifup-aliases does gives $vip/32 brd $vip, as the vips script does"
 		else
 			fail "$name: ifcfg alias $label applied as ifup-aliases does gives '$got', expected '$vip/32 brd $vip scope global $label'"
 		fi
@@ -328,13 +342,12 @@ run_real() {
 	done <"$PLAN/servers"
 
 	capture_start rerun
-	while read -r name cidr ifname suppression mac rules block; do
+	while read -r name cidr ifname suppression mac; do
 		before=$(in_ns "rs-$name" ip -4 -o addr show)
-		load_rules "$name" "rs-$name" >/dev/null 2>&1 || fail "$name: reloading $rules failed"
-		in_ns "rs-$name" sh "$TREE/$block" >/dev/null 2>&1 || fail "$name: rc.local block re-run exited non-zero"
+		run_steps apply "$name" "rs-$name" >/tmp/apply.err 2>&1 || fail "$name: index.json's apply steps failed: $(cat /tmp/apply.err)"
 		after=$(in_ns "rs-$name" ip -4 -o addr show)
-		[ "$before" = "$after" ] && ok "$name: re-running its boot artifacts changes nothing" ||
-			fail "$name: re-running its boot artifacts changed the addresses"
+		[ "$before" = "$after" ] && ok "$name: applying its tree again (index.json's apply steps) changes nothing" ||
+			fail "$name: applying its tree again changed the addresses"
 		kernel_arp_from_vips "$name"
 	done <"$PLAN/servers"
 	capture_stop
