@@ -117,3 +117,56 @@ fn systemctl(verb: &str, units: &[&str]) -> Step {
     argv.extend(units.iter().map(|u| (*u).to_owned()));
     Step { argv }
 }
+
+/// `lvsdr explain boot`: the boot and change model of every platform, from the platform
+/// table and the dialects, and the artifacts left out where they would be unsafe.
+pub fn explain() -> String {
+    use crate::model::{NetworkStack, Platform};
+    let mut text = String::from(
+        "How each platform boots a real server from its tree (index.json's steps say it as commands).\n\
+         The one invariant: no VIP is on an interface unless lvsdr's ARP suppression for it is loaded.\n\n",
+    );
+    for platform in Platform::ALL {
+        let profile = platform.profile();
+        let dialects: Vec<&str> = profile.dialects.iter().map(|d| d.as_str()).collect();
+        let stacks: Vec<&str> = profile.network_stacks.iter().map(|s| s.as_str()).collect();
+        let (rules, vips) = match profile.init {
+            InitSystem::Systemd => (
+                "lvsdr-arp.service, before network-pre.target (for a dialect without a service of its own)",
+                "lvsdr-vips.service, bound to the rules' unit and to the interface; lvsdr-guard.timer takes down unprotected VIPs every 30 s",
+            ),
+            InitSystem::SysV if profile.rules_service_before_network => {
+                ("the dialect's init script, before the network", "the rc.local block, run last")
+            }
+            InitSystem::SysV => ("the dialect's init script, after the network", "the rc.local block, run last"),
+        };
+        text += &format!(
+            "{platform} ({}): dialects {}; network stacks {} (default {})\n  rules: {rules}\n  VIPs: {vips}\n",
+            profile.product,
+            dialects.join(", "),
+            stacks.join(", "),
+            stacks[0]
+        );
+        for stack in profile.network_stacks {
+            let after = match stack {
+                NetworkStack::NetworkManager => "NetworkManager's dispatcher script runs vips up; no ifcfg alias files",
+                NetworkStack::Initscripts => {
+                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips up after ifup"
+                }
+            };
+            text += &format!("  {stack}: {after}\n");
+        }
+    }
+    text += "\nA change: install the new files, run steps.enable, then steps.apply: VIPs that left go down\n\
+             while their old rules hold (all VIPs when the dialect cannot reload atomically), the new rules\n\
+             load, the VIPs come up behind them.\n\n\
+             Left out where unsafe:\n\
+             - ifcfg alias files on NetworkManager hosts: NetworkManager's ifcfg-rh reader adds every\n  \
+             ifcfg-<dev>:<n> address to the parent connection (it reads no ONPARENT, ARPCHECK or ARPUPDATE)\n  \
+             and announces it by ARP on a packet socket, which no ARP rule sees.\n\
+             - the rc.local block on systemd platforms: rc-local.service and arptables.service are both\n  \
+             After=network.target and nothing orders them; lvsdr's units do.\n\
+             - an include in /etc/sysconfig/nftables.conf: nftables.service conflicts with firewalld, its stop\n  \
+             flushes the whole ruleset, and on nft older than 0.9.1 the include fails the whole file.\n";
+    text
+}

@@ -313,25 +313,34 @@ Fix: correct the address or prefix, or, if the hosts really are on different
 segments, LVS-DR is not the forwarding method for them (use LVS-TUN or NAT).";
 
     AliasLabelTooLong = "E0027", Error, "the VIP's alias label is longer than 15 characters",
-"lvsdr labels each VIP `<interface>:<n>`, where n = 1000 x (third octet) +
-(fourth octet) of the VIP (10.0.1.100 -> 1100), so that a VIP keeps its label
-when others are added or removed. The kernel limits labels to 15 characters.
+"Where a host's configuration names VIPs by label — a real server on the
+initscripts network service (its ifcfg alias files are `ifcfg-<interface>:<n>`)
+and a Piranha director (lvs.cf's `address = <vip> <interface>:<n>`) — lvsdr
+labels each VIP `<interface>:<n>`, n = 1000 x (third octet) + (fourth octet) of
+the VIP (10.0.1.100 -> 1100), so that a VIP keeps its label when others come and
+go. The kernel limits labels to 15 characters. NetworkManager real servers and
+keepalived directors carry VIPs without labels, so any interface name works there.
 
 Example:
-    interface enp129s0f1, VIP 10.0.200.250 -> enp129s0f1:200250 (17 chars)
+    { \"interface\": \"enp129s0f1\", \"network_stack\": \"initscripts\" }, VIP 10.0.200.250
+    -> enp129s0f1:200250 (17 chars)
 
-Fix: rename the interface with a shorter name (udev rule, `biosdevname=0`), or
+Fix: on el7/el8, run the server with NetworkManager (leave `network_stack` out);
+else rename the interface with a shorter name (udev rule, `biosdevname=0`), or
 choose a VIP whose label fits.";
 
-    AliasCollision = "E0028", Error, "two VIPs get the same alias number",
+    AliasCollision = "E0028", Error, "two VIPs of one host get the same alias label",
 "The alias number is 1000 x (third octet) + (fourth octet) of the VIP, so two
-VIPs that differ only in their first two octets (10.0.1.100 and 10.1.1.100)
-get the same label on every host that holds both: every director does.
+VIPs that differ only in their first two octets (10.0.1.100 and 10.1.1.100) get
+the same label on a host that holds both and names VIPs by label: a real server
+on the initscripts network service, or a Piranha director (which holds every VIP).
 
 Example:
-    \"vip\": \"10.1.10.100\" and \"vip\": \"192.168.10.100\" (both alias 10100)
+    one initscripts real server with \"vip\": \"10.1.10.100\" and \"vip\": \"192.168.10.100\"
+    (both eth0:10100)
 
-Fix: choose a VIP whose last two octets differ.";
+Fix: choose VIPs whose last two octets differ, or (el7/el8 real servers) use
+NetworkManager, which needs no labels.";
 
     NoDirector = "E0029", Error, "no director",
 "An LVS-DR cluster needs at least one director (the LVS router that owns the

@@ -108,7 +108,8 @@ enum Command {
         #[arg(value_enum, default_value_t = SchemaOf::Manifest)]
         what: SchemaOf,
     },
-    /// Explain a diagnostic code (E0012, W0001, ...); without CODE, list them all.
+    /// Explain a diagnostic code (E0012, W0001, ...), or `boot` (each platform's boot and
+    /// change model); without CODE, list the codes.
     Explain { code: Option<String> },
     /// Print a shell completion script.
     Completions {
@@ -477,6 +478,22 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
 }
 
 fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
+    if code == Some("boot") {
+        let explanation = lvsdr::boot::explain();
+        match format {
+            Format::Json => say_json(&contract::ExplainResult {
+                codes: vec![contract::CodeEntry {
+                    code: "boot".into(),
+                    severity: "info".into(),
+                    title: "how each platform boots a real server, and how a change is applied".into(),
+                    explanation,
+                }],
+                diagnostics: Vec::new(),
+            }),
+            Format::Human => write_stdout(explanation.as_bytes())?,
+        }
+        return Ok(0);
+    }
     let codes: Vec<Code> = match code {
         None => Code::ALL.to_vec(),
         Some(text) => vec![Code::parse(text)
