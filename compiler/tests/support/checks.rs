@@ -25,7 +25,7 @@ pub fn tree_invariants(tree: &Tree) -> Result<(), String> {
 }
 
 /// The real tools on the emitted files, written under `scratch`: `sh -n` and `dash -n`
-/// for the rc.local blocks and ifcfg files, `nft -c -f` for nft scripts when root (it
+/// for the shell scripts and blocks (vips, rc.local, ifup-local, the NM dispatcher) and ifcfg files, `nft -c -f` for nft scripts when root (it
 /// asks the kernel) (the other kinds are checked by scripts/host-check).
 pub fn real_tools(tree: &Tree, scratch: &Path) -> Result<usize, String> {
     let index: Value = serde_json::from_str(&tree.files["index.json"].contents).map_err(|e| e.to_string())?;
@@ -40,7 +40,9 @@ pub fn real_tools(tree: &Tree, scratch: &Path) -> Result<usize, String> {
             let file = scratch.join(path.replace('/', "__"));
             std::fs::write(&file, &tree.files[path].contents).map_err(|e| e.to_string())?;
             let commands: Vec<Vec<&str>> = match kind {
-                "rc-local" | "ifcfg-alias" => vec![vec!["sh", "-n"], vec!["dash", "-n"]],
+                "rc-local" | "ifcfg-alias" | "vips" | "ifup-local" | "nm-dispatcher" => {
+                    vec![vec!["sh", "-n"], vec!["dash", "-n"]]
+                }
                 "nftables" if root => vec![vec!["nft", "-c", "-f"]],
                 _ => vec![],
             };
