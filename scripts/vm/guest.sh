@@ -53,7 +53,7 @@ capture_stop() {
 # run_steps PHASE NAME NS: index.json's steps of PHASE (boot_before, boot_after, apply)
 # for the real server, in order, as its platform runs them.
 run_steps() {
-	grep "^$2 " "$PLAN/$1" | while read -r _ step; do
+	grep "^$2 " "${PLAN_STEPS:-$PLAN/$1}" | while read -r _ step; do
 		# The steps are argument vectors of validated words, one per line: split on spaces.
 		# shellcheck disable=SC2086
 		lvsdr_run_step "$TREE/$2" "$3" $step || return 1
@@ -92,6 +92,11 @@ boot_server() {
 			fi
 		done
 	elif [ "$BOOT_WITH" = ifcfg ] && awk -v n="$name" '$1 == n && $4 != "-" { found = 1 } END { exit !found }' "$PLAN/vips"; then
+		# The whole boot but the vips script (el6 restores its rules after the network),
+		# then the VIPs from the alias files, as ifup-aliases would bring them up.
+		grep -v " /usr/libexec/lvsdr/vips " "$PLAN/boot_after" >/tmp/boot_after.rules
+		PLAN_STEPS=/tmp/boot_after.rules run_steps boot_after "$name" "$ns" >/tmp/load.err 2>&1 ||
+			fail "$name: its boot steps after the network failed: $(cat /tmp/load.err)"
 		awk -v n="$name" '$1 == n { print $4 }' "$PLAN/vips" | while read -r alias; do
 			sh /check/ifup-aliases.sh "$ns" "$ifname" "$cidr" "$TREE/$alias"
 		done
