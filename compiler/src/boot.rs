@@ -50,9 +50,20 @@ pub fn steps(server: &RealServer) -> HostSteps {
         (InitSystem::Systemd, Loader::Commands { load, atomic, .. }) => {
             let units = [SUPPRESSION_UNIT, VIPS_UNIT, GUARD_TIMER];
             let mut apply = vec![Step::new([SYSTEMCTL, "daemon-reload"]), leaving(*atomic)];
-            apply.extend(load.iter().cloned());
-            apply.push(vips("up"));
-            apply.push(systemctl("start", &units));
+            if *atomic {
+                // The new rules replace the old in one transaction under the VIPs that
+                // stay; starting the units afterwards (a first install) repeats nothing
+                // unsafe: the same atomic load, then `vips up`.
+                apply.extend(load.iter().cloned());
+                apply.push(vips("up"));
+                apply.push(systemctl("start", &units));
+            } else {
+                // A load that flushes first must never run under a VIP: restarting the
+                // rules' unit unloads and reloads them with every VIP down (`vips down`
+                // above, and PartOf stops lvsdr-vips.service), then the VIPs start.
+                apply.push(systemctl("restart", &[SUPPRESSION_UNIT]));
+                apply.push(systemctl("start", &[VIPS_UNIT, GUARD_TIMER]));
+            }
             HostSteps {
                 enable: vec![Step::new([SYSTEMCTL, "daemon-reload"]), systemctl("enable", &units)],
                 boot_before_network: load.iter().map(|s| by(SUPPRESSION_UNIT, s)).collect(),
@@ -68,13 +79,13 @@ pub fn steps(server: &RealServer) -> HostSteps {
                 enable: vec![Step::new([SYSTEMCTL, "daemon-reload"]), systemctl("enable", &units)],
                 boot_before_network: vec![by(&service, &systemctl("start", &[service.as_str()]))],
                 boot_after_network: vec![by(VIPS_UNIT, &vips("up"))],
-                // A service restart flushes before it restores: the VIPs go down first.
+                // A service restart flushes before it restores: the VIPs go down first,
+                // and start again only after it.
                 apply: vec![
                     Step::new([SYSTEMCTL, "daemon-reload"]),
                     leaving(false),
                     restart,
-                    vips("up"),
-                    systemctl("start", &units),
+                    systemctl("start", &units[1..]),
                 ],
             }
         }

@@ -53,10 +53,19 @@ lvsdr_run_step() {
 		return 0
 		;;
 	"/usr/bin/systemctl start "* | "/usr/bin/systemctl restart "*)
+		lvsdr_verb=$2
 		shift 2
 		for lvsdr_unit in "$@"; do
 			case $lvsdr_unit in *.timer) continue ;; esac
-			# What systemd runs for the unit: its ExecStart lines, in order.
+			# What systemd runs for the unit: on a restart its ExecStop lines (failures
+			# ignored, as their "-" says), then its ExecStart lines, in order.
+			if [ "$lvsdr_verb" = restart ]; then
+				sed -n 's/^ExecStop=-\{0,1\}//p' "$lvsdr_root/etc/systemd/system/$lvsdr_unit" >"/tmp/lvsdr-exec.$$"
+				while read -r lvsdr_line; do
+					# shellcheck disable=SC2086
+					lvsdr_run_step "$lvsdr_root" "$lvsdr_ns" $lvsdr_line >/dev/null 2>&1
+				done <"/tmp/lvsdr-exec.$$"
+			fi
 			sed -n 's/^ExecStart=-\{0,1\}//p' "$lvsdr_root/etc/systemd/system/$lvsdr_unit" >"/tmp/lvsdr-exec.$$"
 			while read -r lvsdr_line; do
 				# shellcheck disable=SC2086
