@@ -280,6 +280,10 @@ pub struct CompileResult {
     pub directors: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub servers: Option<usize>,
+    /// What could not be cleaned up after the new tree was in place (the compile
+    /// succeeded); absent when nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub diagnostics: Vec<JsonDiagnostic>,
 }
 

@@ -12,6 +12,7 @@ use lvsdr::report::{self, Style};
 use lvsdr::{model::Cluster, review, tree, write};
 use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -293,12 +294,34 @@ fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
     let read_error =
         |what: &str, e: std::io::Error| Failure { code: Code::ReadError, message: format!("reading {what}: {e}") };
     if manifest == "-" {
+        // A closed standard input is an error, not an empty manifest. The Rust runtime
+        // reopens a closed fd 0 on /dev/null before main, so that is what is seen.
+        let null = rustix::fs::fstat(std::io::stdin()).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::CharacterDevice
+                && rustix::fs::major(st.st_rdev) == 1
+                && rustix::fs::minor(st.st_rdev) == 3
+        });
+        if null {
+            return Err(read_error("standard input", std::io::Error::other("it is closed (or /dev/null)")));
+        }
         std::io::stdin().take(limit).read_to_end(&mut bytes).map_err(|e| read_error("standard input", e))?;
         Ok(("<stdin>".into(), bytes))
     } else {
-        let file = std::fs::File::open(manifest).map_err(|e| read_error(manifest, e))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
+        // Opened without blocking, so that a FIFO with no writer is refused instead of hanging.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(manifest)
+            .map_err(|e| read_error(manifest, e))?;
+        let meta = file.metadata().map_err(|e| read_error(manifest, e))?;
+        if meta.is_dir() {
             return Err(read_error(manifest, std::io::Error::other("it is a directory")));
+        }
+        if !meta.is_file() {
+            return Err(read_error(
+                manifest,
+                std::io::Error::other("it is not a regular file (a FIFO, socket or device); use - for standard input"),
+            ));
         }
         file.take(limit).read_to_end(&mut bytes).map_err(|e| read_error(manifest, e))?;
         Ok((manifest.to_owned(), bytes))
@@ -352,13 +375,15 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
                 files: None,
                 directors: None,
                 servers: None,
+                warnings: Vec::new(),
                 diagnostics,
             })
         };
         return invalid(format, result, &diagnostics);
     };
     let built = tree::build(&cluster);
-    write::write_tree(&built, out).map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
+    let warnings =
+        write::write_tree(&built, out).map_err(|e| Failure { code: Code::WriteError, message: e.to_string() })?;
     let files = built.files.len();
     match format {
         Format::Json => say!(
@@ -368,6 +393,7 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
                 files: Some(files),
                 directors: Some(cluster.directors.len()),
                 servers: Some(cluster.real_servers.len()),
+                warnings: warnings.clone(),
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
@@ -376,7 +402,10 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
                 "lvsdr: wrote {files} files for {} director(s) and {} real server(s) to {out}",
                 cluster.directors.len(),
                 cluster.real_servers.len()
-            )
+            );
+            for warning in &warnings {
+                tell!("lvsdr: warning: {warning}");
+            }
         }
     }
     Ok(0)

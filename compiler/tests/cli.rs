@@ -100,8 +100,10 @@ fn compile_check_reports_drift_and_writes_nothing() {
     // Nothing was written: the edit and the stray file are still there, nothing beside OUT.
     assert_eq!(std::fs::read_to_string(&rules).unwrap(), edited);
     assert!(out.join("web1/stray").exists());
-    let beside: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(beside, vec!["out"]);
+    let mut beside: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    beside.sort();
+    // Only what the first compile left: OUT and its lock file.
+    assert_eq!(beside, vec![".out.lvsdr-lock", "out"]);
 
     let json: Value =
         serde_json::from_str(&lvsdr(&["--format", "json", "compile", EXAMPLE, "-o", out_s, "--check"]).stdout).unwrap();
@@ -259,7 +261,7 @@ fn sigkill_mid_write_leaves_the_previous_tree_whole() {
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     let mut beside = beside;
     beside.sort();
-    assert_eq!(beside, vec!["new.json", "old.json", "out"], "leftovers beside OUT");
+    assert_eq!(beside, vec![".out.lvsdr-lock", "new.json", "old.json", "out"], "leftovers beside OUT");
 }
 
 /// A reader that stops early (`lvsdr explain | head -1`) is not a crash.
@@ -275,4 +277,24 @@ fn a_closed_stdout_is_not_a_panic() {
         assert!(!stderr.contains("panicked"), "lvsdr {}: {stderr}", args.join(" "));
         assert_eq!(out.status.code(), Some(0), "lvsdr {}", args.join(" "));
     }
+}
+
+/// A FIFO with no writer is refused at once (no hang), and a closed standard input is an
+/// IO error, not an empty manifest.
+#[test]
+fn fifos_and_closed_stdin_are_read_errors() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fifo");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("manifest.json");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let run = lvsdr(&["check", fifo.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(run.status, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("E0041") && run.stdout.contains("not a regular file"), "{}", run.stdout);
+    let closed = std::process::Command::new("sh")
+        .args(["-c", "exec \"$0\" check - --format json <&-", env!("CARGO_BIN_EXE_lvsdr")])
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&closed.stdout).contains("it is closed"));
 }

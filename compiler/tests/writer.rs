@@ -19,7 +19,7 @@ fn scratch(name: &str) -> Utf8PathBuf {
     dir
 }
 
-fn refused(result: Result<(), WriteError>) -> String {
+fn refused(result: Result<Vec<String>, WriteError>) -> String {
     match result {
         Err(WriteError::Foreign { reason, .. }) => reason,
         other => panic!("expected a refusal, got {other:?}"),
@@ -58,8 +58,10 @@ fn replaces_its_own_tree_and_leaves_nothing_beside_it() {
     fs::write(out.join("web1/etc/sysconfig/arptables"), "stale").unwrap();
     write_tree(&example_tree(), &out).unwrap();
     assert_ne!(fs::read_to_string(out.join("web1/etc/sysconfig/arptables")).unwrap(), "stale");
-    let entries: Vec<_> = fs::read_dir(&parent).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(entries, vec!["out"], "no staging or old tree is left behind");
+    let mut entries: Vec<_> = fs::read_dir(&parent).unwrap().map(|e| e.unwrap().file_name()).collect();
+    entries.sort();
+    // The lock file stays: removing it would let two compiles lock two different files.
+    assert_eq!(entries, vec![".out.lvsdr-lock", "out"], "no staging or old tree is left behind");
 }
 
 #[test]
@@ -97,4 +99,91 @@ fn refuses_a_symlinked_out_and_planted_symlinks() {
     // Nothing was written through the link, and the planted link is left as it was.
     assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
     assert!(fs::symlink_metadata(out.join("web1/escape")).unwrap().file_type().is_symlink());
+}
+
+/// The lock file another lvsdr would hold, held here.
+fn hold_lock(parent: &Utf8PathBuf, name: &str) -> fs::File {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(parent.join(format!(".{name}.lvsdr-lock")))
+        .unwrap();
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    file
+}
+
+#[test]
+fn a_second_compile_fails_clearly_and_deletes_nothing() {
+    let parent = scratch("busy");
+    let out = parent.join("out");
+    // A live compile, in this or another PID namespace: its lock and its staging directory.
+    let _held = hold_lock(&parent, "out");
+    let staging = parent.join(".out.lvsdr-staging-1");
+    fs::create_dir_all(staging.join("web1")).unwrap();
+    match write_tree(&example_tree(), &out) {
+        Err(e @ WriteError::Busy { .. }) => assert!(e.to_string().contains("being written by another lvsdr")),
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    assert!(staging.join("web1").is_dir(), "the live compile's staging directory was touched");
+    assert!(!out.exists());
+}
+
+#[test]
+fn what_a_dead_compile_left_is_removed_once_the_lock_is_free() {
+    let parent = scratch("stale");
+    let out = parent.join("out");
+    // PID 1 exists in every namespace: staleness is the lock's to say, not /proc's.
+    fs::create_dir_all(parent.join(".out.lvsdr-staging-1/web1")).unwrap();
+    write_tree(&example_tree(), &out).unwrap();
+    assert!(!parent.join(".out.lvsdr-staging-1").exists());
+    assert!(out.join("index.json").is_file());
+}
+
+#[test]
+fn a_fallback_swap_killed_between_renames_is_recovered() {
+    let parent = scratch("fallback");
+    let out = parent.join("out");
+    write_tree(&example_tree(), &out).unwrap();
+    let old_index = fs::read_to_string(out.join("index.json")).unwrap();
+    // Killed after the first rename: OUT is missing, the old tree is aside.
+    let aside = parent.join(".out.lvsdr-old-4242");
+    fs::rename(&out, &aside).unwrap();
+    write_tree(&example_tree(), &out).unwrap();
+    assert!(!aside.exists());
+    assert_eq!(fs::read_to_string(out.join("index.json")).unwrap(), old_index);
+    // Killed after the second: OUT is the new tree, the old one still aside.
+    fs::create_dir_all(aside.join("web1")).unwrap();
+    write_tree(&example_tree(), &out).unwrap();
+    assert!(!aside.exists());
+}
+
+#[test]
+fn an_empty_directory_in_out_is_refused_not_lost() {
+    let out = scratch("emptydir").join("out");
+    write_tree(&example_tree(), &out).unwrap();
+    fs::create_dir(out.join("web1").join("keep-me")).unwrap();
+    assert!(refused(write_tree(&example_tree(), &out)).contains("web1/keep-me/"));
+    assert!(out.join("web1").join("keep-me").is_dir());
+}
+
+#[test]
+fn check_sees_empty_directories_and_directory_modes() {
+    let out = scratch("dirmodes").join("out");
+    let tree = example_tree();
+    write_tree(&tree, &out).unwrap();
+    fs::set_permissions(out.join("web1"), fs::Permissions::from_mode(0o777)).unwrap();
+    fs::create_dir(out.join("web2").join("empty")).unwrap();
+    let on_disk = lvsdr::write::read_tree(&out).unwrap();
+    let changes = lvsdr::review::compare(&on_disk, &tree, true);
+    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["web1/", "web2/empty/"], "{changes:?}");
+}
+
+#[test]
+fn out_with_a_trailing_dot_is_the_directory_itself() {
+    let parent = scratch("dot");
+    write_tree(&example_tree(), &parent.join("out")).unwrap();
+    write_tree(&example_tree(), &Utf8PathBuf::from(format!("{parent}/out/."))).unwrap();
+    assert!(parent.join("out").join("index.json").is_file());
 }
