@@ -72,7 +72,7 @@ lvsdr_bring_up() {
 			ip addr del "$1/$prefix" dev "$dev" 2>/dev/null
 		fi
 	done
-	lvsdr_where "$1" | grep -q "^$LVSDR_IF 32\$" && return 0
+	lvsdr_where "$1" | grep -q -x -F -e "$LVSDR_IF 32" && return 0
 	lvsdr_label=$(lvsdr_label "$1")
 	if [ -n "$lvsdr_label" ]; then
 		ip addr add "$1/32" brd "$1" dev "$LVSDR_IF" label "$lvsdr_label" 2>/dev/null
@@ -80,7 +80,7 @@ lvsdr_bring_up() {
 		ip addr add "$1/32" brd "$1" dev "$LVSDR_IF" 2>/dev/null
 	fi
 	# A run at the same time may have added it first.
-	if ! lvsdr_where "$1" | grep -q "^$LVSDR_IF 32\$"; then
+	if ! lvsdr_where "$1" | grep -q -x -F -e "$LVSDR_IF 32"; then
 		lvsdr_log "could not add VIP $1 to $LVSDR_IF"
 		return 1
 	fi
@@ -156,7 +156,7 @@ status)
 		if ! lvsdr_guarded "$vip" 2>/dev/null; then
 			echo "VIP $vip: ARP suppression not loaded"
 			lvsdr_status=1
-		elif ! lvsdr_where "$vip" | grep -q "^$LVSDR_IF 32\$"; then
+		elif ! lvsdr_where "$vip" | grep -q -x -F -e "$LVSDR_IF 32"; then
 			echo "VIP $vip: not up on $LVSDR_IF"
 			lvsdr_status=1
 		else
