@@ -312,8 +312,14 @@ check_ifcfg_equivalence() {
 }
 
 # reboot_all: every real server's namespace torn down and booted again from its artifacts.
+# reboot_all [ifcfg]: with "ifcfg", only the servers that have ifcfg alias files
+# (initscripts hosts); the others would boot exactly as in the reboot before.
 reboot_all() {
-	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do
+	if [ "${1:-}" = ifcfg ]; then
+		awk '$4 != "-" { print $1 }' "$PLAN/vips" | sort -u
+	else
+		cut -d' ' -f1 "$PLAN/servers"
+	fi | while read -r name; do
 		remove_host "rs-$name"
 		boot_server "$name"
 		kernel_arp_from_vips "$name"
@@ -365,7 +371,7 @@ run_real() {
 
 	capture_start ifcfg
 	BOOT_WITH=ifcfg
-	reboot_all
+	reboot_all ifcfg
 	capture_stop
 	check_ifcfg_equivalence
 	check_no_leak "when the VIPs come up from the ifcfg alias files" /tmp/arp-ifcfg
