@@ -112,8 +112,9 @@ pub enum InstallKind {
 pub struct ArtifactEntry {
     /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
     pub id: String,
-    /// `arptables_jf`, `arptables`, `nftables`, `nftables-include`, `ifcfg-alias`,
-    /// `rc-local`, `ipvsadm`, `lvs.cf`, `keepalived`.
+    /// Real servers: `arptables_jf`, `arptables`, `nftables`, `vips`, `systemd-unit`,
+    /// `nm-dispatcher`, `ifcfg-alias`, `ifup-local`, `rc-local`; directors: `ipvsadm`,
+    /// `lvs.cf`, `keepalived`.
     pub kind: String,
     /// Path inside the tree.
     pub path: String,

@@ -21,7 +21,8 @@ use std::process::ExitCode;
     version,
     about = "Compile an LVS direct-routing cluster manifest into each server's boot artifacts",
     long_about = "Compile an LVS direct-routing cluster manifest into each server's boot artifacts: \
-                  ARP suppression rules, ifcfg alias files and rc.local blocks for real servers; \
+                  ARP suppression rules, the vips script and what the platform runs it from \
+                  (systemd units, rc.local, NetworkManager or ifup-local hooks) for real servers; \
                   lvs.cf or keepalived.conf and the ipvsadm table for directors.",
     after_help = "Exit status: 0 success; 1 invalid manifest, or a difference found by \
                   `compile --check` or `diff --exit-code`; 2 usage or IO error."

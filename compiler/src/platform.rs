@@ -1,8 +1,8 @@
 //! Platform knowledge: one row per RHEL-family release, read by every stage.
 //!
-//! Which ARP-suppression dialects a release has, which one it uses by default, which
-//! failover software its directors run, how it starts services at boot and where its
-//! files live. Adding a release is adding a variant to `Platform` and a row, both
+//! Which ARP-suppression dialects a release has and which one it uses by default, how it
+//! starts services at boot, which network stacks it runs, and which failover software
+//! its directors run. Adding a release is adding a variant to `Platform` and a row, both
 //! here; `Platform::profile` matches every variant, so the compiler points at the one
 //! place that needs it.
 

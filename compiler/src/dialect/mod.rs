@@ -42,7 +42,7 @@ pub trait Dialect: Sync {
     /// Its artifacts, the rules file first.
     fn artifacts(&self) -> &'static [DialectArtifact];
 
-    /// The rc.local block's `lvsdr_protected VIP` shell function: exits 0 exactly when
+    /// The vips script's `lvsdr_protected VIP` shell function: exits 0 exactly when
     /// this dialect's own rules for VIP are loaded (drop as ARP target on input, rewrite as
     /// ARP sender on output), so a wrong-but-plausible rule never counts.
     fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String>;

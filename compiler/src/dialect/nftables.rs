@@ -1,5 +1,5 @@
 //! The nftables dialect (el8/el9, el7 by choice): a table `arp lvsdr` of lvsdr's own,
-//! replaced whole on every load, and the block that makes nftables.conf include it.
+//! replaced whole on every load, by lvsdr-arp.service (never through nftables.conf).
 
 use super::{Dialect, DialectArtifact, Loader, ServerView};
 use crate::contract::{InstallKind as Install, Step, RULES_MODE};
