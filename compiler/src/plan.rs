@@ -11,6 +11,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::boot;
+use crate::contract::Step;
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
 use crate::dialect::{dialect, DialectArtifact, Loader};
 use crate::model::{AliasLabel, Cluster, Director, Failover, Name, NetworkStack, RealServer, ServedVip};
@@ -59,8 +60,19 @@ pub enum ServerArtifact<'c> {
     Suppression(&'static DialectArtifact),
     /// `/usr/libexec/lvsdr/vips`: the only thing that brings its VIPs up or down.
     VipsScript,
-    /// One of lvsdr's systemd units (systemd platforms).
-    Unit(Unit),
+    /// `lvsdr-arp.service` (systemd, a dialect loaded by commands): the dialect's load
+    /// and unload commands.
+    SuppressionUnit {
+        load: Vec<Step>,
+        unload: Vec<Step>,
+    },
+    /// `lvsdr-vips.service` (systemd), bound to `loader`, the unit that loads the rules.
+    VipsUnit {
+        loader: String,
+    },
+    /// `lvsdr-guard.service` and its timer (systemd): take down VIPs whose rules are gone.
+    GuardService,
+    GuardTimer,
     /// The NetworkManager dispatcher script that brings the VIPs back after NM changes
     /// the interface (NetworkManager hosts).
     NetworkManagerDispatcher,
@@ -69,31 +81,11 @@ pub enum ServerArtifact<'c> {
     /// The block for `/sbin/ifup-local`, which brings the VIPs back after every ifup
     /// (initscripts hosts).
     IfupLocal,
-    /// The block for `/etc/rc.d/rc.local` (SysV platforms).
-    RcLocal,
-}
-
-/// lvsdr's systemd units on a real server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// `lvsdr-arp.service`: loads the rules before the network.
-    Suppression,
-    /// `lvsdr-vips.service`: the VIPs, bound to the suppression and the interface.
-    Vips,
-    /// `lvsdr-guard.service` and its timer: take down VIPs whose rules are gone.
-    GuardService,
-    GuardTimer,
-}
-
-impl Unit {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Unit::Suppression => boot::SUPPRESSION_UNIT,
-            Unit::Vips => boot::VIPS_UNIT,
-            Unit::GuardService => boot::GUARD_SERVICE,
-            Unit::GuardTimer => boot::GUARD_TIMER,
-        }
-    }
+    /// The block for `/etc/rc.d/rc.local` (SysV platforms), with the commands that load
+    /// the rules when no service of the platform's does.
+    RcLocal {
+        preload: Vec<Step>,
+    },
 }
 
 /// A director's artifacts.
@@ -205,25 +197,29 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
         ),
         ServerArtifact::VipsScript,
     );
+    let loader = dialect.loader(server);
     match profile.init {
         InitSystem::Systemd => {
-            let own_loader = match dialect.loader(server) {
-                Loader::Commands { .. } => true,
-                Loader::Service { .. } => false,
+            let unit = |file_name: &str| Placement {
+                id: file_name.to_owned(),
+                ..Placement::file(
+                    "systemd-unit",
+                    format!("{}/{file_name}", boot::UNIT_DIR),
+                    CONFIG_MODE,
+                    "systemctl daemon-reload and enable (index.json's steps.enable)",
+                )
             };
-            let units = [Unit::Suppression, Unit::Vips, Unit::GuardService, Unit::GuardTimer];
-            for unit in units.into_iter().filter(|u| own_loader || *u != Unit::Suppression) {
-                let placement = Placement {
-                    id: unit.file_name().to_owned(),
-                    ..Placement::file(
-                        "systemd-unit",
-                        format!("{}/{}", boot::UNIT_DIR, unit.file_name()),
-                        CONFIG_MODE,
-                        "systemctl daemon-reload and enable (index.json's steps.enable)",
-                    )
-                };
-                push(placement, ServerArtifact::Unit(unit));
+            let vips_loader = boot::suppression_unit(&loader);
+            match loader {
+                Loader::Commands { load, unload, .. } => {
+                    push(unit(boot::SUPPRESSION_UNIT), ServerArtifact::SuppressionUnit { load, unload })
+                }
+                // The dialect's own service loads the rules: no unit of lvsdr's for them.
+                Loader::Service { .. } => {}
             }
+            push(unit(boot::VIPS_UNIT), ServerArtifact::VipsUnit { loader: vips_loader });
+            push(unit(boot::GUARD_SERVICE), ServerArtifact::GuardService);
+            push(unit(boot::GUARD_TIMER), ServerArtifact::GuardTimer);
         }
         InitSystem::SysV => push(
             Placement {
@@ -235,7 +231,12 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
                     "merge this block into /etc/rc.d/rc.local, which init runs last at boot",
                 )
             },
-            ServerArtifact::RcLocal,
+            ServerArtifact::RcLocal {
+                preload: match loader {
+                    Loader::Commands { load, .. } => load,
+                    Loader::Service { .. } => Vec::new(),
+                },
+            },
         ),
     }
     match server.network_stack {

@@ -13,14 +13,13 @@ mod arptables;
 mod arptables_jf;
 mod nftables;
 
-use crate::contract::{BlockMarkers, InstallKind as Install, Step};
+use crate::contract::{InstallKind as Install, Step};
 use crate::model::{RealServer, Suppression};
 use std::net::Ipv4Addr;
 
 /// What a dialect's templates are rendered from.
 pub struct ServerView<'a> {
     pub cluster: &'a str,
-    pub markers: &'a BlockMarkers,
     pub server: &'a RealServer,
     pub real_ip: Ipv4Addr,
 }

@@ -2,11 +2,10 @@
 //! lvsdr's systemd units, the NetworkManager dispatcher, ifcfg alias files and the
 //! ifup-local and rc.local blocks.
 
-use crate::boot;
 use crate::contract::{BlockMarkers, Step};
-use crate::dialect::{dialect, Loader, ServerView};
+use crate::dialect::{dialect, ServerView};
 use crate::model::{AliasLabel, Cluster, RealServer, ServedVip};
-use crate::plan::{ServerArtifact, Unit};
+use crate::plan::ServerArtifact;
 use askama::Template;
 
 #[derive(Template)]
@@ -88,10 +87,9 @@ struct GuardTimer<'a> {
 
 pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArtifact<'_>) -> askama::Result<String> {
     let markers = BlockMarkers::of(cluster.name.as_str());
-    let view = ServerView { cluster: cluster.name.as_str(), markers: &markers, server, real_ip: server.address.addr() };
+    let view = ServerView { cluster: cluster.name.as_str(), server, real_ip: server.address.addr() };
     let cluster = view.cluster;
     let dialect = dialect(server.suppression);
-    let loader = dialect.loader(server);
     match artifact {
         ServerArtifact::Suppression(spec) => (spec.render)(&view),
         ServerArtifact::VipsScript => {
@@ -99,30 +97,14 @@ pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArti
             Vips { cluster, server, check: &check, tool: dialect.tool() }.render()
         }
         ServerArtifact::IfcfgAlias(vip, label) => IfcfgAlias { cluster, server, vip, label }.render(),
-        ServerArtifact::RcLocal => {
-            let preload: &[Step] = match &loader {
-                Loader::Commands { load, .. } => load,
-                Loader::Service { .. } => &[],
-            };
-            RcLocal { markers: &markers, server, preload }.render()
-        }
+        ServerArtifact::RcLocal { preload } => RcLocal { markers: &markers, server, preload }.render(),
         ServerArtifact::IfupLocal => IfupLocal { markers: &markers, server }.render(),
         ServerArtifact::NetworkManagerDispatcher => NmDispatcher { cluster, server }.render(),
-        ServerArtifact::Unit(Unit::Suppression) => match &loader {
-            Loader::Commands { load, unload, .. } => SuppressionUnit { cluster, server, load, unload }.render(),
-            // The planner gives lvsdr-arp.service only to dialects loaded by commands.
-            Loader::Service { .. } => {
-                Err(askama::Error::custom("no lvsdr-arp.service for a dialect with its own service"))
-            }
-        },
-        ServerArtifact::Unit(Unit::Vips) => VipsUnit {
-            cluster,
-            server,
-            loader: &boot::suppression_unit(&loader),
-            device: &server.interface.systemd_device_unit(),
+        ServerArtifact::SuppressionUnit { load, unload } => SuppressionUnit { cluster, server, load, unload }.render(),
+        ServerArtifact::VipsUnit { loader } => {
+            VipsUnit { cluster, server, loader, device: &server.interface.systemd_device_unit() }.render()
         }
-        .render(),
-        ServerArtifact::Unit(Unit::GuardService) => GuardService { cluster, server }.render(),
-        ServerArtifact::Unit(Unit::GuardTimer) => GuardTimer { cluster, server }.render(),
+        ServerArtifact::GuardService => GuardService { cluster, server }.render(),
+        ServerArtifact::GuardTimer => GuardTimer { cluster, server }.render(),
     }
 }
