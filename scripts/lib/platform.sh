@@ -11,6 +11,19 @@ lvsdr_modules() {
 	echo "arp_tables arptable_filter arpt_mangle nf_tables"
 }
 
+# lvsdr_tool DIALECT: the command whose listing the dialect's check reads (the vips
+# script keeps every VIP down when it is missing).
+lvsdr_tool() {
+	case $1 in
+	arptables | arptables_jf) echo arptables ;;
+	nftables) echo nft ;;
+	*)
+		echo "lvsdr_tool: unknown dialect $1" >&2
+		return 2
+		;;
+	esac
+}
+
 # lvsdr_jf_to_modern FILE: an arptables_jf save file as this machine's arptables
 # restores it. The one allowed mapping: IN->INPUT, OUT->OUTPUT, counters and COMMIT
 # dropped (arptables_jf's init script strips comments itself), nothing else.
