@@ -298,3 +298,46 @@ fn fifos_and_closed_stdin_are_read_errors() {
     assert_eq!(closed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&closed.stdout).contains("it is closed"));
 }
+
+/// `lvsdr compile` under strace with a fault injected into one system call.
+fn compile_with_fault(fault: &str, out: &Path) -> std::process::Output {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/example.json");
+    Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", fault, LVSDR, "compile", example, "-o"])
+        .arg(out)
+        .output()
+        .expect("strace runs (apt-get install strace; .ci/run installs it)")
+}
+
+/// Faults injected where the writer promises most: a filesystem that refuses
+/// RENAME_EXCHANGE takes the three-rename fallback and still ends with one whole tree and
+/// nothing beside it; a failing fsync after the swap is a warning, not an error, because
+/// the new tree is already in place.
+#[test]
+fn injected_faults_keep_the_writer_promises() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-faults");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    let first = lvsdr(&[
+        "compile",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/example.json"),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+
+    let fallback = compile_with_fault("inject=renameat2:error=EINVAL", &out);
+    assert!(fallback.status.success(), "{}", String::from_utf8_lossy(&fallback.stderr));
+    whole_tree(&out).unwrap();
+    let mut beside: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    beside.sort();
+    assert_eq!(beside, vec![".out.lvsdr-lock", "out"], "leftovers beside OUT after the fallback swap");
+
+    let fsync = compile_with_fault("inject=fsync:error=EIO", &out);
+    let stderr = String::from_utf8_lossy(&fsync.stderr);
+    assert!(fsync.status.success(), "a failed fsync after the swap is not a failed compile: {stderr}");
+    assert!(stderr.contains("warning: the new tree is in place"), "{stderr}");
+    whole_tree(&out).unwrap();
+}
