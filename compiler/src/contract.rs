@@ -273,10 +273,21 @@ pub struct CheckResult {
 /// `compile` (the counts are absent when the manifest is invalid).
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct CompileResult {
-    /// OUT, or `null` when nothing was written.
+    /// OUT once it holds the compiled tree (even when no file needed writing); `null`
+    /// when the manifest is invalid.
     pub written: Option<String>,
+    /// Files in the tree, index.json included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<usize>,
+    /// How OUT was brought up to date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<WriteMethod>,
+    /// Files created or replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_files: Option<usize>,
+    /// Files removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_files: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub directors: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,6 +297,18 @@ pub struct CompileResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// How `compile` brought OUT up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteMethod {
+    /// A new tree built beside OUT and swapped in whole (no trusted record of OUT).
+    WholeTree,
+    /// Only the changed files, through the update journal.
+    Update,
+    /// Nothing written: OUT already held what the manifest compiles to.
+    Unchanged,
 }
 
 /// `compile --check` (`changes` absent when the manifest is invalid).

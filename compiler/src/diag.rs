@@ -67,8 +67,19 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 
 /// Builds JSON pointers without repeating the RFC 6901 escaping rules everywhere.
 pub fn pointer(parent: &str, token: impl std::fmt::Display) -> String {
-    let token = token.to_string().replace('~', "~0").replace('/', "~1");
-    format!("{parent}/{token}")
+    use std::fmt::Write;
+    let mut path = String::with_capacity(parent.len() + 16);
+    path.push_str(parent);
+    path.push('/');
+    let start = path.len();
+    write!(path, "{token}").expect("writing to a String cannot fail");
+    // RFC 6901: `~` and `/` inside a token are escaped; most tokens have neither.
+    if path[start..].contains(['~', '/']) {
+        let escaped = path[start..].replace('~', "~0").replace('/', "~1");
+        path.truncate(start);
+        path.push_str(&escaped);
+    }
+    path
 }
 
 /// The closest candidate to `word`, if one is close enough to be a plausible typo.

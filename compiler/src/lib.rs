@@ -81,7 +81,9 @@ pub fn check_bytes(bytes: &[u8]) -> Checked {
         Err(diagnostic) => Checked { cluster: None, diagnostics: vec![diagnostic], text: None },
         Ok(text) => {
             let analysis = analyze(text);
-            Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text: Some(text.to_owned()) }
+            // The text is kept only to quote it in diagnostics.
+            let text = (!analysis.diagnostics.is_empty()).then(|| text.to_owned());
+            Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text }
         }
     }
 }
@@ -102,7 +104,25 @@ impl Checked {
 }
 
 /// Parses, validates and lowers the manifest text, locating every diagnostic.
+///
+/// A valid manifest takes the fast path: straight into the raw types, no syntax tree, no
+/// source map; locations are computed only when lowering has something to report. Any
+/// doubt (the typed parse fails, or the text has a `null`, which the typed parse would read
+/// as an absent key where the structural check reports a wrong type) takes the full path,
+/// whose diagnostics are the reference.
 pub fn analyze(text: &str) -> Analysis {
+    if !text.contains("null") {
+        if let Ok(manifest) = serde_json::from_str::<raw::Manifest>(text) {
+            let (cluster, mut diagnostics) = lower::lower(&manifest);
+            drop(manifest);
+            if !diagnostics.is_empty() {
+                let mut ignored = Vec::new();
+                source::SourceMap::new(text, &mut ignored).locate_all(&mut diagnostics);
+                sort_by_position(&mut diagnostics);
+            }
+            return Analysis { cluster, diagnostics };
+        }
+    }
     let parsed = parse::parse(text);
     let mut diagnostics = parsed.diagnostics;
     let mut cluster = None;
@@ -114,6 +134,10 @@ pub fn analyze(text: &str) -> Analysis {
     if let Some(source) = &parsed.source {
         source.locate_all(&mut diagnostics);
     }
-    diagnostics.sort_by_key(|d| d.location.map(|l| (l.line, l.column)).unwrap_or((usize::MAX, 0)));
+    sort_by_position(&mut diagnostics);
     Analysis { cluster, diagnostics }
+}
+
+fn sort_by_position(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_key(|d| d.location.map(|l| (l.line, l.column)).unwrap_or((usize::MAX, 0)));
 }

@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 
 /// A name matching `[a-z0-9][a-z0-9-]{0,62}`: safe as a directory, file name and shell word.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(String);
+pub struct Name(smol_str::SmolStr);
 
 impl Name {
     pub fn parse(text: &str) -> Option<Name> {
@@ -20,7 +20,7 @@ impl Name {
         let ok = (1..=63).contains(&bytes.len())
             && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
             && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
-        ok.then(|| Name(text.to_owned()))
+        ok.then(|| Name(text.into()))
     }
 
     pub fn as_str(&self) -> &str {

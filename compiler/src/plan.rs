@@ -136,8 +136,20 @@ impl HostPlan<'_> {
 /// Plans every host of the cluster: the directors in manifest order, then the real servers
 /// in name order.
 pub fn plan(cluster: &Cluster) -> Vec<HostPlan<'_>> {
-    let directors = cluster.directors.iter().map(|d| plan_director(cluster, d));
-    directors.chain(cluster.real_servers.iter().map(plan_server)).collect()
+    (0..host_count(cluster)).map(|n| plan_host(cluster, n)).collect()
+}
+
+/// How many hosts the cluster has: directors and real servers.
+pub fn host_count(cluster: &Cluster) -> usize {
+    cluster.directors.len() + cluster.real_servers.len()
+}
+
+/// Plans the `n`th host in `plan`'s order, so that hosts can be planned one at a time.
+pub fn plan_host(cluster: &Cluster, n: usize) -> HostPlan<'_> {
+    match cluster.directors.get(n) {
+        Some(director) => plan_director(cluster, director),
+        None => plan_server(&cluster.real_servers[n - cluster.directors.len()]),
+    }
 }
 
 fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> {

@@ -9,6 +9,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use smol_str::SmolStr;
 
 /// An LVS direct-routing cluster: directors, virtual services and real servers.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -17,13 +18,13 @@ pub struct Manifest {
     /// The JSON Schema the manifest follows, for editors (`lvsdr schema`); lvsdr ignores it.
     #[serde(rename = "$schema", default)]
     #[schemars(schema_with = "keys::schema_uri")]
-    pub schema: Option<String>,
+    pub schema: Option<SmolStr>,
     /// The manifest format version: 1.
     #[schemars(schema_with = "keys::version")]
     pub version: i64,
     /// The cluster's name: 1-63 of a-z, 0-9 and '-', starting with a letter or digit; it appears in block markers and comments.
     #[schemars(schema_with = "keys::name", extend("examples" = ["web-prod"]))]
-    pub cluster: String,
+    pub cluster: SmolStr,
     /// Defaults for hosts that omit platform or interface.
     #[serde(default)]
     pub defaults: Defaults,
@@ -47,15 +48,15 @@ pub struct Defaults {
     /// Platform of hosts that name none.
     #[serde(default)]
     #[schemars(schema_with = "keys::platform", extend("default" = "el7"))]
-    pub platform: Option<String>,
+    pub platform: Option<SmolStr>,
     /// Interface of hosts that name none.
     #[serde(default)]
     #[schemars(schema_with = "keys::interface", extend("default" = "eth0"))]
-    pub interface: Option<String>,
+    pub interface: Option<SmolStr>,
     /// Network stack of real servers that name none; default: the platform's (NetworkManager on el7+, initscripts on el4-el6).
     #[serde(default)]
     #[schemars(schema_with = "keys::network_stack")]
-    pub network_stack: Option<String>,
+    pub network_stack: Option<SmolStr>,
 }
 
 /// A director: an LVS router that owns the VIPs while it is active.
@@ -64,18 +65,18 @@ pub struct Defaults {
 pub struct Director {
     /// 1-63 of a-z, 0-9 and '-', starting with a letter or digit; unique among directors and real servers.
     #[schemars(schema_with = "keys::name", extend("examples" = ["lvs1"]))]
-    pub name: String,
+    pub name: SmolStr,
     /// The director's real IPv4 address with its prefix.
     #[schemars(schema_with = "keys::host_address", extend("examples" = ["192.168.10.2/24"]))]
-    pub address: String,
+    pub address: SmolStr,
     /// Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0.
     #[serde(default)]
     #[schemars(schema_with = "keys::interface")]
-    pub interface: Option<String>,
+    pub interface: Option<SmolStr>,
     /// RHEL-family release; default: defaults.platform, else el7. el4-el6 run Piranha, el7+ keepalived.
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
-    pub platform: Option<String>,
+    pub platform: Option<SmolStr>,
 }
 
 /// A virtual service: a VIP, protocol and port that IPVS balances over real servers.
@@ -85,21 +86,21 @@ pub struct Director {
 pub struct Service {
     /// 1-63 of a-z, 0-9 and '-', starting with a letter or digit; unique among services.
     #[schemars(schema_with = "keys::name", extend("examples" = ["www"]))]
-    pub name: String,
+    pub name: SmolStr,
     /// The virtual IPv4 address, without a prefix.
     #[schemars(schema_with = "keys::vip", extend("examples" = ["192.168.10.100"]))]
-    pub vip: String,
+    pub vip: SmolStr,
     /// The transport protocol.
     #[serde(default)]
     #[schemars(schema_with = "keys::protocol", extend("default" = "tcp"))]
-    pub protocol: Option<String>,
+    pub protocol: Option<SmolStr>,
     /// The port; 0 means every port and needs persistence.
     #[schemars(schema_with = "keys::port", extend("examples" = [80]))]
     pub port: i64,
     /// The IPVS scheduler.
     #[serde(default)]
     #[schemars(schema_with = "keys::scheduler", extend("default" = "wlc"))]
-    pub scheduler: Option<String>,
+    pub scheduler: Option<SmolStr>,
     /// Persistence timeout in seconds; 0 is none.
     #[serde(default)]
     #[schemars(schema_with = "keys::persistence", extend("default" = 0))]
@@ -114,7 +115,7 @@ pub struct Service {
 pub struct Member {
     /// The name of a real server declared in real_servers.
     #[schemars(schema_with = "keys::name", extend("examples" = ["web1"]))]
-    pub server: String,
+    pub server: SmolStr,
     /// IPVS weight; 0 quiesces the server.
     #[serde(default)]
     #[schemars(schema_with = "keys::weight", extend("default" = 1))]
@@ -127,26 +128,26 @@ pub struct Member {
 pub struct RealServer {
     /// 1-63 of a-z, 0-9 and '-', starting with a letter or digit; unique among directors and real servers.
     #[schemars(schema_with = "keys::name", extend("examples" = ["web1"]))]
-    pub name: String,
+    pub name: SmolStr,
     /// The server's real IPv4 address with its prefix.
     #[schemars(schema_with = "keys::host_address", extend("examples" = ["192.168.10.11/24"]))]
-    pub address: String,
+    pub address: SmolStr,
     /// Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0.
     #[serde(default)]
     #[schemars(schema_with = "keys::interface")]
-    pub interface: Option<String>,
+    pub interface: Option<SmolStr>,
     /// RHEL-family release; default: defaults.platform, else el7.
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
-    pub platform: Option<String>,
+    pub platform: Option<SmolStr>,
     /// ARP suppression tool; default by platform: el4-el7 arptables, el8-el9 nftables.
     #[serde(default)]
     #[schemars(schema_with = "keys::suppression")]
-    pub arp_suppression: Option<String>,
+    pub arp_suppression: Option<SmolStr>,
     /// What configures its interfaces: networkmanager (el7+; the default there) or initscripts (el4-el8's network service; the default on el4-el6).
     #[serde(default)]
     #[schemars(schema_with = "keys::network_stack")]
-    pub network_stack: Option<String>,
+    pub network_stack: Option<SmolStr>,
 }
 
 /// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.

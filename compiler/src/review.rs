@@ -50,6 +50,24 @@ pub struct FileChange {
 pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
     let mut names = describe(old);
     names.extend(describe(new));
+    let mut changes = compare_named(old, new, with_index, |path| names.get(path).cloned());
+    sort(&mut changes);
+    changes
+}
+
+/// Sorts changes as reviews show them: by host, then path.
+pub fn sort(changes: &mut [FileChange]) {
+    changes.sort_by(|a, b| (&a.host, &a.path).cmp(&(&b.host, &b.path)));
+}
+
+/// Every difference from `old` to `new`, unsorted, naming each changed file's host and
+/// artifact with `names` (`the tree` when it does not know the path).
+pub fn compare_named(
+    old: &Tree,
+    new: &Tree,
+    with_index: bool,
+    names: impl Fn(&str) -> Option<(String, Option<String>)>,
+) -> Vec<FileChange> {
     let mut changes = Vec::new();
     let paths: std::collections::BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
     for path in paths {
@@ -64,7 +82,7 @@ pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
             (Some(a), Some(b)) if a.mode != b.mode => Change::ModeChanged,
             _ => continue,
         };
-        let (host, artifact) = names.get(path).cloned().unwrap_or_else(|| ("the tree".into(), None));
+        let (host, artifact) = names(path).unwrap_or_else(|| (THE_TREE.into(), None));
         changes.push(FileChange {
             path: path.clone(),
             change,
@@ -75,8 +93,24 @@ pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
             diff: unified(path, before, after),
         });
     }
-    changes.sort_by(|a, b| (&a.host, &a.path).cmp(&(&b.host, &b.path)));
     changes
+}
+
+/// The host of index.json and of files no index names.
+pub const THE_TREE: &str = "the tree";
+
+/// Names the changes that `compare_named` could not with what `index` says.
+pub fn name_from(index: &crate::contract::Index, changes: &mut [FileChange]) {
+    let names: BTreeMap<&str, (String, &str)> = index
+        .artifacts()
+        .map(|(host, artifact)| (artifact.path.as_str(), (host.to_string(), artifact.id.as_str())))
+        .collect();
+    for change in changes.iter_mut().filter(|c| c.host == THE_TREE) {
+        if let Some((host, id)) = names.get(change.path.as_str()) {
+            change.host = host.clone();
+            change.artifact = Some((*id).to_owned());
+        }
+    }
 }
 
 /// Path → (host, artifact id), from the tree's own index.json.

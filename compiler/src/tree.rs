@@ -1,17 +1,21 @@
-//! The output tree in memory: every artifact's bytes at its path, plus `index.json`.
+//! The output tree: each host's files and `index.json` entry, rendered one host at a time,
+//! and `index.json` assembled from those entries in order; or the whole tree in memory.
+//!
+//! Rendering host by host is what keeps a large cluster's memory bounded by its manifest:
+//! the writer holds one host's files at a time per thread and streams `index.json`.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::contract::CONFIG_MODE;
 use crate::contract::{
-    ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry, ServiceEntry,
-    VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
+    to_sorted_text, ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry,
+    ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
 };
 use crate::digest::sha256_hex;
 use crate::emit::emit;
 use crate::model::{Cluster, ServedVip};
-use crate::plan::{plan, HostPlan};
+use crate::plan::{host_count, plan_host, HostPlan};
 use std::collections::BTreeMap;
 
 /// One file of the tree.
@@ -34,30 +38,80 @@ impl Tree {
     }
 }
 
-/// Plans and emits every artifact of the cluster and indexes them.
-pub fn build(cluster: &Cluster) -> Tree {
-    let mut tree = Tree::default();
-    let mut servers = Vec::new();
-    let mut directors = Vec::new();
-    for host_plan in plan(cluster) {
-        let mut artifacts = Vec::new();
-        for (position, placement) in host_plan.placements().into_iter().enumerate() {
-            let contents = emit(cluster, &host_plan, position);
-            let path = placement.tree_path(host_plan.name());
-            artifacts.push(ArtifactEntry {
-                id: placement.id.clone(),
-                kind: placement.kind.to_owned(),
-                path: path.clone(),
-                install_path: placement.install_path.clone(),
-                install: placement.install,
-                mode: format!("{:04o}", placement.mode),
-                sha256: sha256_hex(&contents),
-                activate: placement.activate.clone(),
-            });
-            tree.files.insert(path, TreeFile { mode: placement.mode, contents });
+/// A host's role, which decides its place in `index.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Director,
+    RealServer,
+}
+
+/// One file of a host, with what the index calls it.
+#[derive(Debug)]
+pub struct HostFile {
+    /// Path in the tree: `<host>/...`.
+    pub path: String,
+    /// The artifact id (`vips`, `keepalived`, `ifcfg-eth0:100`).
+    pub id: String,
+    pub file: TreeFile,
+    /// SHA-256 of its contents, in hex, as in the index.
+    pub sha256: String,
+}
+
+/// One host's part of the tree.
+#[derive(Debug)]
+pub struct HostOutput {
+    pub role: Role,
+    /// The host's name, which is also its directory in the tree.
+    pub name: String,
+    /// Its files, in plan order.
+    pub files: Vec<HostFile>,
+    /// Its entry in `index.json`: pretty JSON with sorted keys, indented to its place in
+    /// the index, without a final newline.
+    pub entry: String,
+}
+
+impl HostOutput {
+    /// "real server web1" or "director lvs1", as reviews name hosts.
+    pub fn label(&self) -> String {
+        match self.role {
+            Role::Director => format!("director {}", self.name),
+            Role::RealServer => format!("real server {}", self.name),
         }
-        match host_plan {
-            HostPlan::RealServer(server, _) => servers.push(RealServerEntry {
+    }
+}
+
+/// How many hosts `host` can be asked for: directors first, then real servers by name.
+pub fn hosts(cluster: &Cluster) -> usize {
+    host_count(cluster)
+}
+
+/// Plans, renders and indexes the `n`th host.
+pub fn host(cluster: &Cluster, n: usize) -> HostOutput {
+    let host_plan = plan_host(cluster, n);
+    let mut files = Vec::new();
+    let mut artifacts = Vec::new();
+    for (position, placement) in host_plan.placements().into_iter().enumerate() {
+        let contents = emit(cluster, &host_plan, position);
+        let path = placement.tree_path(host_plan.name());
+        let sha256 = sha256_hex(&contents);
+        artifacts.push(ArtifactEntry {
+            id: placement.id.clone(),
+            kind: placement.kind.to_owned(),
+            path: path.clone(),
+            install_path: placement.install_path.clone(),
+            install: placement.install,
+            mode: format!("{:04o}", placement.mode),
+            sha256: sha256.clone(),
+            activate: placement.activate.clone(),
+        });
+        let file = TreeFile { mode: placement.mode, contents };
+        files.push(HostFile { path, id: placement.id.clone(), file, sha256 });
+    }
+    let (role, name, entry) = match host_plan {
+        HostPlan::RealServer(server, _) => (
+            Role::RealServer,
+            server.name.to_string(),
+            to_sorted_text(&RealServerEntry {
                 name: server.name.to_string(),
                 address: server.address.to_string(),
                 interface: server.interface.to_string(),
@@ -68,7 +122,11 @@ pub fn build(cluster: &Cluster) -> Tree {
                 vips: vip_entries(&server.vips),
                 artifacts,
             }),
-            HostPlan::Director(director, _) => directors.push(DirectorEntry {
+        ),
+        HostPlan::Director(director, _) => (
+            Role::Director,
+            director.name.to_string(),
+            to_sorted_text(&DirectorEntry {
                 name: director.name.to_string(),
                 address: director.address.to_string(),
                 interface: director.interface.to_string(),
@@ -76,36 +134,160 @@ pub fn build(cluster: &Cluster) -> Tree {
                 vips: vip_entries(&director.vips),
                 artifacts,
             }),
+        ),
+    };
+    HostOutput { role, name, files, entry: indent_entry(&entry) }
+}
+
+/// An entry's pretty JSON at depth 0, moved to its depth in the index (an item of a list
+/// that is a member of the top object). JSON strings hold no raw line feed, so indenting
+/// every line is exact.
+fn indent_entry(entry: &str) -> String {
+    let entry = entry.trim_end_matches('\n');
+    let mut indented = String::with_capacity(entry.len() + entry.len() / 8);
+    for (i, line) in entry.split('\n').enumerate() {
+        if i > 0 {
+            indented.push('\n');
+        }
+        indented.push_str(INDEX_ITEM_INDENT);
+        indented.push_str(line);
+    }
+    indented
+}
+
+const INDEX_ITEM_INDENT: &str = "    ";
+
+/// Assembles `index.json` from host entries given in plan order, handing out its text
+/// piece by piece, so that the index is never whole in memory. Its bytes are those of
+/// `Index::to_text` for the same cluster.
+pub struct IndexWriter {
+    /// The index without hosts, cut around the two host lists: before the directors,
+    /// between the lists, after the real servers.
+    before_directors: String,
+    between: String,
+    /// From the end of the servers to the start of the services.
+    before_services: String,
+    after_services: String,
+    directors: usize,
+    servers: usize,
+}
+
+impl IndexWriter {
+    /// Starts the index; `out` receives its first piece.
+    pub fn new(cluster: &Cluster, out: &mut impl FnMut(&str)) -> IndexWriter {
+        let skeleton = index_without_hosts(cluster).to_text();
+        // The cluster and service names cannot hold a quote, so these keys occur once.
+        let (head, rest) = skeleton.split_once("\"directors\": []").expect("the index has a directors list");
+        let (middle, rest) = rest.split_once("\"servers\": []").expect("the index has a servers list");
+        let (before_services, tail) = rest.split_once("\"services\": []").expect("the index has a services list");
+        let writer = IndexWriter {
+            before_directors: format!("{head}\"directors\": ["),
+            between: format!("{middle}\"servers\": ["),
+            before_services: format!("{before_services}\"services\": ["),
+            after_services: tail.to_owned(),
+            directors: 0,
+            servers: 0,
+        };
+        out(&writer.before_directors);
+        writer
+    }
+
+    /// Adds the next host's entry. Directors come before every real server.
+    pub fn entry(&mut self, role: Role, entry: &str, out: &mut impl FnMut(&str)) {
+        match role {
+            Role::Director => {
+                debug_assert_eq!(self.servers, 0, "directors come first");
+                out(if self.directors == 0 { "\n" } else { ",\n" });
+                self.directors += 1;
+            }
+            Role::RealServer => {
+                if self.servers == 0 {
+                    self.close_directors(out);
+                    out("\n");
+                } else {
+                    out(",\n");
+                }
+                self.servers += 1;
+            }
+        }
+        out(entry);
+    }
+
+    fn close_directors(&mut self, out: &mut impl FnMut(&str)) {
+        if self.directors > 0 {
+            out("\n  ");
+        }
+        out("]");
+        out(&self.between);
+    }
+
+    /// Ends the index with the cluster's services: `out` receives the rest.
+    pub fn finish(mut self, cluster: &Cluster, out: &mut impl FnMut(&str)) {
+        if self.servers == 0 {
+            self.close_directors(out);
+        } else {
+            out("\n  ");
+        }
+        out("]");
+        out(&self.before_services);
+        for (i, service) in cluster.services.iter().enumerate() {
+            out(if i == 0 { "\n" } else { ",\n" });
+            out(&indent_entry(&to_sorted_text(&service_entry(service))));
+        }
+        if !cluster.services.is_empty() {
+            out("\n  ");
+        }
+        out("]");
+        out(&self.after_services);
+    }
+}
+
+/// Plans, renders and indexes every host into a tree in memory.
+pub fn build(cluster: &Cluster) -> Tree {
+    let mut tree = Tree::default();
+    let mut index = String::new();
+    let mut append = |piece: &str| index.push_str(piece);
+    let mut writer = IndexWriter::new(cluster, &mut append);
+    for n in 0..hosts(cluster) {
+        let host = host(cluster, n);
+        writer.entry(host.role, &host.entry, &mut append);
+        for HostFile { path, file, .. } in host.files {
+            tree.files.insert(path, file);
         }
     }
-    let index = Index {
+    writer.finish(cluster, &mut append);
+    tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: index });
+    tree
+}
+
+/// The index with every field but the host and service lists, which `IndexWriter` streams.
+fn index_without_hosts(cluster: &Cluster) -> Index {
+    Index {
         generator: GENERATOR.to_owned(),
         format: TREE_FORMAT,
         cluster: cluster.name.to_string(),
         block_markers: BlockMarkers::of(cluster.name.as_str()),
-        servers,
-        directors,
+        servers: Vec::new(),
+        directors: Vec::new(),
         failover: FailoverEntry { software: cluster.failover.to_string(), vrrp_router_id: cluster.vrrp_router_id },
-        services: cluster
-            .services
+        services: Vec::new(),
+    }
+}
+
+fn service_entry(s: &crate::model::Service) -> ServiceEntry {
+    ServiceEntry {
+        name: s.name.to_string(),
+        vip: s.vip.to_string(),
+        protocol: s.protocol.to_string(),
+        port: s.port,
+        scheduler: s.scheduler.to_string(),
+        persistence: s.persistence,
+        real_servers: s
+            .members
             .iter()
-            .map(|s| ServiceEntry {
-                name: s.name.to_string(),
-                vip: s.vip.to_string(),
-                protocol: s.protocol.to_string(),
-                port: s.port,
-                scheduler: s.scheduler.to_string(),
-                persistence: s.persistence,
-                real_servers: s
-                    .members
-                    .iter()
-                    .map(|m| MemberEntry { server: m.server.to_string(), weight: m.weight })
-                    .collect(),
-            })
+            .map(|m| MemberEntry { server: m.server.to_string(), weight: m.weight })
             .collect(),
-    };
-    tree.files.insert(INDEX_FILE.to_owned(), TreeFile { mode: CONFIG_MODE, contents: index.to_text() });
-    tree
+    }
 }
 
 fn vip_entries(vips: &[ServedVip]) -> Vec<VipEntry> {

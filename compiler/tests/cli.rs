@@ -102,8 +102,8 @@ fn compile_check_reports_drift_and_writes_nothing() {
     assert!(out.join("web1/stray").exists());
     let mut beside: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     beside.sort();
-    // Only what the first compile left: OUT and its lock file.
-    assert_eq!(beside, vec![".out.lvsdr-lock", "out"]);
+    // Only what the first compile left: OUT, its lock file and its record.
+    assert_eq!(beside, vec![".out.lvsdr-lock", ".out.lvsdr-state", "out"]);
 
     let json: Value =
         serde_json::from_str(&lvsdr(&["--format", "json", "compile", EXAMPLE, "-o", out_s, "--check"]).stdout).unwrap();
@@ -167,7 +167,8 @@ fn completions_and_man_pages_are_generated_from_the_command_line() {
     }
 }
 
-/// A cluster large enough that writing its tree takes a while: `n` real servers.
+/// A cluster large enough that writing its tree takes a while: `n` real servers. Each
+/// `weight` also gives the real servers another interface, so that every file changes.
 fn big_manifest(n: usize, weight: u64) -> String {
     let servers: Vec<Value> = (0..n)
         .map(|i| json!({ "name": format!("rs{i}"), "address": format!("10.20.{}.{}/16", i / 250, i % 250 + 2) }))
@@ -180,6 +181,7 @@ fn big_manifest(n: usize, weight: u64) -> String {
         })
         .collect();
     json!({ "version": 1, "cluster": "kill", "directors": [{ "name": "lvs1", "address": "10.20.255.2/16" }],
+            "defaults": { "interface": format!("eth{weight}") },
             "services": services, "real_servers": servers })
     .to_string()
 }
@@ -218,8 +220,32 @@ fn whole_tree(out: &Path) -> Result<String, String> {
     Ok(table.lines().nth(1).and_then(|l| l.rsplit(' ').next()).unwrap_or_default().to_owned())
 }
 
-/// A compile killed with SIGKILL at points spread over its run leaves OUT whole: the
-/// previous tree or the new one, never a mix; the next compile cleans up after it.
+/// Which manifest OUT holds as `compile --check` sees it: 1 or 2, or a panic when it is
+/// neither wholly (`old`, `new`: the manifests of weight 1 and 2).
+fn checked_state(old: &Path, new: &Path, out: &Path) -> u32 {
+    let check = |manifest: &Path| {
+        Command::new(LVSDR).arg("compile").arg(manifest).arg("-o").arg(out).arg("--check").output().unwrap()
+    };
+    let (with_old, with_new) = (check(old), check(new));
+    match (with_old.status.code(), with_new.status.code()) {
+        (Some(0), _) => 1,
+        (_, Some(0)) => 2,
+        _ => panic!("OUT is neither tree as --check sees it:\n{}", String::from_utf8_lossy(&with_new.stdout)),
+    }
+}
+
+/// What lies beside OUT in `dir`, sorted.
+fn beside(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// A compile killed with SIGKILL at points spread over its run leaves OUT whole as
+/// `compile --check` sees it: the previous tree or the new one, never a mix, whether the
+/// kill lands in a whole-tree write or in an update; the next compile completes or cleans
+/// up after it.
 #[test]
 fn sigkill_mid_write_leaves_the_previous_tree_whole() {
     let dir = scratch("sigkill");
@@ -231,37 +257,143 @@ fn sigkill_mid_write_leaves_the_previous_tree_whole() {
     };
     assert!(compile(&old).wait().unwrap().success());
     assert_eq!(whole_tree(&out).as_deref(), Ok("1"));
-    // How long a whole compile of the new manifest takes here, to spread the kills over it.
+    // How long an update to the new manifest takes here, to spread the kills over it.
     let start = Instant::now();
     assert!(compile(&new).wait().unwrap().success());
     let full = start.elapsed();
     assert!(compile(&old).wait().unwrap().success());
 
-    let mut interrupted = 0;
-    for step in 1..=6u32 {
-        let mut child = compile(&new);
-        std::thread::sleep(full * step / 7);
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
-        let state = whole_tree(&out).unwrap_or_else(|e| panic!("kill at {step}/7 of {full:?}: OUT is not whole: {e}"));
-        assert!(state == "1" || state == "2", "kill at {step}/7: OUT holds weight {state}");
-        if !finished && state == "1" {
-            interrupted += 1;
-        }
-        if state == "2" {
+    for forget_record in [false, true] {
+        let mut interrupted = 0;
+        for step in 1..=4u32 {
+            if forget_record {
+                // No record: the whole-tree write, swapped in.
+                let _ = std::fs::remove_file(dir.join(".out.lvsdr-state"));
+            }
+            let mut child = compile(&new);
+            std::thread::sleep(full * step / 5);
+            let finished = child.try_wait().unwrap().is_some();
+            let _ = child.kill(); // SIGKILL
+            child.wait().unwrap();
+            let state = checked_state(&old, &new, &out);
+            if !finished && state == 1 {
+                interrupted += 1;
+            }
+            // The next compile finishes a decided update or removes what was left.
             assert!(compile(&old).wait().unwrap().success());
+            assert_eq!(whole_tree(&out).as_deref(), Ok("1"), "kill at {step}/5 of {full:?}");
         }
+        assert!(interrupted > 0, "no kill landed before the commit ({full:?} per compile): the test proved nothing");
     }
-    assert!(interrupted > 0, "no kill landed before the swap ({full:?} per compile): the test proved nothing");
-    // The next compile removes what the killed ones left beside OUT.
     assert!(compile(&new).wait().unwrap().success());
     assert_eq!(whole_tree(&out).as_deref(), Ok("2"));
-    let beside: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    let mut beside = beside;
-    beside.sort();
-    assert_eq!(beside, vec![".out.lvsdr-lock", "new.json", "old.json", "out"], "leftovers beside OUT");
+    assert_eq!(beside(&dir), [".out.lvsdr-lock", ".out.lvsdr-state", "new.json", "old.json", "out"], "leftovers");
+}
+
+/// An update killed at chosen points of its journal: before the commit (OUT stays old),
+/// right after it and halfway through the renames (OUT is new as `--check` sees it,
+/// though half the files on disk are still old). The next compile finishes it.
+#[test]
+fn an_update_killed_in_its_journal_is_finished_by_the_next_compile() {
+    let dir = scratch("journal-kill");
+    let (old, new, out) = (dir.join("old.json"), dir.join("new.json"), dir.join("out"));
+    std::fs::write(&old, big_manifest(40, 1)).unwrap();
+    std::fs::write(&new, big_manifest(40, 2)).unwrap();
+    let compile =
+        |manifest: &Path| Command::new(LVSDR).arg("compile").arg(manifest).arg("-o").arg(&out).output().unwrap();
+    // rename #1 commits the journal; #2.. move the staged files in; 40 servers change.
+    for (nth, expected) in [(1, 1), (2, 2), (100, 2)] {
+        assert_eq!(compile(&old).status.code(), Some(0));
+        let killed = Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename"])
+            .arg("-e")
+            .arg(format!("inject=rename:signal=KILL:when={nth}"))
+            .arg(LVSDR)
+            .arg("compile")
+            .arg(&new)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("strace runs (apt-get install strace; .ci/run installs it)");
+        assert_ne!(killed.status.code(), Some(0), "the kill at rename {nth} did not land");
+        assert_eq!(checked_state(&old, &new, &out), expected, "killed at rename {nth}");
+        if expected == 2 {
+            assert!(dir.join(".out.lvsdr-journal").exists(), "killed at rename {nth}: no journal left to finish");
+        }
+        let next = compile(&new);
+        assert_eq!(next.status.code(), Some(0), "{}", String::from_utf8_lossy(&next.stderr));
+        assert_eq!(whole_tree(&out).as_deref(), Ok("2"));
+        assert_eq!(beside(&dir), [".out.lvsdr-lock", ".out.lvsdr-state", "new.json", "old.json", "out"]);
+    }
+}
+
+/// The inode, size and modification time of every file below `out`.
+fn stamps(out: &Path) -> std::collections::BTreeMap<String, (u64, u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = std::collections::BTreeMap::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(out).unwrap().to_string_lossy().into_owned();
+                found.insert(relative, (meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec()));
+            }
+        }
+    }
+    found
+}
+
+/// Cost follows the change: an unchanged manifest writes nothing (no inode or time
+/// changes), a change to one server rewrites that server's changed files and index.json
+/// only, and a server dropped from the manifest loses its files and directories.
+#[test]
+fn recompiles_write_only_what_changed() {
+    let dir = scratch("incremental");
+    let out = dir.join("out");
+    let manifest = dir.join("m.json");
+    let mut value: Value = serde_json::from_str(&big_manifest(40, 1)).unwrap();
+    std::fs::write(&manifest, value.to_string()).unwrap();
+    let compile = || {
+        let run = lvsdr(&["--format", "json", "compile", manifest.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        serde_json::from_str::<lvsdr::contract::CompileResult>(&run.stdout).unwrap()
+    };
+    assert_eq!(compile().method, Some(lvsdr::contract::WriteMethod::WholeTree));
+    let before = stamps(&out);
+    let again = compile();
+    assert_eq!(again.method, Some(lvsdr::contract::WriteMethod::Unchanged));
+    assert_eq!(stamps(&out), before, "an unchanged manifest rewrote files");
+
+    // Another interface for rs7 changes its files only (and the index that lists them).
+    value["real_servers"][7]["interface"] = json!("bond0");
+    std::fs::write(&manifest, value.to_string()).unwrap();
+    let update = compile();
+    assert_eq!(update.method, Some(lvsdr::contract::WriteMethod::Update));
+    let after = stamps(&out);
+    let rewritten: Vec<&String> = after.keys().filter(|path| after.get(*path) != before.get(*path)).collect();
+    assert!(!rewritten.is_empty());
+    for path in &rewritten {
+        assert!(path.starts_with("rs7/") || path.as_str() == "index.json", "{path} was rewritten");
+    }
+    assert_eq!(update.changed_files, Some(rewritten.len()));
+    assert_eq!(lvsdr(&["compile", manifest.to_str().unwrap(), "-o", out.to_str().unwrap(), "--check"]).status, 0);
+
+    // Dropping rs39 (a member of service svc7) removes its directory.
+    let servers = value["real_servers"].as_array_mut().unwrap();
+    servers.retain(|s| s["name"] != "rs39");
+    for service in value["services"].as_array_mut().unwrap() {
+        service["real_servers"].as_array_mut().unwrap().retain(|m| m["server"] != "rs39");
+    }
+    std::fs::write(&manifest, value.to_string()).unwrap();
+    let drop = compile();
+    assert_eq!(drop.method, Some(lvsdr::contract::WriteMethod::Update));
+    assert!(drop.removed_files.unwrap() > 0);
+    assert!(!out.join("rs39").exists(), "the dropped server's directory is left");
+    assert_eq!(whole_tree(&out).map(|_| ()), Ok(()));
 }
 
 /// A reader that stops early (`lvsdr explain | head -1`) is not a crash.
@@ -327,17 +459,43 @@ fn injected_faults_keep_the_writer_promises() {
     ]);
     assert_eq!(first.status, 0, "{}", first.stderr);
 
+    // Without the record beside OUT, a compile writes the whole tree and swaps it in.
+    let forget = || std::fs::remove_file(dir.join(".out.lvsdr-state")).unwrap();
+    forget();
     let fallback = compile_with_fault("inject=renameat2:error=EINVAL", &out);
     assert!(fallback.status.success(), "{}", String::from_utf8_lossy(&fallback.stderr));
     whole_tree(&out).unwrap();
     let mut beside: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     beside.sort();
-    assert_eq!(beside, vec![".out.lvsdr-lock", "out"], "leftovers beside OUT after the fallback swap");
+    assert_eq!(
+        beside,
+        vec![".out.lvsdr-lock", ".out.lvsdr-state", "out"],
+        "leftovers beside OUT after the fallback swap"
+    );
 
+    forget();
     let fsync = compile_with_fault("inject=fsync:error=EIO", &out);
     let stderr = String::from_utf8_lossy(&fsync.stderr);
     assert!(fsync.status.success(), "a failed fsync after the swap is not a failed compile: {stderr}");
     assert!(stderr.contains("warning: the new tree is in place"), "{stderr}");
     whole_tree(&out).unwrap();
+
+    // An update whose journal cannot be made durable changes nothing: the fsync comes
+    // before the commit.
+    let other = dir.join("other.json");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/example.json")).unwrap();
+    std::fs::write(&other, example.replace("\"weight\": 2", "\"weight\": 4")).unwrap();
+    assert_ne!(std::fs::read_to_string(&other).unwrap(), example, "the example has a weight of 2 to change");
+    let before = std::fs::read_to_string(out.join("index.json")).unwrap();
+    let update = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "inject=fsync:error=EIO", LVSDR, "compile"])
+        .arg(&other)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(update.status.code(), Some(2), "{}", String::from_utf8_lossy(&update.stderr));
+    assert_eq!(std::fs::read_to_string(out.join("index.json")).unwrap(), before, "a failed update changed OUT");
+    assert!(!dir.join(".out.lvsdr-journal").exists());
 }

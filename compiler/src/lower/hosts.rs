@@ -11,7 +11,7 @@ use crate::diag::{pointer, Diagnostic};
 use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
 use ipnet::Ipv4Net;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 /// Every host's own address and its subnet's edges, with who has them.
@@ -43,7 +43,7 @@ pub struct HostDefaults {
 
 pub fn hosts(found: &mut Vec<Diagnostic>, m: &raw::Manifest, defaults: &HostDefaults) -> Hosts {
     // Directors and real servers share one namespace: each gets a directory named after it.
-    let mut pass = Pass { found, declared: Declared::new(), book: AddressBook::default(), defaults };
+    let mut pass = Pass { found, declared: Declared::default(), book: AddressBook::default(), defaults };
     let directors = directors(&mut pass, &m.directors);
     let real_servers = real_servers(&mut pass, &m.real_servers);
     Hosts { directors, real_servers, addresses: pass.book }

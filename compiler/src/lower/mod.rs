@@ -22,7 +22,7 @@ use crate::codes::Code;
 use crate::diag::{has_errors, Diagnostic};
 use crate::model::{Cluster, Interface, NetworkStack, Platform};
 use crate::raw;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";

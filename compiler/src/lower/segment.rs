@@ -5,7 +5,7 @@ use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
 use crate::model::{Director, RealServer, Service};
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 pub fn one_segment(
     found: &mut Vec<Diagnostic>,

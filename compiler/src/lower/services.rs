@@ -9,7 +9,7 @@ use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
 use crate::model::{limits, Keyword, Member, Name, Protocol, Scheduler, Service};
 use crate::raw;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::net::Ipv4Addr;
 
 pub fn services(
@@ -19,8 +19,8 @@ pub fn services(
     book: &AddressBook,
 ) -> Lowered<Service> {
     let known_servers: HashSet<&str> = declared_servers.iter().map(|s| s.name.as_str()).collect();
-    let mut declared = Declared::new();
-    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::new();
+    let mut declared = Declared::default();
+    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::default();
     let mut lowered = Vec::new();
     for (i, s) in services.iter().enumerate() {
         let path = pointer("/services", i);
@@ -114,17 +114,19 @@ fn members(
     who: &str,
     known: &HashSet<&str>,
 ) -> Option<Vec<Member>> {
-    let mut seen: HashMap<&str, String> = HashMap::new();
-    let mut lowered = Some(Vec::new());
+    // Member → its position; paths are built only for a diagnostic (this loop runs once
+    // per membership, hundreds of thousands of times in a large cluster).
+    let mut seen: HashMap<&str, usize> = HashMap::default();
+    let mut lowered = Some(Vec::with_capacity(members.len()));
+    let member_path = |j: usize| pointer(&pointer(path, "real_servers"), j);
+    let server_path = |j: usize| pointer(&member_path(j), "server");
     for (j, m) in members.iter().enumerate() {
-        let member_path = pointer(&pointer(path, "real_servers"), j);
-        let server_path = pointer(&member_path, "server");
         let server = if known.contains(m.server.as_str()) {
             Name::parse(&m.server)
         } else {
             let diagnostic = Diagnostic::new(
                 Code::UnknownServer,
-                server_path.clone(),
+                server_path(j),
                 format!("{who} names real server {}, which is not declared", quoted(&m.server)),
             );
             found.push(match did_you_mean(&m.server, known.iter().copied()) {
@@ -134,24 +136,24 @@ fn members(
             None
         };
         if let Some(first) = seen.get(m.server.as_str()) {
-            let hint = format!("already listed at {first}; list each real server once per service");
+            let hint = format!("already listed at {}; list each real server once per service", server_path(*first));
             found.push(
                 Diagnostic::new(
                     Code::DuplicateMember,
-                    server_path,
+                    server_path(j),
                     format!("{who} lists real server {} twice", m.server),
                 )
                 .hint(hint),
             );
         } else {
-            seen.insert(&m.server, server_path);
+            seen.insert(&m.server, j);
         }
         let weight = u16::try_from(m.weight.unwrap_or(1)).ok();
         if weight.is_none() {
             found.push(
                 Diagnostic::new(
                     Code::WeightOutOfRange,
-                    pointer(&member_path, "weight"),
+                    pointer(&member_path(j), "weight"),
                     format!("{who} gives real server {} weight {}, outside 0-65535", m.server, m.weight.unwrap_or(1)),
                 )
                 .hint("weights are 0-65535; 0 quiesces the server"),

@@ -4,7 +4,7 @@ use super::quoted;
 use crate::codes::Code;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::model::{Interface, Name, Platform};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Names declared so far: where, and as what ("director", "real server", "service").
 pub type Declared<'m> = HashMap<&'m str, (String, &'static str)>;

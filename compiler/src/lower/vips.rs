@@ -6,11 +6,13 @@ use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
 use crate::model::{AliasLabel, Director, Failover, Interface, Name, NetworkStack, RealServer, ServedVip, Service};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// VIP → (pointer to the first service VIP naming it, service names), sorted by address.
-type VipServices = BTreeMap<Ipv4Addr, (String, Vec<Name>)>;
+/// VIP → (pointer to the first service naming it, service names), sorted by address. The
+/// pointer to its `vip` is built only for a diagnostic: there is one entry per membership.
+type VipServices<'p> = BTreeMap<Ipv4Addr, (&'p str, Vec<Name>)>;
 
 /// Gives each real server the VIPs of its services, reports servers without a service
 /// (`named`: the names some service lists, declared or not), and sorts servers by name.
@@ -20,7 +22,7 @@ pub fn attach_to_real_servers(
     servers: Lowered<RealServer>,
     named: &HashSet<&str>,
 ) -> Vec<RealServer> {
-    let mut served: HashMap<&str, VipServices> = HashMap::new();
+    let mut served: HashMap<&str, VipServices> = HashMap::default();
     for (service, path) in services {
         let Some(service) = service else { continue };
         for member in &service.members {
@@ -28,7 +30,8 @@ pub fn attach_to_real_servers(
                 .entry(member.server.as_str())
                 .or_default()
                 .entry(service.vip)
-                .or_insert_with(|| (pointer(path, "vip"), Vec::new()))
+                // Most VIPs serve a host through one service: room for one name.
+                .or_insert_with(|| (path.as_str(), Vec::with_capacity(1)))
                 .1
                 .push(service.name.clone());
         }
@@ -72,7 +75,7 @@ pub fn attach_to_directors(
     let mut all = VipServices::new();
     for (service, path) in services {
         let Some(service) = service else { continue };
-        all.entry(service.vip).or_insert_with(|| (pointer(path, "vip"), Vec::new())).1.push(service.name.clone());
+        all.entry(service.vip).or_insert_with(|| (path.as_str(), Vec::new())).1.push(service.name.clone());
     }
     let labelled: Vec<Option<Director>> = directors
         .into_iter()
@@ -95,9 +98,9 @@ fn label(
     vips: VipServices,
     labelled: bool,
 ) -> Vec<ServedVip> {
-    let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::new();
-    let mut served = Vec::new();
-    for (vip, (vip_path, names)) in vips {
+    let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::default();
+    let mut served = Vec::with_capacity(vips.len());
+    for (vip, (service_path, names)) in vips {
         if !labelled {
             served.push(ServedVip { address: vip, label: None, services: names });
             continue;
@@ -107,7 +110,7 @@ fn label(
             found.push(
                 Diagnostic::new(
                     Code::AliasCollision,
-                    vip_path.clone(),
+                    pointer(service_path, "vip"),
                     format!("{who} would give VIPs {other} and {vip} the same alias label {interface}:{number}"),
                 )
                 .hint("the alias number comes from the VIP's last two octets (1000 x third + fourth): choose VIPs that differ there, or (real servers on el7+) use NetworkManager, which needs no labels"),
@@ -119,7 +122,7 @@ fn label(
             Err(label) => found.push(
                 Diagnostic::new(
                     Code::AliasLabelTooLong,
-                    vip_path,
+                    pointer(service_path, "vip"),
                     format!("{who} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", label.len()),
                 )
                 .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP, or (real servers on el7+) NetworkManager, which needs no labels")),
