@@ -423,16 +423,17 @@ Example:
 Fix: write a number from 1 to 255 that no other VRRP router on the segment uses.";
 
     ManifestTooLarge = "E0037", Error, "the manifest is too large",
-"lvsdr reads at most 32 MiB of manifest. The largest cluster it is measured on
-(scripts/bench: 16,000 real servers in 64 services) takes 10 MiB, indented;
-anything past the limit is a wrong file, a generator gone wrong, or input meant
-to exhaust memory. lvsdr stops reading at the limit.
+"lvsdr reads at most 128 MiB of manifest unless --max-manifest-size says otherwise.
+A manifest of 50,000 real servers (scripts/bench) takes about 45 MiB, indented;
+anything past the limit is usually a wrong file, a generator gone wrong, or input
+meant to exhaust memory. lvsdr stops reading at the limit.
 
 Example:
-    a 100 MB manifest, or one padded with megabytes of whitespace
+    a 200 MB manifest, or one padded with megabytes of whitespace
 
-Fix: check that MANIFEST is the file you meant; split a truly huge fleet into
-one manifest per cluster.";
+Fix: check that MANIFEST is the file you meant; if it is, raise the limit, e.g.
+`lvsdr --max-manifest-size 512M compile ...`, or split the fleet into one
+manifest per cluster.";
 
     UnknownNetworkStack = "E0038", Error, "unknown network stack",
 "`network_stack` says what configures a real server's interfaces at boot:

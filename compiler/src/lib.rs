@@ -63,18 +63,24 @@ pub struct Checked {
     text: Option<String>,
 }
 
-/// The largest manifest lvsdr reads; the CLI stops reading one byte past it.
-pub const MAX_MANIFEST_BYTES: usize = 32 << 20;
+/// The largest manifest lvsdr reads unless told otherwise (`--max-manifest-size`): about
+/// twice a 50,000-server manifest; the CLI stops reading one byte past the limit.
+pub const MAX_MANIFEST_BYTES: u64 = 128 << 20;
 
-/// Decodes and analyses a manifest.
+/// Decodes and analyses a manifest of at most `MAX_MANIFEST_BYTES`.
 pub fn check_bytes(bytes: &[u8]) -> Checked {
-    if bytes.len() > MAX_MANIFEST_BYTES {
+    check_bytes_within(bytes, MAX_MANIFEST_BYTES)
+}
+
+/// Decodes and analyses a manifest of at most `limit` bytes.
+pub fn check_bytes_within(bytes: &[u8], limit: u64) -> Checked {
+    if bytes.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
             Code::ManifestTooLarge,
             "",
-            format!("the manifest is larger than {} MiB; lvsdr stopped reading there", MAX_MANIFEST_BYTES >> 20),
+            format!("the manifest is larger than the limit of {}; lvsdr stopped reading there", size_text(limit)),
         )
-        .hint("check that this is the manifest you meant: scripts/bench's 16,000 real servers take 10 MiB");
+        .hint("check that this is the manifest you meant; if it is, raise the limit with --max-manifest-size (50,000 real servers take about 45 MiB)");
         return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
     }
     match decode(bytes) {
@@ -140,4 +146,27 @@ pub fn analyze(text: &str) -> Analysis {
 
 fn sort_by_position(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_key(|d| d.location.map(|l| (l.line, l.column)).unwrap_or((usize::MAX, 0)));
+}
+
+/// A size in bytes for people: `128 MiB`, `512 KiB`, `100 bytes`.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Parses a size: a number of bytes, or with a suffix K, M or G (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 30),
+        _ => (text, 0),
+    };
+    let number: u64 =
+        digits.parse().map_err(|_| format!("\"{text}\" is not a size: write bytes, or a number with K, M or G"))?;
+    number.checked_mul(1 << shift).filter(|n| *n > 0).ok_or_else(|| format!("\"{text}\" is not a size lvsdr can use"))
 }

@@ -31,6 +31,10 @@ struct Cli {
     /// How to print diagnostics and results: human (stderr/stdout) or one JSON object on stdout.
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// The largest manifest to read, in bytes or with K, M or G (powers of 1024); a larger
+    /// one is refused with E0037 after reading that much.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "128M", value_parser = lvsdr::parse_size)]
+    max_manifest_size: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -147,6 +151,13 @@ macro_rules! tell_raw {
     }};
 }
 
+/// `--max-manifest-size`, set once from the command line before any manifest is read.
+static MAX_MANIFEST_SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+fn max_manifest_size() -> u64 {
+    *MAX_MANIFEST_SIZE.get().unwrap_or(&lvsdr::MAX_MANIFEST_BYTES)
+}
+
 /// Exit statuses of the contract.
 const INVALID: u8 = 1;
 const DIFFERS: u8 = 1;
@@ -175,6 +186,7 @@ fn main() -> ExitCode {
     let style =
         Style { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) };
     let format = cli.format;
+    MAX_MANIFEST_SIZE.get_or_init(|| cli.max_manifest_size);
     let result = match cli.command {
         Command::Compile { manifest, out, check: false } => compile(format, style, &manifest, &out),
         Command::Compile { manifest, out, check: true } => compile_check(format, style, &manifest, &out),
@@ -295,7 +307,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
 /// Reads at most one byte more than the limit, so a huge input is refused without
 /// reading it all; `check_bytes` reports it.
 fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
-    let limit = lvsdr::MAX_MANIFEST_BYTES as u64 + 1;
+    let limit = max_manifest_size() + 1;
     let mut bytes = Vec::new();
     let read_error =
         |what: &str, e: std::io::Error| Failure { code: Code::ReadError, message: format!("reading {what}: {e}") };
@@ -357,7 +369,7 @@ fn load_digest(
     digest: bool,
 ) -> Result<(Option<Cluster>, Vec<Diagnostic>, String), Failure> {
     let (file, bytes) = read_manifest(manifest)?;
-    let checked = lvsdr::check_bytes(&bytes);
+    let checked = lvsdr::check_bytes_within(&bytes, max_manifest_size());
     if format == Format::Human && !(quiet_ok && checked.diagnostics.is_empty()) {
         tell_raw!("{}", checked.human(&file, style));
     }

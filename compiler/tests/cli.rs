@@ -114,9 +114,9 @@ fn compile_check_reports_drift_and_writes_nothing() {
 /// 100 MB on standard input: refused with E0037 and exit 1 after reading at most the
 /// limit, not a hang or an out-of-memory kill.
 #[test]
-fn a_100_megabyte_manifest_is_refused() {
+fn a_manifest_over_the_size_limit_is_refused() {
     let mut child = Command::new(LVSDR)
-        .args(["--format", "json", "check", "-"])
+        .args(["--format", "json", "--max-manifest-size", "16M", "check", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -142,6 +142,13 @@ fn a_100_megabyte_manifest_is_refused() {
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["diagnostics"][0]["code"], "E0037", "{value}");
     assert!(sent < 100 << 20, "lvsdr read all 100 MB instead of stopping at the limit");
+    assert!(value["diagnostics"][0]["message"].as_str().unwrap().contains("16 MiB"), "{value}");
+    // The limit applies to files too, and is an option, not a wall.
+    let small = lvsdr(&["--max-manifest-size", "1K", "check", EXAMPLE]);
+    assert_eq!(small.status, 1, "{}", small.stderr);
+    assert!(small.stderr.contains("E0037") && small.stderr.contains("1 KiB"), "{}", small.stderr);
+    assert_eq!(lvsdr(&["--max-manifest-size", "1M", "check", EXAMPLE]).status, 0);
+    assert_eq!(lvsdr(&["--max-manifest-size", "lots", "check", EXAMPLE]).status, 2);
 }
 
 #[test]

@@ -69,18 +69,32 @@ fn valid_case(path: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&out);
     let tree = lvsdr::tree::build(cluster);
     let utf8_out = camino::Utf8Path::from_path(&out).ok_or("temporary path is not UTF-8")?;
-    lvsdr::write::write_tree(&tree, utf8_out).map_err(|e| e.to_string())?;
-    // Writing twice yields the same bytes (and replaces our own tree without complaint).
-    let first = read_tree(&out)?;
-    lvsdr::write::write_tree(&tree, utf8_out).map_err(|e| e.to_string())?;
-    if read_tree(&out)? != first {
-        return Err("a second compile of the same manifest wrote different bytes".into());
+    // The streaming writer, as `lvsdr compile` runs it: the whole tree first.
+    let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
+    let written = lvsdr::write::compile(cluster, &digest, utf8_out).map_err(|e| e.to_string())?;
+    if written.method != lvsdr::write::Method::WholeTree {
+        return Err(format!("a first compile wrote {:?}", written.method));
     }
-    // What `compile --check` does: the tree just written is exactly the compiled one.
+    let first = read_tree(&out)?;
+    // It writes what the tree in memory holds, byte for byte.
     let on_disk = lvsdr::write::read_tree(utf8_out).map_err(|e| e.to_string())?;
     let changes = lvsdr::review::compare(&on_disk, &tree, true);
     if !changes.is_empty() {
+        return Err(format!("the written tree differs from the one in memory:\n{}", lvsdr::review::human(&changes)));
+    }
+    // Compiling again writes nothing; `compile --check` finds nothing to say.
+    let again = lvsdr::write::compile(cluster, &digest, utf8_out).map_err(|e| e.to_string())?;
+    if again.method != lvsdr::write::Method::Unchanged || read_tree(&out)? != first {
+        return Err(format!("a second compile of the same manifest wrote something ({:?})", again.method));
+    }
+    let changes = lvsdr::write::check(cluster, utf8_out).map_err(|e| e.to_string())?;
+    if !changes.is_empty() {
         return Err(format!("compile --check finds differences in a fresh tree:\n{}", lvsdr::review::human(&changes)));
+    }
+    // Without its record the writer replaces its own tree whole, with the same bytes.
+    lvsdr::write::write_tree(&tree, utf8_out).map_err(|e| e.to_string())?;
+    if read_tree(&out)? != first {
+        return Err("writing the tree in memory gave other bytes than the streaming writer".into());
     }
     let mut text = String::new();
     if !checked.diagnostics.is_empty() {
@@ -142,10 +156,25 @@ fn invalid_case(path: &Path) -> Result<(), String> {
 fn diff_case(dir: &Path) -> Result<(), String> {
     let name = display_name(dir);
     let mut trees = Vec::new();
+    // The writer's update from the old tree to the new one ends at the new tree exactly.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-updates").join(name.replace('/', "__")).join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let utf8_out = camino::Utf8Path::from_path(&out).ok_or("temporary path is not UTF-8")?;
+    let mut methods = Vec::new();
     for side in ["old.json", "new.json"] {
-        let checked = lvsdr::check_bytes(&read_fixture(&dir.join(side))?);
+        let bytes = read_fixture(&dir.join(side))?;
+        let checked = lvsdr::check_bytes(&bytes);
         let cluster = checked.cluster.ok_or_else(|| format!("{name}/{side} should be valid"))?;
+        let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
+        methods.push(lvsdr::write::compile(&cluster, &digest, utf8_out).map_err(|e| e.to_string())?.method);
+        let leftover = lvsdr::write::check(&cluster, utf8_out).map_err(|e| e.to_string())?;
+        if !leftover.is_empty() {
+            return Err(format!("after compiling {side}:\n{}", lvsdr::review::human(&leftover)));
+        }
         trees.push(lvsdr::tree::build(&cluster));
+    }
+    if methods[1] == lvsdr::write::Method::WholeTree {
+        return Err(format!("{name}: the second compile rewrote the whole tree instead of updating it"));
     }
     let changes = lvsdr::review::compare(&trees[0], &trees[1], false);
     let json = serde_json::to_string_pretty(&serde_json::to_value(lvsdr::review::entries(&changes)).unwrap()).unwrap();
