@@ -21,7 +21,10 @@ pub fn emit(cluster: &Cluster, plan: &HostPlan<'_>, position: usize) -> String {
     // Rendering plain text into a String cannot fail: the templates call no fallible
     // filter, and the planner plans only what its host can render.
     let mut text = rendered.expect("rendering a planned artifact of a validated model cannot fail");
-    // askama drops each template's final newline; files end with exactly one.
+    // askama drops each template's final newline; files end with exactly one. Room for
+    // exactly one more byte: a full buffer would otherwise double (a director's config
+    // can be tens of MB).
+    text.reserve_exact(1);
     text.push('\n');
     text
 }

@@ -86,45 +86,94 @@ pub fn sync_filesystem(dir: &Utf8Path) -> Result<(), WriteError> {
 /// directory that is empty or of a mode other than `DIR_MODE` is an entry `dir/`.
 pub fn read_into(root: &Utf8Path, relative: &str, owner: u32, tree: &mut Tree) -> Result<(), WriteError> {
     let path = root.join(relative);
-    let meta = match fs::symlink_metadata(&path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io(&path)(e)),
-    };
-    let mode = meta.permissions().mode() & 0o7777;
-    if meta.is_dir() {
-        let mut entries: Vec<String> = Vec::new();
-        for entry in path.read_dir_utf8().map_err(io(&path))? {
-            entries.push(entry.map_err(io(&path))?.file_name().to_owned());
-        }
-        if !relative.is_empty() && (entries.is_empty() || mode != DIR_MODE) {
-            let what = if entries.is_empty() {
-                "an empty directory".to_owned()
-            } else {
-                format!("a directory of mode {mode:04o}")
-            };
-            tree.files.insert(format!("{relative}/"), TreeFile { mode, contents: format!("({what})\n") });
-        }
-        for name in entries {
-            let child = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-            read_into(root, &child, owner, tree)?;
-        }
+    match fs::symlink_metadata(&path) {
+        Ok(meta) => read_entry(root, relative, meta.is_dir(), owner, tree),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(&path)(e)),
+    }
+}
+
+/// `read_into` for an entry whose type the directory listing already gave.
+fn read_entry(root: &Utf8Path, relative: &str, is_dir: bool, owner: u32, tree: &mut Tree) -> Result<(), WriteError> {
+    let path = root.join(relative);
+    if !is_dir {
+        let file = read_file(&path, owner, root)?;
+        tree.files.insert(relative.to_owned(), file);
         return Ok(());
     }
+    // Open, fstat, list, close: the listing gives each entry's type on most filesystems.
+    let errno = |e: rustix::io::Errno| io(&path)(e.into());
+    let flags = rustix::fs::OFlags::RDONLY
+        | rustix::fs::OFlags::DIRECTORY
+        | rustix::fs::OFlags::NOFOLLOW
+        | rustix::fs::OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path.as_std_path(), flags, rustix::fs::Mode::empty()).map_err(errno)?;
+    let mode = rustix::fs::fstat(&fd).map_err(errno)?.st_mode & 0o7777;
+    let mut entries: Vec<(String, bool)> = Vec::new();
+    let mut listing = rustix::fs::Dir::new(fd).map_err(errno)?;
+    while let Some(entry) = listing.read() {
+        let entry = entry.map_err(errno)?;
+        let name =
+            entry.file_name().to_str().map_err(|_| io(&path)(std::io::Error::other("a name that is not UTF-8")))?;
+        if name == "." || name == ".." {
+            continue;
+        }
+        let is_dir = match entry.file_type() {
+            rustix::fs::FileType::Unknown => fs::symlink_metadata(path.join(name)).map_err(io(&path))?.is_dir(),
+            kind => kind == rustix::fs::FileType::Directory,
+        };
+        entries.push((name.to_owned(), is_dir));
+    }
+    if !relative.is_empty() && (entries.is_empty() || mode != DIR_MODE) {
+        let what = if entries.is_empty() {
+            "an empty directory".to_owned()
+        } else {
+            format!("a directory of mode {mode:04o}")
+        };
+        tree.files.insert(format!("{relative}/"), TreeFile { mode, contents: format!("({what})\n") });
+    }
+    for (name, is_dir) in entries {
+        let child = if relative.is_empty() { name } else { format!("{relative}/{name}") };
+        read_entry(root, &child, is_dir, owner, tree)?;
+    }
+    Ok(())
+}
+
+/// One file as `compile --check` compares it, in four system calls for a regular file
+/// (open without following a link, fstat, read, close).
+fn read_file(path: &Utf8Path, owner: u32, root: &Utf8Path) -> Result<TreeFile, WriteError> {
+    use std::io::Read;
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(
+            (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY).bits() as i32
+        )
+        .open(path);
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            let meta = fs::symlink_metadata(path).map_err(io(path))?;
+            let target = fs::read_link(path).map_err(io(path))?;
+            return Ok(TreeFile {
+                mode: meta.permissions().mode() & 0o7777,
+                contents: format!("(a symbolic link to {})\n", target.display()),
+            });
+        }
+        Err(e) => return Err(io(path)(e)),
+    };
+    let meta = file.metadata().map_err(io(path))?;
+    let mode = meta.permissions().mode() & 0o7777;
     let uid = meta.uid();
     let contents = if uid != owner {
         format!("(a file owned by uid {uid}, not by {root}'s owner {owner})\n")
-    } else if meta.file_type().is_symlink() {
-        let target = fs::read_link(&path).map_err(io(&path))?;
-        format!("(a symbolic link to {})\n", target.display())
     } else if meta.is_file() {
-        let bytes = fs::read(&path).map_err(io(&path))?;
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&mut file).take(meta.len()).read_to_end(&mut bytes).map_err(io(path))?;
         String::from_utf8(bytes).unwrap_or_else(|_| "(a file that is not UTF-8 text)\n".into())
     } else {
         "(not a regular file)\n".into()
     };
-    tree.files.insert(relative.to_owned(), TreeFile { mode, contents });
-    Ok(())
+    Ok(TreeFile { mode, contents })
 }
 
 /// The owner of `path`.

@@ -138,22 +138,26 @@ pub fn compile(cluster: &Cluster, manifest: &str, out: &Utf8Path) -> Result<Writ
     let _lock = lock(&parent, &name, &out)?;
     recover(&parent, &name, &out)?;
     let _modes = ExactModes::begin();
-    if let Some(record) = record::load(&parent, &name, &out) {
-        if record.build == BUILD_ID && record.manifest == manifest {
-            let files = record.files.len();
+    if let Some(origin) = record::origin(&parent, &name, &out) {
+        if origin.build == BUILD_ID && origin.manifest == manifest {
+            let files = origin.files;
             return Ok(Written { method: Method::Unchanged, files, written: 0, removed: 0, warnings: Vec::new() });
         }
-        return update(cluster, manifest, &out, &parent, &name, &record);
+        if let Some(record) = record::load(&parent, &name, &out) {
+            return update(cluster, manifest, &out, &parent, &name, record);
+        }
     }
     let existing = check_replaceable(&out)?;
     let staging = beside(&parent, &name, &format!("staging-{}", std::process::id()));
-    let result = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, None)).and_then(|staged| {
+    let mut recorder = record::Recorder::create(&parent, &name, manifest)?;
+    let result = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, None, &mut recorder)).and_then(|_| {
         disk::sync_filesystem(&staging)?;
-        Ok((staged, swap_in(&staging, &out, existing, &parent)?))
+        swap_in(&staging, &out, existing, &parent)
     });
-    let (staged, mut warnings) = match result {
-        Ok(done) => done,
+    let mut warnings = match result {
+        Ok(warnings) => warnings,
         Err(error) => {
+            recorder.abandon();
             if staging.exists() {
                 // Best effort: the error that matters is the one being returned.
                 let _ = fs::remove_dir_all(&staging);
@@ -161,34 +165,34 @@ pub fn compile(cluster: &Cluster, manifest: &str, out: &Utf8Path) -> Result<Writ
             return Err(error);
         }
     };
-    if let Err(e) = record::store(&parent, &name, &out, manifest, &staged.files) {
+    let files = recorder.files;
+    if let Err(e) = recorder.finish(&parent, &name, &out) {
         warnings.push(format!(
             "the new tree is in place, but its record was not written ({e}); the next compile rewrites it whole"
         ));
     }
-    let files = staged.files.len();
     Ok(Written { method: Method::WholeTree, files, written: files, removed: 0, warnings })
 }
 
-/// What staging wrote: every file of the new tree (path, mode, checksum), and, with a
-/// record, the files it staged because they differ from it (staged name, path).
-struct Staged {
-    files: Vec<record::Entry>,
-    puts: Vec<(String, String)>,
-}
-
-/// What staging one host gives back to the thread that writes the index and the record.
+/// What one host gives back to the thread that writes the index and the record: its
+/// index entry, its files (path, mode, checksum) and those it staged (staged name, path).
 struct HostStaged {
     role: Role,
     entry: String,
-    files: Vec<record::Entry>,
+    files: Vec<(String, u32, String)>,
     puts: Vec<(String, String)>,
 }
 
 /// Renders every host into `staging`, on every core, with `index.json` streamed after
-/// them: without a record, the whole tree at its paths; with one, only the files it does
-/// not know as they are now, flat, each under a name of its own (`<host>.<file>`).
-fn stage(cluster: &Cluster, staging: &Utf8Path, record: Option<&record::Record>) -> Result<Staged, WriteError> {
+/// them, and records every file: without a record, the whole tree at its paths; with one,
+/// only the files it does not know as they are now, flat, each under a name of its own
+/// (`<host>.<file>`). Returns those staged files (staged name, path in the tree).
+fn stage(
+    cluster: &Cluster,
+    staging: &Utf8Path,
+    record: Option<&record::Record>,
+    recorder: &mut record::Recorder,
+) -> Result<Vec<(String, String)>, WriteError> {
     let index_name = if record.is_some() { "index" } else { INDEX_FILE };
     let index_path = staging.join(index_name);
     let index_file = fs::OpenOptions::new()
@@ -207,7 +211,7 @@ fn stage(cluster: &Cluster, staging: &Utf8Path, record: Option<&record::Record>)
         }
     };
     let mut writer = IndexWriter::new(cluster, &mut append);
-    let mut staged = Staged { files: Vec::new(), puts: Vec::new() };
+    let mut puts = Vec::new();
     parallel::in_order(
         tree::hosts(cluster),
         |n| {
@@ -223,7 +227,10 @@ fn stage(cluster: &Cluster, staging: &Utf8Path, record: Option<&record::Record>)
                     }
                     Some(record) => {
                         let known = record.files.get(&file.path);
-                        if known.is_none_or(|known| known.mode != file.file.mode || known.sha256 != file.sha256) {
+                        if let Some(known) = known {
+                            known.kept.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        if known.is_none_or(|known| !known.is(file.file.mode, &file.sha256)) {
                             let staged = format!("{n}.{k}");
                             disk::create_file(&staging.join(&staged), file.file.mode, file.file.contents.as_bytes())?;
                             puts.push((staged, file.path.clone()));
@@ -234,10 +241,12 @@ fn stage(cluster: &Cluster, staging: &Utf8Path, record: Option<&record::Record>)
             }
             Ok(HostStaged { role: host.role, entry: host.entry, files, puts })
         },
-        |HostStaged { role, entry, files, puts }| {
-            writer.entry(role, &entry, &mut append);
-            staged.files.extend(files);
-            staged.puts.extend(puts);
+        |host: HostStaged| {
+            writer.entry(host.role, &host.entry, &mut append);
+            for (path, mode, sha256) in &host.files {
+                recorder.add(path, *mode, sha256)?;
+            }
+            puts.extend(host.puts);
             Ok(())
         },
     )?;
@@ -247,15 +256,13 @@ fn stage(cluster: &Cluster, staging: &Utf8Path, record: Option<&record::Record>)
     }
     index.into_inner().map_err(|e| io(&index_path)(e.into_error()))?;
     let index_sha = index_sha.finish();
-    let index_known =
-        record.and_then(|r| r.files.get(INDEX_FILE)).is_some_and(|k| k.sha256 == index_sha && k.mode == CONFIG_MODE);
-    if index_known {
-        fs::remove_file(&index_path).map_err(io(&index_path))?;
-    } else if record.is_some() {
-        staged.puts.push((index_name.to_owned(), INDEX_FILE.to_owned()));
+    recorder.add(INDEX_FILE, CONFIG_MODE, &index_sha)?;
+    match record.and_then(|r| r.files.get(INDEX_FILE)) {
+        Some(known) if known.is(CONFIG_MODE, &index_sha) => fs::remove_file(&index_path).map_err(io(&index_path))?,
+        Some(_) | None if record.is_some() => puts.push((index_name.to_owned(), INDEX_FILE.to_owned())),
+        Some(_) | None => {}
     }
-    staged.files.push((INDEX_FILE.to_owned(), CONFIG_MODE, index_sha));
-    Ok(staged)
+    Ok(puts)
 }
 
 /// Updates OUT in place from the trusted `record`: stages what changed, commits a journal,
@@ -266,28 +273,38 @@ fn update(
     out: &Utf8Path,
     parent: &Utf8Path,
     name: &str,
-    record: &record::Record,
+    record: record::Record,
 ) -> Result<Written, WriteError> {
     let staging_name = format!(".{name}.lvsdr-staging-{}", std::process::id());
     let staging = parent.join(&staging_name);
-    let decided = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, Some(record))).and_then(|staged| {
-        let new: rustc_hash::FxHashSet<&str> = staged.files.iter().map(|(path, ..)| path.as_str()).collect();
-        let mut removes: Vec<String> = record.files.keys().filter(|p| !new.contains(p.as_str())).cloned().collect();
+    let mut recorder = record::Recorder::create(parent, name, manifest)?;
+    let decided = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, Some(&record), &mut recorder));
+    let decided = decided.and_then(|puts| {
+        // What the record has and the new tree has not goes (index.json is always kept).
+        let kept = |known: &record::Known| known.kept.load(std::sync::atomic::Ordering::Relaxed);
+        let mut removes: Vec<String> = record
+            .files
+            .iter()
+            .filter(|(path, known)| *path != INDEX_FILE && !kept(known))
+            .map(|(path, _)| path.clone())
+            .collect();
         removes.sort();
-        let journal = Journal { staging: staging_name.clone(), puts: staged.puts.clone(), removes };
+        let journal = Journal { staging: staging_name.clone(), puts, removes };
         if !journal.puts.is_empty() || !journal.removes.is_empty() {
             disk::sync_filesystem(&staging)?;
             journal.commit(parent, name)?;
         }
-        Ok((staged, journal))
+        Ok(journal)
     });
-    let (staged, journal) = match decided {
-        Ok(decided) => decided,
+    let journal = match decided {
+        Ok(journal) => journal,
         Err(error) => {
+            recorder.abandon();
             let _ = fs::remove_dir_all(&staging);
             return Err(error);
         }
     };
+    drop(record);
     let changed = !journal.puts.is_empty() || !journal.removes.is_empty();
     if changed {
         journal.apply(parent, name, out).map_err(|e| WriteError::Io {
@@ -298,7 +315,8 @@ fn update(
         })?;
     }
     let mut warnings = Vec::new();
-    if let Err(e) = record::store(parent, name, out, manifest, &staged.files) {
+    let files = recorder.files;
+    if let Err(e) = recorder.finish(parent, name, out) {
         warnings.push(format!(
             "the tree is up to date, but its record was not written ({e}); the next compile rewrites it whole"
         ));
@@ -308,7 +326,7 @@ fn update(
     }
     Ok(Written {
         method: if changed { Method::Update } else { Method::Unchanged },
-        files: staged.files.len(),
+        files,
         written: journal.puts.len(),
         removed: journal.removes.len(),
         warnings,
