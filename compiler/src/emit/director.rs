@@ -110,14 +110,26 @@ struct Keepalived<'a> {
     services: Vec<VirtualService<'a>>,
 }
 
+/// Renders `template` into a buffer sized for `services` up front. A director's files grow
+/// with every membership (tens of MB for 50,000 real servers): rendered into a growing
+/// buffer they would be copied at each doubling and held twice meanwhile. The room never
+/// written is never touched, so it costs no memory.
+fn render_sized(template: &impl Template, services: usize, members: usize) -> askama::Result<String> {
+    let mut text = String::with_capacity(4096 + 512 * services + 256 * members);
+    template.render_into(&mut text)?;
+    Ok(text)
+}
+
 pub fn emit_director(cluster: &Cluster, director: &Director, artifact: &DirectorArtifact) -> askama::Result<String> {
     let services = virtual_services(cluster, director);
+    let members: usize = services.iter().map(|s| s.real_servers.len()).sum();
+    let count = services.len();
     match artifact {
         DirectorArtifact::Ipvsadm => {
             let mut services = services;
             // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
             services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
-            Ipvsadm { services }.render()
+            render_sized(&Ipvsadm { services }, count, members)
         }
         DirectorArtifact::FailoverConfig(Failover::Piranha) => {
             let mut lvs_cf = PiranhaLvsCf {
@@ -128,18 +140,21 @@ pub fn emit_director(cluster: &Cluster, director: &Director, artifact: &Director
             };
             // Piranha's GUI bumps serial_no on every save, so a revision can be told from
             // the last; derive it from the content: it changes exactly when the file does.
-            let body = lvs_cf.render()?;
+            let body = render_sized(&lvs_cf, count, members)?;
             let digest = sha256_hex(&body);
+            drop(body);
             lvs_cf.serial_no = u32::from_str_radix(&digest[..8], 16).expect("hex digits") % 1_000_000_000;
-            lvs_cf.render()
+            render_sized(&lvs_cf, count, members)
         }
-        DirectorArtifact::FailoverConfig(Failover::Keepalived) => Keepalived {
-            cluster: cluster.name.as_str(),
-            director,
-            state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
-            router_id: cluster.vrrp_router_id,
-            services,
+        DirectorArtifact::FailoverConfig(Failover::Keepalived) => {
+            let keepalived = Keepalived {
+                cluster: cluster.name.as_str(),
+                director,
+                state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
+                router_id: cluster.vrrp_router_id,
+                services,
+            };
+            render_sized(&keepalived, count, members)
         }
-        .render(),
     }
 }
