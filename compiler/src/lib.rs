@@ -2,8 +2,9 @@
 //!
 //! The pipeline, one module a stage, data flowing one way:
 //! `parse` (text → `raw` serde types, shaped by `shape`) → `lower` (all semantic checks →
-//! `model`) → `plan` (artifacts per server) → `emit` (templates) → `tree` (files and
-//! `index.json` in memory) → `write` (atomic swap on disk). Only `write` and the CLI do IO.
+//! `model`) → `plan` (artifacts per server) → `emit` (templates) → `tree` (one host's
+//! files and `index.json` entry at a time) → `write` (OUT brought up to date: nothing, an
+//! update through a journal, or the whole tree swapped in). Only `write` and the CLI do IO.
 
 pub mod boot;
 pub mod codes;
