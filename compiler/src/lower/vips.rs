@@ -7,12 +7,26 @@ use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
 use crate::model::{AliasLabel, Director, Failover, Interface, Name, NetworkStack, RealServer, ServedVip, Service};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// VIP → (pointer to the first service naming it, service names), sorted by address. The
-/// pointer to its `vip` is built only for a diagnostic: there is one entry per membership.
-type VipServices<'p> = BTreeMap<Ipv4Addr, (&'p str, Vec<Name>)>;
+/// A host's VIPs, sorted by address: each with the pointer to the first service naming it
+/// (built into a diagnostic's pointer only when needed) and the names of its services.
+type VipServices<'p> = Vec<(Ipv4Addr, &'p str, Vec<Name>)>;
+
+/// Groups `memberships` (VIP, index in `services`) into VIPs, services in manifest order.
+fn group<'p>(services: &'p Lowered<Service>, mut memberships: Vec<(Ipv4Addr, u32)>) -> VipServices<'p> {
+    memberships.sort_unstable();
+    let mut vips: VipServices<'p> = Vec::new();
+    for (vip, index) in memberships {
+        let (Some(service), path) = &services[index as usize] else { continue };
+        match vips.last_mut() {
+            Some((last, _, names)) if *last == vip => names.push(service.name.clone()),
+            // Most VIPs serve a host through one service: room for one name.
+            _ => vips.push((vip, path.as_str(), vec![service.name.clone()])),
+        }
+    }
+    vips
+}
 
 /// Gives each real server the VIPs of its services, reports servers without a service
 /// (`named`: the names some service lists, declared or not), and sorts servers by name.
@@ -22,24 +36,20 @@ pub fn attach_to_real_servers(
     servers: Lowered<RealServer>,
     named: &HashSet<&str>,
 ) -> Vec<RealServer> {
-    let mut served: HashMap<&str, VipServices> = HashMap::default();
-    for (service, path) in services {
+    // Server → its memberships as (VIP, service index): eight bytes each, grouped per
+    // server below (a cluster can have hundreds of thousands of memberships).
+    let mut served: HashMap<&str, Vec<(Ipv4Addr, u32)>> = HashMap::default();
+    for (index, (service, _)) in services.iter().enumerate() {
         let Some(service) = service else { continue };
+        let index = u32::try_from(index).expect("fewer than 2^32 services fit in a manifest");
         for member in &service.members {
-            served
-                .entry(member.server.as_str())
-                .or_default()
-                .entry(service.vip)
-                // Most VIPs serve a host through one service: room for one name.
-                .or_insert_with(|| (path.as_str(), Vec::with_capacity(1)))
-                .1
-                .push(service.name.clone());
+            served.entry(member.server.as_str()).or_default().push((service.vip, index));
         }
     }
     let mut lowered = Vec::new();
     for (server, path) in servers {
         let Some(mut server) = server else { continue };
-        let vips = served.remove(server.name.as_str()).unwrap_or_default();
+        let vips = group(services, served.remove(server.name.as_str()).unwrap_or_default());
         if vips.is_empty() && !named.contains(server.name.as_str()) {
             found.push(
                 Diagnostic::new(
@@ -72,11 +82,12 @@ pub fn attach_to_directors(
         Some(Failover::Piranha) => true,
         Some(Failover::Keepalived) | None => false,
     };
-    let mut all = VipServices::new();
-    for (service, path) in services {
+    let mut every = Vec::new();
+    for (index, (service, _)) in services.iter().enumerate() {
         let Some(service) = service else { continue };
-        all.entry(service.vip).or_insert_with(|| (path.as_str(), Vec::new())).1.push(service.name.clone());
+        every.push((service.vip, u32::try_from(index).expect("fewer than 2^32 services fit in a manifest")));
     }
+    let all = group(services, every);
     let labelled: Vec<Option<Director>> = directors
         .into_iter()
         .map(|(director, _)| {
@@ -100,7 +111,7 @@ fn label(
 ) -> Vec<ServedVip> {
     let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::default();
     let mut served = Vec::with_capacity(vips.len());
-    for (vip, (service_path, names)) in vips {
+    for (vip, service_path, names) in vips {
         if !labelled {
             served.push(ServedVip { address: vip, label: None, services: names });
             continue;
