@@ -334,6 +334,25 @@ fn an_update_killed_in_its_journal_is_finished_by_the_next_compile() {
     }
 }
 
+/// A journal that is not whole (never committed that way: it is renamed into place) is
+/// refused, not half replayed: compile and --check exit 2 and OUT is left as it is.
+#[test]
+fn a_damaged_journal_is_refused_and_replays_nothing() {
+    let dir = scratch("journal-damaged");
+    let out = dir.join("out");
+    let out_s = out.to_str().unwrap();
+    assert_eq!(lvsdr(&["compile", EXAMPLE, "-o", out_s]).status, 0);
+    let before = stamps(&out);
+    std::fs::write(dir.join(".out.lvsdr-journal"), "lvsdr-journal 1\nstaging .out.lvsdr-staging-1\nremove web1/x\n")
+        .unwrap();
+    for args in [&["compile", EXAMPLE, "-o", out_s][..], &["compile", EXAMPLE, "-o", out_s, "--check"]] {
+        let run = lvsdr(args);
+        assert_eq!(run.status, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("journal is damaged"), "{}", run.stderr);
+    }
+    assert_eq!(stamps(&out), before, "a damaged journal changed OUT");
+}
+
 /// The inode, size and modification time of every file below `out`.
 fn stamps(out: &Path) -> std::collections::BTreeMap<String, (u64, u64, i64, i64)> {
     use std::os::unix::fs::MetadataExt;
@@ -401,6 +420,18 @@ fn recompiles_write_only_what_changed() {
     assert!(drop.removed_files.unwrap() > 0);
     assert!(!out.join("rs39").exists(), "the dropped server's directory is left");
     assert_eq!(whole_tree(&out).map(|_| ()), Ok(()));
+
+    // A record is trusted only for the OUT it describes: a copy of the tree with the
+    // record copied beside it, or an index.json touched since, gets the whole tree.
+    let copy = dir.join("copy");
+    assert!(Command::new("cp").arg("-a").arg(&out).arg(&copy).status().unwrap().success());
+    std::fs::copy(dir.join(".out.lvsdr-state"), dir.join(".copy.lvsdr-state")).unwrap();
+    let run = lvsdr(&["--format", "json", "compile", manifest.to_str().unwrap(), "-o", copy.to_str().unwrap()]);
+    let copied: lvsdr::contract::CompileResult = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(copied.method, Some(lvsdr::contract::WriteMethod::WholeTree), "a copied record was trusted");
+    let index = out.join("index.json");
+    std::fs::write(&index, std::fs::read(&index).unwrap()).unwrap();
+    assert_eq!(compile().method, Some(lvsdr::contract::WriteMethod::WholeTree), "a touched index.json was trusted");
 }
 
 /// A reader that stops early (`lvsdr explain | head -1`) is not a crash.

@@ -257,10 +257,14 @@ fn stage(
     index.into_inner().map_err(|e| io(&index_path)(e.into_error()))?;
     let index_sha = index_sha.finish();
     recorder.add(INDEX_FILE, CONFIG_MODE, &index_sha)?;
-    match record.and_then(|r| r.files.get(INDEX_FILE)) {
-        Some(known) if known.is(CONFIG_MODE, &index_sha) => fs::remove_file(&index_path).map_err(io(&index_path))?,
-        Some(_) | None if record.is_some() => puts.push((index_name.to_owned(), INDEX_FILE.to_owned())),
-        Some(_) | None => {}
+    // An update puts index.json only when it changed; a whole tree has it in place.
+    if let Some(record) = record {
+        match record.files.get(INDEX_FILE) {
+            Some(known) if known.is(CONFIG_MODE, &index_sha) => {
+                fs::remove_file(&index_path).map_err(io(&index_path))?
+            }
+            Some(_) | None => puts.push((index_name.to_owned(), INDEX_FILE.to_owned())),
+        }
     }
     Ok(puts)
 }
