@@ -27,6 +27,7 @@ pub mod shape;
 pub mod source;
 pub mod tree;
 pub mod write;
+pub mod yaml;
 
 use codes::Code;
 use diag::{Diagnostic, Location};
@@ -68,13 +69,30 @@ pub struct Checked {
 /// twice a 50,000-server manifest; the CLI stops reading one byte past the limit.
 pub const MAX_MANIFEST_BYTES: u64 = 128 << 20;
 
-/// Decodes and analyses a manifest of at most `MAX_MANIFEST_BYTES`.
+/// The manifest's syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Json,
+    Yaml,
+}
+
+impl Syntax {
+    /// By a file name's extension: `.yaml` and `.yml` are YAML, anything else JSON.
+    pub fn of_file_name(name: &str) -> Syntax {
+        match name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()) {
+            Some(ext) if ext == "yaml" || ext == "yml" => Syntax::Yaml,
+            _ => Syntax::Json,
+        }
+    }
+}
+
+/// Decodes and analyses a JSON manifest of at most `MAX_MANIFEST_BYTES`.
 pub fn check_bytes(bytes: &[u8]) -> Checked {
-    check_bytes_within(bytes, MAX_MANIFEST_BYTES)
+    check_bytes_within(bytes, MAX_MANIFEST_BYTES, Syntax::Json)
 }
 
 /// Decodes and analyses a manifest of at most `limit` bytes.
-pub fn check_bytes_within(bytes: &[u8], limit: u64) -> Checked {
+pub fn check_bytes_within(bytes: &[u8], limit: u64, syntax: Syntax) -> Checked {
     if bytes.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
             Code::ManifestTooLarge,
@@ -87,7 +105,10 @@ pub fn check_bytes_within(bytes: &[u8], limit: u64) -> Checked {
     match decode(bytes) {
         Err(diagnostic) => Checked { cluster: None, diagnostics: vec![diagnostic], text: None },
         Ok(text) => {
-            let analysis = analyze(text);
+            let analysis = match syntax {
+                Syntax::Json => analyze(text),
+                Syntax::Yaml => analyze_parsed(parse::parse_yaml(text)),
+            };
             // The text is kept only to quote it in diagnostics.
             let text = (!analysis.diagnostics.is_empty()).then(|| text.to_owned());
             Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text }
@@ -130,7 +151,11 @@ pub fn analyze(text: &str) -> Analysis {
             return Analysis { cluster, diagnostics };
         }
     }
-    let parsed = parse::parse(text);
+    analyze_parsed(parse::parse(text))
+}
+
+/// Lowers what the full parse found and locates every diagnostic.
+fn analyze_parsed(parsed: parse::Parsed<'_>) -> Analysis {
     let mut diagnostics = parsed.diagnostics;
     let mut cluster = None;
     if let Some(manifest) = &parsed.manifest {

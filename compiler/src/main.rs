@@ -35,6 +35,12 @@ struct Cli {
     /// one is refused with E0037 after reading that much.
     #[arg(long, global = true, value_name = "SIZE", default_value = "128M", value_parser = lvsdr::parse_size)]
     max_manifest_size: u64,
+    /// The manifest's syntax; auto: YAML for a .yaml or .yml file name (or --stdin-filename), else JSON.
+    #[arg(long, global = true, value_enum, default_value_t = InputFormat::Auto)]
+    input_format: InputFormat,
+    /// The name standard input (`-`) is given in messages, and whose extension auto reads.
+    #[arg(long, global = true, value_name = "NAME")]
+    stdin_filename: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +49,14 @@ struct Cli {
 enum Format {
     Human,
     Json,
+}
+
+/// The manifest's syntax.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InputFormat {
+    Auto,
+    Json,
+    Yaml,
 }
 
 /// What `lvsdr schema` describes.
@@ -151,11 +165,35 @@ macro_rules! tell_raw {
     }};
 }
 
-/// `--max-manifest-size`, set once from the command line before any manifest is read.
-static MAX_MANIFEST_SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+/// How manifests are read (`--max-manifest-size`, `--input-format`, `--stdin-filename`),
+/// set once from the command line before any manifest is read.
+struct Reading {
+    max_manifest_size: u64,
+    input_format: InputFormat,
+    stdin_filename: Option<String>,
+}
+
+static READING: std::sync::OnceLock<Reading> = std::sync::OnceLock::new();
+
+fn reading() -> &'static Reading {
+    READING.get_or_init(|| Reading {
+        max_manifest_size: lvsdr::MAX_MANIFEST_BYTES,
+        input_format: InputFormat::Auto,
+        stdin_filename: None,
+    })
+}
 
 fn max_manifest_size() -> u64 {
-    *MAX_MANIFEST_SIZE.get().unwrap_or(&lvsdr::MAX_MANIFEST_BYTES)
+    reading().max_manifest_size
+}
+
+/// The syntax of the manifest named `file` in messages.
+fn syntax_of(file: &str) -> lvsdr::Syntax {
+    match reading().input_format {
+        InputFormat::Json => lvsdr::Syntax::Json,
+        InputFormat::Yaml => lvsdr::Syntax::Yaml,
+        InputFormat::Auto => lvsdr::Syntax::of_file_name(file),
+    }
 }
 
 /// Exit statuses of the contract.
@@ -186,7 +224,11 @@ fn main() -> ExitCode {
     let style =
         Style { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) };
     let format = cli.format;
-    MAX_MANIFEST_SIZE.get_or_init(|| cli.max_manifest_size);
+    READING.get_or_init(|| Reading {
+        max_manifest_size: cli.max_manifest_size,
+        input_format: cli.input_format,
+        stdin_filename: cli.stdin_filename.clone(),
+    });
     let result = match cli.command {
         Command::Compile { manifest, out, check: false } => compile(format, style, &manifest, &out),
         Command::Compile { manifest, out, check: true } => compile_check(format, style, &manifest, &out),
@@ -323,7 +365,7 @@ fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
             return Err(read_error("standard input", std::io::Error::other("it is closed (or /dev/null)")));
         }
         std::io::stdin().take(limit).read_to_end(&mut bytes).map_err(|e| read_error("standard input", e))?;
-        Ok(("<stdin>".into(), bytes))
+        Ok((reading().stdin_filename.clone().unwrap_or_else(|| "<stdin>".into()), bytes))
     } else {
         // Opened without blocking, so that a FIFO with no writer is refused instead of hanging.
         let file = std::fs::OpenOptions::new()
@@ -369,7 +411,7 @@ fn load_digest(
     digest: bool,
 ) -> Result<(Option<Cluster>, Vec<Diagnostic>, String), Failure> {
     let (file, bytes) = read_manifest(manifest)?;
-    let checked = lvsdr::check_bytes_within(&bytes, max_manifest_size());
+    let checked = lvsdr::check_bytes_within(&bytes, max_manifest_size(), syntax_of(&file));
     if format == Format::Human && !(quiet_ok && checked.diagnostics.is_empty()) {
         tell_raw!("{}", checked.human(&file, style));
     }

@@ -29,6 +29,19 @@ pub fn parse(text: &str) -> Parsed<'_> {
         }
     };
     let source = SourceMap::new(text, &mut diagnostics);
+    structure(value, source, diagnostics)
+}
+
+/// Parses a YAML manifest and checks its structure, with the same codes as JSON.
+pub fn parse_yaml(text: &str) -> Parsed<'_> {
+    match crate::yaml::parse(text) {
+        Ok((value, ranges, found)) => structure(value, SourceMap::from_ranges(text, ranges), found),
+        Err(diagnostic) => Parsed { manifest: None, source: None, diagnostics: vec![diagnostic] },
+    }
+}
+
+/// The structural check of a parsed document, then the raw types when it is sound.
+fn structure(value: serde_json::Value, source: SourceMap<'_>, mut diagnostics: Vec<Diagnostic>) -> Parsed<'_> {
     shape::check(&value, crate::schema::manifest(), "", &mut diagnostics);
     let manifest = if diagnostics.is_empty() {
         match serde_json::from_value(value) {
@@ -60,7 +73,9 @@ fn syntax_message(error: &serde_json::Error) -> String {
 
 fn syntax_hint(error: &serde_json::Error, text: &str) -> &'static str {
     let message = error.to_string();
-    if message.contains("recursion limit") {
+    if looks_like_yaml(text) {
+        "this looks like YAML: name the file .yaml or .yml, or pass --input-format yaml"
+    } else if message.contains("recursion limit") {
         "the manifest nests deeper than any valid manifest could; check for runaway brackets"
     } else if message.contains("number out of range") {
         "no key takes a number this large: the largest any key accepts is 2678400 (persistence, in seconds)"
@@ -75,4 +90,25 @@ fn syntax_hint(error: &serde_json::Error, text: &str) -> &'static str {
     } else {
         "fix the JSON syntax at this position; `python3 -m json.tool FILE` shows the same error"
     }
+}
+
+/// A text that is not JSON but reads as YAML: it does not open with `{` or `[`, and its
+/// first lines are `key: value` pairs, `- ` items or `---`.
+fn looks_like_yaml(text: &str) -> bool {
+    let lines =
+        text.lines().map(str::trim_end).filter(|l| !l.trim_start().is_empty() && !l.trim_start().starts_with('#'));
+    let Some(first) = lines.clone().next() else { return false };
+    if first.trim_start().starts_with(['{', '[']) {
+        return false;
+    }
+    lines.take(3).all(|line| {
+        let line = line.trim_start();
+        line == "---"
+            || line.starts_with("- ")
+            || line.split_once(':').is_some_and(|(key, rest)| {
+                !key.is_empty()
+                    && key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '"' | '\''))
+                    && (rest.is_empty() || rest.starts_with(' '))
+            })
+    })
 }

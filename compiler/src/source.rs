@@ -1,4 +1,4 @@
-//! The manifest text: syntax check, and where each JSON pointer sits in it (line and column).
+//! The manifest text: where each JSON pointer sits in it (line and column); duplicate keys of JSON.
 
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic, Location, Target};
@@ -12,6 +12,13 @@ pub struct SourceMap<'a> {
     line_starts: Vec<usize>,
     values: HashMap<String, (usize, usize)>,
     keys: HashMap<String, (usize, usize)>,
+}
+
+/// Where values and keys are, by JSON pointer, as a parser of another syntax (YAML) found them.
+#[derive(Default)]
+pub struct Ranges {
+    pub values: HashMap<String, (usize, usize)>,
+    pub keys: HashMap<String, (usize, usize)>,
 }
 
 impl<'a> SourceMap<'a> {
@@ -31,6 +38,16 @@ impl<'a> SourceMap<'a> {
             map.index(&root, String::new(), diagnostics);
         }
         map
+    }
+
+    /// The map of a text whose ranges another parser found.
+    pub fn from_ranges(text: &'a str, ranges: Ranges) -> SourceMap<'a> {
+        SourceMap {
+            text,
+            line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
+            values: ranges.values,
+            keys: ranges.keys,
+        }
     }
 
     fn index(&mut self, node: &Node, path: String, diagnostics: &mut Vec<Diagnostic>) {

@@ -3,7 +3,9 @@
 //! - `fixtures/example.json` and `fixtures/valid/*.json` must compile; the snapshot is the
 //!   whole output tree as written to disk (every file with its path and mode, index.json
 //!   included), preceded by any warnings.
-//! - `fixtures/invalid/*.json` must fail; the snapshot is the human report and the JSON.
+//!   `.yaml`/`.yml` fixtures are YAML manifests; one whose first line is `# twin: PATH`
+//!   must compile to exactly PATH's tree.
+//! - `fixtures/invalid/*.json` (and `.yaml`) must fail; the snapshot is the human report and the JSON.
 //! - `fixtures/diff/NAME/{old,new}.json` must both compile; the snapshot is what
 //!   `lvsdr diff old.json new.json` prints, human and JSON.
 //! - Every diagnostic code is produced by at least one fixture.
@@ -26,9 +28,18 @@ fn manifests(dir: &str) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(Path::new(FIXTURES).join(dir))
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    found.retain(|p| p.extension().is_some_and(|e| e == "json") || p.to_string_lossy().ends_with(".json.gz"));
+    found.retain(|p| {
+        p.extension().is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+            || p.to_string_lossy().ends_with(".json.gz")
+    });
     found.sort();
     found
+}
+
+/// Analyses a fixture's bytes in the syntax its name says (`.yaml`/`.yml`: YAML).
+fn check_fixture(path: &Path, bytes: &[u8]) -> lvsdr::Checked {
+    let syntax = lvsdr::Syntax::of_file_name(&path.to_string_lossy());
+    lvsdr::check_bytes_within(bytes, lvsdr::MAX_MANIFEST_BYTES, syntax)
 }
 
 /// The name a fixture goes by in test names, snapshots and reports: `valid/two-directors.json`.
@@ -61,13 +72,24 @@ fn guarded(run: impl FnOnce() -> Result<(), String> + std::panic::UnwindSafe) ->
 fn valid_case(path: &Path) -> Result<(), String> {
     let name = display_name(path);
     let bytes = read_fixture(path)?;
-    let checked = lvsdr::check_bytes(&bytes);
+    let checked = check_fixture(path, &bytes);
     let Some(cluster) = &checked.cluster else {
         return Err(format!("{name} should be valid:\n{}", checked.human(&name, Style { color: false })));
     };
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures").join(name.replace('/', "__")).join("out");
     let _ = std::fs::remove_dir_all(&out);
     let tree = lvsdr::tree::build(cluster);
+    // A fixture whose first line is `# twin: PATH` (a YAML manifest written from a JSON
+    // one) compiles to exactly the tree PATH does.
+    if let Some(twin) = bytes.strip_prefix(b"# twin: ").and_then(|rest| rest.split(|b| *b == b'\n').next()) {
+        let twin = Path::new(FIXTURES).join(String::from_utf8_lossy(twin).trim());
+        let twin_checked = check_fixture(&twin, &read_fixture(&twin)?);
+        let twin_cluster = twin_checked.cluster.ok_or_else(|| format!("the twin {} is invalid", twin.display()))?;
+        let changes = lvsdr::review::compare(&lvsdr::tree::build(&twin_cluster), &tree, true);
+        if !changes.is_empty() {
+            return Err(format!("{name} compiles to another tree than its twin:\n{}", lvsdr::review::human(&changes)));
+        }
+    }
     let utf8_out = camino::Utf8Path::from_path(&out).ok_or("temporary path is not UTF-8")?;
     // The streaming writer, as `lvsdr compile` runs it: the whole tree first.
     let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
@@ -139,7 +161,7 @@ fn read_tree(root: &Path) -> Result<Vec<(String, u32, String)>, String> {
 fn invalid_case(path: &Path) -> Result<(), String> {
     let name = display_name(path);
     let bytes = read_fixture(path)?;
-    let checked = lvsdr::check_bytes(&bytes);
+    let checked = check_fixture(path, &bytes);
     if checked.cluster.is_some() || !has_errors(&checked.diagnostics) {
         return Err(format!("{name} should be invalid but compiled"));
     }
@@ -163,7 +185,7 @@ fn diff_case(dir: &Path) -> Result<(), String> {
     let mut methods = Vec::new();
     for side in ["old.json", "new.json"] {
         let bytes = read_fixture(&dir.join(side))?;
-        let checked = lvsdr::check_bytes(&bytes);
+        let checked = check_fixture(&dir.join(side), &bytes);
         let cluster = checked.cluster.ok_or_else(|| format!("{name}/{side} should be valid"))?;
         let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
         methods.push(lvsdr::write::compile(&cluster, &digest, utf8_out).map_err(|e| e.to_string())?.method);
@@ -204,11 +226,17 @@ fn schema_agrees() -> Result<(), String> {
     all.extend(manifests("invalid"));
     for path in all {
         let bytes = read_fixture(&path)?;
-        let checked = lvsdr::check_bytes(&bytes);
+        let checked = check_fixture(&path, &bytes);
         let structural = checked.diagnostics.iter().any(|d| SCHEMA_CODES.contains(&d.code.as_str()));
-        let verdict = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Err(_) => Err("not JSON".to_owned()),
-            Ok(document) => schemas.validate(&document, index).map_err(|e| format!("{e}")),
+        let document = match lvsdr::Syntax::of_file_name(&path.to_string_lossy()) {
+            lvsdr::Syntax::Json => serde_json::from_slice::<serde_json::Value>(&bytes).ok(),
+            lvsdr::Syntax::Yaml => {
+                std::str::from_utf8(&bytes).ok().and_then(|text| lvsdr::yaml::parse(text).ok()).map(|(value, ..)| value)
+            }
+        };
+        let verdict = match document {
+            None => Err("not JSON".to_owned()),
+            Some(document) => schemas.validate(&document, index).map_err(|e| format!("{e}")),
         };
         match (structural, verdict) {
             (false, Err(why)) => wrong.push(format!("{}: the schema rejects it ({why})", display_name(&path))),
@@ -265,7 +293,7 @@ fn main() {
     trials.push(Trial::test("every diagnostic code has a fixture", move || {
         let mut seen = BTreeSet::new();
         for path in manifests("valid").into_iter().chain(manifests("invalid")) {
-            let checked = lvsdr::check_bytes(&read_fixture(&path)?);
+            let checked = check_fixture(&path, &read_fixture(&path)?);
             seen.extend(checked.diagnostics.iter().map(|d| d.code));
         }
         let missing: Vec<&str> =

@@ -57,7 +57,21 @@ pub fn unique<'m>(
 pub fn platform(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<Platform> {
     let platform = Platform::parse(text);
     if platform.is_none() {
-        found.push(enum_error(Code::UnknownPlatform, path, "platform", text, &Platform::names()));
+        let mut diagnostic = enum_error(Code::UnknownPlatform, path, "platform", text, &Platform::names());
+        // "rhel6", "CentOS 7", "rocky-9": a distribution's name for a release lvsdr knows.
+        let release: String =
+            text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+        let named = text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim_start_matches([' ', '-', '_']);
+        if named.starts_with(&release) && !release.is_empty() {
+            let el = format!("el{release}");
+            if Platform::parse(&el).is_some() {
+                diagnostic = diagnostic.hint(format!(
+                    "did you mean \"{el}\"? (platform is the Enterprise Linux release: one of {})",
+                    Platform::names().join(", ")
+                ));
+            }
+        }
+        found.push(diagnostic);
     }
     platform
 }
