@@ -248,6 +248,9 @@ pub fn to_sorted_line(value: &impl Serialize) -> String {
 /// A diagnostic, as every `--format json` result carries them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JsonDiagnostic {
+    /// The manifest as the command line named it (`<stdin>`, or `--stdin-filename`);
+    /// `null` for a usage or IO failure that concerns no manifest.
+    pub file: Option<String>,
     /// `error` or `warning`.
     pub severity: String,
     /// `E0001`…, `W0001`…

@@ -33,6 +33,9 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Filled in from the source text after validation, when the path can be located.
     pub location: Option<Location>,
+    /// The manifest as the command line named it, once the CLI knows it (shared by
+    /// every diagnostic of that manifest).
+    pub file: Option<std::sync::Arc<str>>,
 }
 
 impl Diagnostic {
@@ -46,6 +49,7 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             location: None,
+            file: None,
         }
     }
 

@@ -40,7 +40,7 @@ pub struct Analysis {
 }
 
 /// Decodes the manifest's bytes; invalid UTF-8 is a syntax error at its position.
-pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+pub fn decode(bytes: &[u8]) -> Result<&str, Box<Diagnostic>> {
     std::str::from_utf8(bytes).map_err(|error| {
         let valid = &bytes[..error.valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -53,7 +53,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
         )
         .hint("save the manifest as UTF-8 (JSON is always UTF-8)");
         diagnostic.location = Some(Location { line, column, width: 1 });
-        diagnostic
+        Box::new(diagnostic)
     })
 }
 
@@ -103,7 +103,7 @@ pub fn check_bytes_within(bytes: &[u8], limit: u64, syntax: Syntax) -> Checked {
         return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
     }
     match decode(bytes) {
-        Err(diagnostic) => Checked { cluster: None, diagnostics: vec![diagnostic], text: None },
+        Err(diagnostic) => Checked { cluster: None, diagnostics: vec![*diagnostic], text: None },
         Ok(text) => {
             let analysis = match syntax {
                 Syntax::Json => analyze(text),
@@ -123,6 +123,31 @@ impl Checked {
             self.text.as_deref().and_then(|t| t.split('\n').nth(n.checked_sub(1)?)).map(|l| l.trim_end_matches('\r'))
         };
         report::human(&self.diagnostics, file, line, style)
+    }
+
+    /// `--deny-warnings`: every warning becomes an error, so the manifest is invalid when
+    /// it has any.
+    pub fn deny_warnings(&mut self) {
+        let mut denied = false;
+        for d in self.diagnostics.iter_mut().filter(|d| d.severity == diag::Severity::Warning) {
+            d.severity = diag::Severity::Error;
+            d.hint = Some(match d.hint.take() {
+                Some(hint) => format!("{hint} (an error under --deny-warnings)"),
+                None => "an error under --deny-warnings".into(),
+            });
+            denied = true;
+        }
+        if denied {
+            self.cluster = None;
+        }
+    }
+
+    /// Names the manifest in every diagnostic (`file` in JSON), as the command line named it.
+    pub fn name_file(&mut self, file: &str) {
+        let file: std::sync::Arc<str> = file.into();
+        for d in &mut self.diagnostics {
+            d.file = Some(file.clone());
+        }
     }
 
     /// The diagnostics for machines.

@@ -28,9 +28,16 @@ use std::process::ExitCode;
                   `compile --check` or `diff --exit-code`; 2 usage or IO error."
 )]
 struct Cli {
-    /// How to print diagnostics and results: human (stderr/stdout) or one JSON object on stdout.
+    /// How to print diagnostics and results: human (stderr/stdout), one JSON object on
+    /// stdout, or github (human, plus GitHub Actions annotations of the diagnostics on stdout).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Colour on a terminal: auto (unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Treat warnings as errors: exit 1 and write nothing when the manifest has any.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
     /// The largest manifest to read, in bytes or with K, M or G (powers of 1024); a larger
     /// one is refused with E0037 after reading that much.
     #[arg(long, global = true, value_name = "SIZE", default_value = "128M", value_parser = lvsdr::parse_size)]
@@ -49,6 +56,29 @@ struct Cli {
 enum Format {
     Human,
     Json,
+    Github,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal: NO_COLOR (non-empty)
+    /// turns auto off, CLICOLOR_FORCE (non-empty, not "0") turns it on.
+    fn wanted(self, terminal: bool) -> bool {
+        let value = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if value("NO_COLOR").is_some() => false,
+            ColorChoice::Auto if value("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            ColorChoice::Auto => terminal,
+        }
+    }
 }
 
 /// The manifest's syntax.
@@ -85,6 +115,9 @@ enum SchemaOf {
 #[derive(Subcommand)]
 enum Command {
     /// Validate MANIFEST and write every server's artifacts under OUT.
+    #[command(
+        after_long_help = "Examples:\n  lvsdr compile cluster.json -o out              compile, writing only what changed\n  lvsdr compile cluster.yaml -o out --check      CI: fail with a diff when out/ is stale\n  lvsdr compile - -o out --input-format yaml < cluster.yaml\n  lvsdr compile cluster.json -o out --format json | jq .method"
+    )]
     Compile {
         /// The manifest, or - for standard input.
         manifest: String,
@@ -96,11 +129,17 @@ enum Command {
         check: bool,
     },
     /// Validate MANIFEST only.
+    #[command(
+        after_long_help = "Examples:\n  lvsdr check cluster.json\n  lvsdr check cluster.yaml --deny-warnings --format github    in a GitHub Actions step\n  git show HEAD:cluster.json | lvsdr check - --stdin-filename cluster.json"
+    )]
     Check {
         /// The manifest, or - for standard input.
         manifest: String,
     },
     /// Print one artifact of one real server or director to standard output.
+    #[command(
+        after_long_help = "Examples:\n  lvsdr render cluster.json --server web1 --artifact vips\n  lvsdr render cluster.json --server lvs1 --artifact keepalived > /etc/keepalived/keepalived.conf"
+    )]
     Render {
         /// The manifest, or - for standard input.
         manifest: String,
@@ -113,6 +152,9 @@ enum Command {
         artifact: String,
     },
     /// Show what changes, server by server and artifact by artifact, from OLD's artifacts to NEW's.
+    #[command(
+        after_long_help = "Examples:\n  git show origin/main:cluster.json > /tmp/base.json && lvsdr diff /tmp/base.json cluster.json\n  lvsdr diff old.yaml new.yaml --exit-code         exit 1 when any artifact changes"
+    )]
     Diff {
         /// The manifest before the change.
         old: String,
@@ -171,6 +213,9 @@ struct Reading {
     max_manifest_size: u64,
     input_format: InputFormat,
     stdin_filename: Option<String>,
+    deny_warnings: bool,
+    /// Colour for what goes to standard output (diffs).
+    stdout_color: bool,
 }
 
 static READING: std::sync::OnceLock<Reading> = std::sync::OnceLock::new();
@@ -180,6 +225,8 @@ fn reading() -> &'static Reading {
         max_manifest_size: lvsdr::MAX_MANIFEST_BYTES,
         input_format: InputFormat::Auto,
         stdin_filename: None,
+        deny_warnings: false,
+        stdout_color: false,
     })
 }
 
@@ -221,13 +268,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return clap_failure(error),
     };
-    let style =
-        Style { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) };
+    let style = Style { color: cli.color.wanted(std::io::stderr().is_terminal()) };
     let format = cli.format;
     READING.get_or_init(|| Reading {
         max_manifest_size: cli.max_manifest_size,
         input_format: cli.input_format,
         stdin_filename: cli.stdin_filename.clone(),
+        deny_warnings: cli.deny_warnings,
+        stdout_color: cli.color.wanted(std::io::stdout().is_terminal()),
     });
     let result = match cli.command {
         Command::Compile { manifest, out, check: false } => compile(format, style, &manifest, &out),
@@ -253,6 +301,10 @@ fn main() -> ExitCode {
             match format {
                 Format::Json => say!("{}", failure_line(&[diagnostic])),
                 Format::Human => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
+                Format::Github => {
+                    tell!("lvsdr: error[{}]: {}", failure.code, failure.message);
+                    say!("{}", lvsdr::report::github(&[diagnostic], "").trim_end());
+                }
             }
             ExitCode::from(USAGE)
         }
@@ -322,7 +374,7 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
     };
     let text = match format {
         Format::Json => to_sorted_line(&contract::SchemaResult { schema, diagnostics: Vec::new() }),
-        Format::Human => serde_json::to_string_pretty(&schema).expect("a JSON value serializes"),
+        Format::Human | Format::Github => serde_json::to_string_pretty(&schema).expect("a JSON value serializes"),
     };
     write_stdout(format!("{text}\n").as_bytes())?;
     Ok(0)
@@ -331,7 +383,7 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
 fn print_text(format: Format, text: Vec<u8>, result: impl FnOnce(String) -> String) -> Result<u8, Failure> {
     match format {
         Format::Json => write_stdout(format!("{}\n", result(String::from_utf8_lossy(&text).into_owned())).as_bytes())?,
-        Format::Human => write_stdout(&text)?,
+        Format::Human | Format::Github => write_stdout(&text)?,
     }
     Ok(0)
 }
@@ -411,9 +463,16 @@ fn load_digest(
     digest: bool,
 ) -> Result<(Option<Cluster>, Vec<Diagnostic>, String), Failure> {
     let (file, bytes) = read_manifest(manifest)?;
-    let checked = lvsdr::check_bytes_within(&bytes, max_manifest_size(), syntax_of(&file));
-    if format == Format::Human && !(quiet_ok && checked.diagnostics.is_empty()) {
+    let mut checked = lvsdr::check_bytes_within(&bytes, max_manifest_size(), syntax_of(&file));
+    if reading().deny_warnings {
+        checked.deny_warnings();
+    }
+    checked.name_file(&file);
+    if format != Format::Json && !(quiet_ok && checked.diagnostics.is_empty()) {
         tell_raw!("{}", checked.human(&file, style));
+    }
+    if format == Format::Github && !checked.diagnostics.is_empty() {
+        write_stdout(lvsdr::report::github(&checked.diagnostics, &file).as_bytes())?;
     }
     let digest = match digest {
         true => lvsdr::digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
@@ -488,7 +547,7 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
-        Format::Human => {
+        Format::Human | Format::Github => {
             let hosts = format!("{directors} director(s) and {servers} real server(s)");
             match written.method {
                 write::Method::WholeTree => tell!("lvsdr: wrote {files} files for {hosts} to {out}"),
@@ -529,9 +588,9 @@ fn compile_check(format: Format, style: Style, manifest: &str, out: &Utf8Path) -
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
-        Format::Human if changes.is_empty() => tell!("lvsdr: {out} is up to date"),
-        Format::Human => {
-            write_stdout(review::human(&changes).as_bytes())?;
+        Format::Human | Format::Github if changes.is_empty() => tell!("lvsdr: {out} is up to date"),
+        Format::Human | Format::Github => {
+            write_stdout(review_text(&changes).as_bytes())?;
             tell!("lvsdr: {out} differs from what the manifest compiles to in {} file(s)", changes.len());
         }
     }
@@ -555,10 +614,18 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
-        Format::Human if changes.is_empty() => tell!("lvsdr: no artifact changes"),
-        Format::Human => write_stdout(review::human(&changes).as_bytes())?,
+        Format::Human | Format::Github if changes.is_empty() => tell!("lvsdr: no artifact changes"),
+        Format::Human | Format::Github => write_stdout(review_text(&changes).as_bytes())?,
     }
     Ok(if exit_code && !changes.is_empty() { DIFFERS } else { 0 })
+}
+
+/// A review for standard output, coloured when it is a terminal (or --color always).
+fn review_text(changes: &[review::FileChange]) -> String {
+    match reading().stdout_color {
+        true => review::human_colored(changes),
+        false => review::human(changes),
+    }
 }
 
 fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: &str) -> Result<u8, Failure> {
@@ -599,7 +666,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
             }),
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
-        Format::Human => write_stdout(text.as_bytes())?,
+        Format::Human | Format::Github => write_stdout(text.as_bytes())?,
     }
     Ok(0)
 }
@@ -617,7 +684,7 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 }],
                 diagnostics: Vec::new(),
             }),
-            Format::Human => write_stdout(explanation.as_bytes())?,
+            Format::Human | Format::Github => write_stdout(explanation.as_bytes())?,
         }
         return Ok(0);
     }
@@ -639,12 +706,12 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 .collect();
             say_json(&contract::ExplainResult { codes, diagnostics: Vec::new() });
         }
-        Format::Human if code.is_none() => {
+        Format::Human | Format::Github if code.is_none() => {
             for c in codes {
                 say!("{c}  {}", c.title());
             }
         }
-        Format::Human => {
+        Format::Human | Format::Github => {
             for c in codes {
                 say!("{c}: {}\n\n{}", c.title(), c.explanation());
             }

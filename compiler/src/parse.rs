@@ -36,7 +36,7 @@ pub fn parse(text: &str) -> Parsed<'_> {
 pub fn parse_yaml(text: &str) -> Parsed<'_> {
     match crate::yaml::parse(text) {
         Ok((value, ranges, found)) => structure(value, SourceMap::from_ranges(text, ranges), found),
-        Err(diagnostic) => Parsed { manifest: None, source: None, diagnostics: vec![diagnostic] },
+        Err(diagnostic) => Parsed { manifest: None, source: None, diagnostics: vec![*diagnostic] },
     }
 }
 

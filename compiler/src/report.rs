@@ -95,6 +95,7 @@ pub fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic> {
     diagnostics
         .iter()
         .map(|d| JsonDiagnostic {
+            file: d.file.as_deref().map(str::to_owned),
             severity: d.severity.as_str().to_owned(),
             code: d.code.as_str().to_owned(),
             path: d.path.clone(),
@@ -104,4 +105,40 @@ pub fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic> {
             hint: d.hint.clone(),
         })
         .collect()
+}
+
+/// The diagnostics as GitHub Actions workflow commands (`::error file=…,line=…::…`), one
+/// a line: the workflow shows each on the line of the file it names.
+pub fn github(diagnostics: &[Diagnostic], file: &str) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = format!("file={}", github_property(file));
+        if let Some(loc) = d.location {
+            properties += &format!(",line={},col={},endColumn={}", loc.line, loc.column, loc.column + loc.width);
+        }
+        properties += &format!(",title={}", github_property(&format!("lvsdr {}", d.code)));
+        let mut message = printable(&d.message);
+        if !d.path.is_empty() {
+            message += &format!(" (at {})", d.path);
+        }
+        if let Some(hint) = &d.hint {
+            message += &format!("\nhelp: {}", printable(hint));
+        }
+        out += &format!("::{command} {properties}::{}\n", github_data(&message));
+    }
+    out
+}
+
+/// A workflow command's message: `%`, CR and LF escaped, as the runner decodes them.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// A workflow command's property value: also `:` and `,`.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
 }

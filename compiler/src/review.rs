@@ -135,11 +135,20 @@ fn unified(path: &str, before: Option<&TreeFile>, after: Option<&TreeFile>) -> S
 
 /// The changes for people: one heading per host, then each file's change and diff.
 pub fn human(changes: &[FileChange]) -> String {
+    render(changes, false)
+}
+
+fn render(changes: &[FileChange], color: bool) -> String {
+    let paint = |code: &str, text: &str| match color {
+        true => format!("\x1b[{code}m{text}\x1b[0m"),
+        false => text.to_owned(),
+    };
     let mut out = String::new();
     let mut last_host = None;
     for c in changes {
         if last_host != Some(&c.host) {
-            out += &format!("{}:\n", c.host);
+            out += &paint("1", &format!("{}:", c.host));
+            out.push('\n');
             last_host = Some(&c.host);
         }
         let what = c.artifact.as_deref().map(|id| format!(" (artifact {id})")).unwrap_or_default();
@@ -147,13 +156,35 @@ pub fn human(changes: &[FileChange]) -> String {
             (Some(a), Some(b)) if a != b => format!(", mode {a:04o} -> {b:04o}"),
             _ => String::new(),
         };
-        out += &format!("  {} {}{what}{modes}\n", c.change.as_str(), c.path);
-        out += &c.diff;
+        out += &paint("1", &format!("  {} {}{what}{modes}", c.change.as_str(), c.path));
+        out.push('\n');
+        if color {
+            for line in c.diff.split_inclusive('\n') {
+                let (text, end) = line.strip_suffix('\n').map_or((line, ""), |t| (t, "\n"));
+                let code = match text.as_bytes().first() {
+                    _ if text.starts_with("+++") || text.starts_with("---") => "1",
+                    Some(b'@') => "36",
+                    Some(b'+') => "32",
+                    Some(b'-') => "31",
+                    _ => "",
+                };
+                out += &if code.is_empty() { text.to_owned() } else { paint(code, text) };
+                out += end;
+            }
+        } else {
+            out += &c.diff;
+        }
         if !c.diff.is_empty() && !c.diff.ends_with('\n') {
             out.push('\n');
         }
     }
     out
+}
+
+/// `human`, coloured as `git diff` colours on a terminal: hosts and file headers bold,
+/// hunk headers cyan, removed lines red, added lines green.
+pub fn human_colored(changes: &[FileChange]) -> String {
+    render(changes, true)
 }
 
 /// The changes for machines.

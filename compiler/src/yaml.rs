@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 /// Parses `text`: the value, where each part of it is, and what was found on the way
 /// (duplicate keys); or the syntax error that stopped it.
-pub fn parse(text: &str) -> Result<(Value, Ranges, Vec<Diagnostic>), Diagnostic> {
+pub fn parse(text: &str) -> Result<(Value, Ranges, Vec<Diagnostic>), Box<Diagnostic>> {
     let mut builder = Builder {
         events: Parser::new_from_str(text),
         text,
@@ -40,7 +40,7 @@ struct Builder<'t> {
 }
 
 impl<'t> Builder<'t> {
-    fn next(&mut self) -> Result<(Event<'t>, Span), Diagnostic> {
+    fn next(&mut self) -> Result<(Event<'t>, Span), Box<Diagnostic>> {
         match self.events.next() {
             Some(Ok(event)) => Ok(event),
             Some(Err(error)) => Err(self.scan_error(&error)),
@@ -49,7 +49,7 @@ impl<'t> Builder<'t> {
     }
 
     /// The one document of the stream.
-    fn document(&mut self) -> Result<Value, Diagnostic> {
+    fn document(&mut self) -> Result<Value, Box<Diagnostic>> {
         let mut value = None;
         loop {
             let (event, span) = self.next()?;
@@ -68,7 +68,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn node(&mut self, event: Event<'t>, span: Span, path: String) -> Result<Value, Diagnostic> {
+    fn node(&mut self, event: Event<'t>, span: Span, path: String) -> Result<Value, Box<Diagnostic>> {
         let start = self.offset(span);
         let (value, anchor, end) = match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -153,7 +153,7 @@ impl<'t> Builder<'t> {
         style: ScalarStyle,
         tag: Option<(&str, &str)>,
         at: usize,
-    ) -> Result<Value, Diagnostic> {
+    ) -> Result<Value, Box<Diagnostic>> {
         let resolve = match tag {
             None => style == ScalarStyle::Plain,
             Some(("!!", "str")) => false,
@@ -171,7 +171,7 @@ impl<'t> Builder<'t> {
         })
     }
 
-    fn refuse_tag(&self, tag: Option<(&str, &str)>, core: &str, at: usize) -> Result<(), Diagnostic> {
+    fn refuse_tag(&self, tag: Option<(&str, &str)>, core: &str, at: usize) -> Result<(), Box<Diagnostic>> {
         match tag {
             None => Ok(()),
             Some(("!!", suffix)) if suffix == core => Ok(()),
@@ -179,7 +179,7 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn tag_error(&self, handle: &str, suffix: &str, at: usize) -> Diagnostic {
+    fn tag_error(&self, handle: &str, suffix: &str, at: usize) -> Box<Diagnostic> {
         self.error_at(
             at,
             format!("the YAML tag {handle}{suffix} is not one lvsdr reads"),
@@ -187,7 +187,7 @@ impl<'t> Builder<'t> {
         )
     }
 
-    fn scan_error(&self, error: &ScanError) -> Diagnostic {
+    fn scan_error(&self, error: &ScanError) -> Box<Diagnostic> {
         let marker = error.marker();
         let offset = self.line_starts.get(marker.line().saturating_sub(1)).map_or(self.text.len(), |start| {
             start + self.text[*start..].chars().take(marker.col()).map(char::len_utf8).sum::<usize>()
@@ -195,10 +195,10 @@ impl<'t> Builder<'t> {
         self.error_at(offset.min(self.text.len()), error.info().to_owned(), HINT_INDENT)
     }
 
-    fn error_at(&self, offset: usize, message: String, hint: &str) -> Diagnostic {
+    fn error_at(&self, offset: usize, message: String, hint: &str) -> Box<Diagnostic> {
         let mut diagnostic = Diagnostic::new(Code::InvalidJson, "", format!("invalid YAML: {message}")).hint(hint);
         diagnostic.location = Some(self.location(offset, offset + 1));
-        diagnostic
+        Box::new(diagnostic)
     }
 
     fn location(&self, start: usize, end: usize) -> Location {

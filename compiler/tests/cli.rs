@@ -537,3 +537,97 @@ fn injected_faults_keep_the_writer_promises() {
     assert_eq!(std::fs::read_to_string(out.join("index.json")).unwrap(), before, "a failed update changed OUT");
     assert!(!dir.join(".out.lvsdr-journal").exists());
 }
+
+fn lvsdr_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
+    let mut command = Command::new(LVSDR);
+    command.args(args).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("lvsdr runs");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status.code().expect("lvsdr exits"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// What CI and editors read: YAML from standard input named by --stdin-filename (the
+/// `file` of every JSON diagnostic), GitHub annotations at the YAML line, warnings denied,
+/// and colour as --color, NO_COLOR and CLICOLOR_FORCE say.
+#[test]
+fn ci_native_output() {
+    let fixtures = Path::new(EXAMPLE).parent().unwrap();
+    let semantic = std::fs::read(fixtures.join("invalid/yaml-semantic.yaml")).unwrap();
+    let run =
+        lvsdr_with(&["check", "-", "--stdin-filename", "site/cluster.yaml", "--format", "json"], &[], Some(&semantic));
+    assert_eq!(run.status, 1);
+    let value: Value = serde_json::from_str(&run.stdout).unwrap();
+    let first = &value["diagnostics"][0];
+    assert_eq!(
+        (first["file"].as_str(), first["line"].as_u64(), first["code"].as_str()),
+        (Some("site/cluster.yaml"), Some(6), Some("E0020"))
+    );
+    // --input-format overrides the name: the same bytes as JSON are a syntax error.
+    let run = lvsdr_with(
+        &["check", "-", "--stdin-filename", "c.yaml", "--input-format", "json", "--format", "json"],
+        &[],
+        Some(&semantic),
+    );
+    assert!(run.stdout.contains("\"code\":\"E0001\"") && run.stdout.contains("looks like YAML"), "{}", run.stdout);
+
+    let run = lvsdr_with(&["check", "-", "--stdin-filename", "c.yaml", "--format", "github"], &[], Some(&semantic));
+    let annotations: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(annotations.len(), 3, "{}", run.stdout);
+    assert!(
+        annotations[0]
+            .starts_with("::error file=c.yaml,line=6,col=13,endColumn=18,title=lvsdr E0020::unknown platform"),
+        "{}",
+        annotations[0]
+    );
+    assert!(
+        !run.stdout.contains('\n') || run.stdout.lines().all(|l| l.starts_with("::error ")),
+        "one annotation a line: {}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("error[E0020]"), "the human report still goes to stderr");
+
+    // --deny-warnings: a warning fails the check and the compile writes nothing.
+    let unused = fixtures.join("valid/unused-server.json");
+    let unused = unused.to_str().unwrap();
+    assert_eq!(lvsdr_with(&["check", unused], &[], None).status, 0);
+    let dir = scratch("deny-warnings");
+    let out = dir.join("out");
+    let run =
+        lvsdr_with(&["compile", unused, "-o", out.to_str().unwrap(), "--deny-warnings", "--format", "json"], &[], None);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stdout.contains("\"code\":\"W0001\"") && run.stdout.contains("\"severity\":\"error\""),
+        "{}",
+        run.stdout
+    );
+    assert!(!out.exists(), "a denied warning wrote OUT");
+
+    // Colour: never on a pipe unless forced; never under NO_COLOR or --color never.
+    let old = fixtures.join("diff/move-vip/old.json");
+    let new = fixtures.join("diff/move-vip/new.json");
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let escape = |run: &Run| run.stdout.contains("\x1b[") || run.stderr.contains("\x1b[");
+    assert!(!escape(&lvsdr_with(&["diff", old, new], &[], None)), "colour on a pipe");
+    let forced = lvsdr_with(&["diff", old, new], &[("CLICOLOR_FORCE", "1")], None);
+    assert!(
+        forced.stdout.contains("\x1b[31m-") && forced.stdout.contains("\x1b[32m+"),
+        "CLICOLOR_FORCE gives no coloured diff"
+    );
+    assert!(!escape(&lvsdr_with(&["diff", old, new], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], None)));
+    assert!(escape(&lvsdr_with(&["diff", old, new, "--color", "always"], &[("NO_COLOR", "1")], None)));
+    assert!(!escape(&lvsdr_with(&["diff", old, new, "--color", "never"], &[("CLICOLOR_FORCE", "1")], None)));
+    let invalid = lvsdr_with(&["check", INVALID, "--color", "always"], &[], None);
+    assert!(invalid.stderr.contains("\x1b["), "--color always gives no coloured diagnostics");
+}

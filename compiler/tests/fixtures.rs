@@ -161,7 +161,8 @@ fn read_tree(root: &Path) -> Result<Vec<(String, u32, String)>, String> {
 fn invalid_case(path: &Path) -> Result<(), String> {
     let name = display_name(path);
     let bytes = read_fixture(path)?;
-    let checked = check_fixture(path, &bytes);
+    let mut checked = check_fixture(path, &bytes);
+    checked.name_file(&name);
     if checked.cluster.is_some() || !has_errors(&checked.diagnostics) {
         return Err(format!("{name} should be invalid but compiled"));
     }
