@@ -348,6 +348,26 @@ pub struct ChangeEntry {
     pub diff: String,
 }
 
+/// `show`: the hosts as index.json will describe them (absent when the manifest is
+/// invalid); with `--server`, that host alone.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ShowResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directors: Option<Vec<DirectorEntry>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<Vec<RealServerEntry>>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// `init`: where the starting manifest was written (`-`: standard output).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct InitResult {
+    pub written: String,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
 /// `render` (the artifact's keys are absent when the manifest is invalid).
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RenderResult {

@@ -15,6 +15,9 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 
+mod complete;
+mod show;
+
 #[derive(Parser)]
 #[command(
     name = "lvsdr",
@@ -106,6 +109,10 @@ enum SchemaOf {
     Diff,
     /// `render --format json`.
     Render,
+    /// `show --format json`.
+    Show,
+    /// `init --format json`.
+    Init,
     /// `explain --format json`.
     Explain,
     /// Any command's `--format json` on a usage or IO failure (E004x).
@@ -144,11 +151,11 @@ enum Command {
         /// The manifest, or - for standard input.
         manifest: String,
         /// The real server's or director's name.
-        #[arg(long)]
+        #[arg(long, add = clap_complete::engine::ArgValueCandidates::new(complete::host_names))]
         server: String,
         /// The artifact's id (as in index.json: arptables, nftables, rc-local, ifcfg-eth0:100,
         /// keepalived, ipvsadm, ...) or its kind when the host has one artifact of that kind.
-        #[arg(long)]
+        #[arg(long, add = clap_complete::engine::ArgValueCandidates::new(complete::artifact_ids))]
         artifact: String,
     },
     /// Show what changes, server by server and artifact by artifact, from OLD's artifacts to NEW's.
@@ -172,13 +179,38 @@ enum Command {
     },
     /// Explain a diagnostic code (E0012, W0001, ...), or `boot` (each platform's boot and
     /// change model); without CODE, list the codes.
-    Explain { code: Option<String> },
+    Explain {
+        #[arg(add = clap_complete::engine::ArgValueCandidates::new(complete::codes))]
+        code: Option<String>,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): lvsdr(1), or lvsdr-COMMAND(1) for one command.
+    /// Show each host before compiling: role, platform, address, network stack, ARP
+    /// suppression, VIPs (with labels) and the artifacts it gets.
+    #[command(
+        after_long_help = "Examples:\n  lvsdr show cluster.yaml\n  lvsdr show cluster.yaml --server web1           one host: its artifacts and steps\n  lvsdr show cluster.json --format json | jq '.servers[].name'"
+    )]
+    Show {
+        /// The manifest, or - for standard input.
+        manifest: String,
+        /// Only this real server or director, in detail.
+        #[arg(long, add = clap_complete::engine::ArgValueCandidates::new(complete::host_names))]
+        server: Option<String>,
+    },
+    /// Write a commented starting manifest (YAML; JSON, without comments, for a .json PATH).
+    #[command(
+        after_long_help = "Examples:\n  lvsdr init                    writes cluster.yaml\n  lvsdr init site/lvs.json\n  lvsdr init - | less"
+    )]
+    Init {
+        /// Where to write it; - for standard output. An existing file is left alone.
+        #[arg(default_value = "cluster.yaml")]
+        path: String,
+    },
+    /// Print the man page (roff): lvsdr(1), lvsdr-COMMAND(1) for one command, or lvsdr(5)
+    /// for `manifest` (every key of the manifest).
     Man {
         /// The command whose page to print (compile, check, ...).
         command: Option<String>,
@@ -264,6 +296,9 @@ fn usage(message: String) -> Failure {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash lvsdr` prints the shell's registration; the shell then calls lvsdr
+    // with COMPLETE set for each completion (server names, artifact ids, codes).
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return clap_failure(error),
@@ -293,6 +328,8 @@ fn main() -> ExitCode {
             })
         }
         Command::Man { command } => man_page(format, command.as_deref()),
+        Command::Show { manifest, server } => show(format, style, &manifest, server.as_deref()),
+        Command::Init { path } => init(format, &path),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -369,6 +406,8 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
         SchemaOf::CompileCheck => lvsdr::schema::of::<contract::CompileCheckResult>(),
         SchemaOf::Diff => lvsdr::schema::of::<contract::DiffResult>(),
         SchemaOf::Render => lvsdr::schema::of::<contract::RenderResult>(),
+        SchemaOf::Show => lvsdr::schema::of::<contract::ShowResult>(),
+        SchemaOf::Init => lvsdr::schema::of::<contract::InitResult>(),
         SchemaOf::Explain => lvsdr::schema::of::<contract::ExplainResult>(),
         SchemaOf::Failure => lvsdr::schema::of::<contract::FailureResult>(),
     };
@@ -636,9 +675,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
     };
     let plans = lvsdr::plan::plan(&cluster);
     let names: Vec<&str> = plans.iter().map(|p| p.name().as_str()).collect();
-    let plan = plans.iter().find(|p| p.name().as_str() == server).ok_or_else(|| {
-        usage(format!("no director or real server \"{server}\" in the manifest (hosts: {})", names.join(", ")))
-    })?;
+    let plan = plans.iter().find(|p| p.name().as_str() == server).ok_or_else(|| unknown_host(server, &names))?;
     let placements = plan.placements();
     let by_id = placements.iter().position(|a| a.id == artifact);
     let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == artifact).collect();
@@ -646,8 +683,11 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         (Some(i), _) | (None, &[i]) => i,
         _ => {
             let ids: Vec<&str> = placements.iter().map(|a| a.id.as_str()).collect();
+            let close = lvsdr::diag::did_you_mean(artifact, ids.iter().copied())
+                .map(|c| format!("did you mean \"{c}\"? "))
+                .unwrap_or_default();
             return Err(usage(format!(
-                "{} {server} has no single artifact \"{artifact}\" (its artifacts: {})",
+                "{} {server} has no single artifact \"{artifact}\"; {close}(its artifacts: {})",
                 plan.role(),
                 ids.join(", ")
             )));
@@ -667,6 +707,87 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
         Format::Human | Format::Github => write_stdout(text.as_bytes())?,
+    }
+    Ok(0)
+}
+
+/// An unknown `--server`: the closest name first, then every host.
+fn unknown_host(server: &str, names: &[&str]) -> Failure {
+    let close = lvsdr::diag::did_you_mean(server, names.iter().copied())
+        .map(|c| format!("did you mean \"{c}\"? "))
+        .unwrap_or_default();
+    usage(format!("no director or real server \"{server}\" in the manifest; {close}(hosts: {})", names.join(", ")))
+}
+
+fn show(format: Format, style: Style, manifest: &str, server: Option<&str>) -> Result<u8, Failure> {
+    let (cluster, diagnostics) = load(format, style, manifest, true)?;
+    let Some(cluster) = cluster else {
+        let result = |diagnostics| {
+            to_sorted_line(&contract::ShowResult { cluster: None, directors: None, servers: None, diagnostics })
+        };
+        return invalid(format, result, &diagnostics);
+    };
+    let index = tree::build(&cluster).index().expect("a compiled tree has its index");
+    let (mut directors, mut servers) = (index.directors, index.servers);
+    if let Some(server) = server {
+        let names: Vec<&str> =
+            directors.iter().map(|d| d.name.as_str()).chain(servers.iter().map(|s| s.name.as_str())).collect();
+        if !names.contains(&server) {
+            return Err(unknown_host(server, &names));
+        }
+        directors.retain(|d| d.name == server);
+        servers.retain(|s| s.name == server);
+    }
+    match format {
+        Format::Json => say_json(&contract::ShowResult {
+            cluster: Some(index.cluster),
+            directors: Some(directors),
+            servers: Some(servers),
+            diagnostics: report::json_diagnostics(&diagnostics),
+        }),
+        Format::Human | Format::Github => {
+            let text = match server {
+                None => show::table(&index.cluster, &directors, &servers),
+                Some(_) => show::detail(&directors, &servers),
+            };
+            write_stdout(text.as_bytes())?;
+        }
+    }
+    Ok(0)
+}
+
+/// The starting manifest of `lvsdr init`: YAML with comments on every key.
+const INIT_YAML: &str = include_str!("../../templates/init.yaml");
+
+fn init(format: Format, path: &str) -> Result<u8, Failure> {
+    let text = match lvsdr::Syntax::of_file_name(path) {
+        lvsdr::Syntax::Yaml => INIT_YAML.to_owned(),
+        // Same manifest, no comments: JSON has none. A .json PATH; `-` gives the YAML.
+        lvsdr::Syntax::Json if path != "-" => {
+            let (value, ..) = lvsdr::yaml::parse(INIT_YAML).expect("the starting manifest is YAML");
+            serde_json::to_string_pretty(&value).expect("a JSON value serializes") + "\n"
+        }
+        lvsdr::Syntax::Json => INIT_YAML.to_owned(),
+    };
+    if path == "-" {
+        return print_text(format, text.into_bytes(), |manifest| {
+            to_sorted_line(&contract::InitResult { written: manifest, diagnostics: Vec::new() })
+        });
+    }
+    let write_error = |e: std::io::Error| Failure { code: Code::WriteError, message: format!("writing {path}: {e}") };
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Failure {
+            code: Code::WriteError,
+            message: format!("{path} exists; lvsdr init writes only a new file (remove it, or name another)"),
+        },
+        _ => write_error(e),
+    })?;
+    file.write_all(text.as_bytes()).map_err(write_error)?;
+    match format {
+        Format::Json => say_json(&contract::InitResult { written: path.to_owned(), diagnostics: Vec::new() }),
+        Format::Human | Format::Github => {
+            tell!("lvsdr: wrote {path}; edit it, then `lvsdr check {path}` and `lvsdr compile {path} -o out`")
+        }
     }
     Ok(0)
 }

@@ -57,6 +57,10 @@ fn every_command_speaks_json() {
         (&["explain", "E9999"], 2, "diagnostics"),
         (&["completions", "bash"], 0, "completions"),
         (&["man"], 0, "man"),
+        (&["show", EXAMPLE], 0, "servers"),
+        (&["show", EXAMPLE, "--server", "nobody"], 2, "diagnostics"),
+        (&["show", INVALID], 1, "diagnostics"),
+        (&["init", "-"], 0, "written"),
         (&["frobnicate"], 2, "diagnostics"),
         (&["compile", EXAMPLE], 2, "diagnostics"),
     ];
@@ -630,4 +634,52 @@ fn ci_native_output() {
     assert!(!escape(&lvsdr_with(&["diff", old, new, "--color", "never"], &[("CLICOLOR_FORCE", "1")], None)));
     let invalid = lvsdr_with(&["check", INVALID, "--color", "always"], &[], None);
     assert!(invalid.stderr.contains("\x1b["), "--color always gives no coloured diagnostics");
+}
+
+/// See before you compile: `show` lists every host as index.json will; `init` writes a
+/// starting manifest that checks, and never over a file; unknown `--server` and
+/// `--artifact` values get the closest name; the shell completes hosts, artifacts and codes.
+#[test]
+fn show_init_suggestions_and_completion() {
+    let run = lvsdr(&["show", EXAMPLE, "--format", "json"]);
+    let value: Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = value["servers"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["web1", "web2", "web3", "web4", "web5"]);
+    assert_eq!(value["directors"][0]["name"], "lvs1");
+    let run = lvsdr(&["show", EXAMPLE, "--server", "web1"]);
+    assert!(
+        run.stdout.starts_with("web1 (real server)\n") && run.stdout.contains("/etc/rc.d/rc.local"),
+        "{}",
+        run.stdout
+    );
+    let table = lvsdr(&["show", EXAMPLE]).stdout;
+    assert_eq!(table.lines().count(), 2 + 7, "a header, a title and one row per host:\n{table}");
+
+    let dir = scratch("init");
+    for name in ["cluster.yaml", "cluster.json"] {
+        let path = dir.join(name);
+        let path = path.to_str().unwrap();
+        assert_eq!(lvsdr(&["init", path]).status, 0);
+        let check = lvsdr(&["check", path]);
+        assert_eq!((check.status, check.stderr.as_str()), (0, format!("{path}: ok\n").as_str()));
+        let again = lvsdr(&["init", path]);
+        assert_eq!(again.status, 2, "init wrote over {path}");
+    }
+    assert!(std::fs::read_to_string(dir.join("cluster.yaml")).unwrap().contains("\n# The directors"));
+
+    let run = lvsdr(&["render", EXAMPLE, "--server", "wbe1", "--artifact", "vips"]);
+    assert!(run.stderr.contains("did you mean \"web1\"?"), "{}", run.stderr);
+    let run = lvsdr(&["render", EXAMPLE, "--server", "web1", "--artifact", "rclocal"]);
+    assert!(run.stderr.contains("did you mean \"rc-local\"?"), "{}", run.stderr);
+
+    let complete = |words: &[&str]| {
+        let out = Command::new(LVSDR).env("COMPLETE", "fish").arg("--").args(words).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let hosts = complete(&["lvsdr", "render", EXAMPLE, "--server", "web"]);
+    assert!(hosts.contains("web1\treal server") && hosts.contains("web5"), "{hosts}");
+    let artifacts = complete(&["lvsdr", "render", EXAMPLE, "--server", "web1", "--artifact", ""]);
+    assert!(artifacts.contains("rc-local\t/etc/rc.d/rc.local"), "{artifacts}");
+    let codes = complete(&["lvsdr", "explain", "E001"]);
+    assert!(codes.contains("E0014"), "{codes}");
 }

@@ -1,0 +1,131 @@
+//! `lvsdr show`: the hosts index.json will describe, as a table or one host in detail.
+
+use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, VipEntry};
+
+/// One row per host: directors first, then real servers.
+pub fn table(cluster: &str, directors: &[DirectorEntry], servers: &[RealServerEntry]) -> String {
+    let header = ["HOST", "ROLE", "PLATFORM", "ADDRESS", "INTERFACE", "STACK", "ARP", "VIPS", "FILES"];
+    let mut rows: Vec<[String; 9]> = Vec::new();
+    for d in directors {
+        rows.push([
+            d.name.clone(),
+            "director".into(),
+            d.platform.clone(),
+            d.address.clone(),
+            d.interface.clone(),
+            "-".into(),
+            "-".into(),
+            vips(&d.vips),
+            d.artifacts.len().to_string(),
+        ]);
+    }
+    for s in servers {
+        rows.push([
+            s.name.clone(),
+            "real server".into(),
+            s.platform.clone(),
+            s.address.clone(),
+            s.interface.clone(),
+            s.network_stack.clone(),
+            s.arp_suppression.clone(),
+            vips(&s.vips),
+            s.artifacts.len().to_string(),
+        ]);
+    }
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                text += cell;
+            } else {
+                text += &format!("{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        text.trim_end().to_owned() + "\n"
+    };
+    let mut out = format!("cluster {cluster}: {} director(s), {} real server(s)\n", directors.len(), servers.len());
+    out += &line(&header.map(String::from));
+    for row in &rows {
+        out += &line(row);
+    }
+    out
+}
+
+/// `10.0.0.100 (eth0:100), 10.0.0.101`
+fn vips(vips: &[VipEntry]) -> String {
+    if vips.is_empty() {
+        return "-".into();
+    }
+    let each: Vec<String> = vips
+        .iter()
+        .map(|v| match &v.label {
+            Some(label) => format!("{} ({label})", v.address),
+            None => v.address.clone(),
+        })
+        .collect();
+    each.join(", ")
+}
+
+/// One host: its facts, VIPs with services, artifacts with install paths, and steps.
+pub fn detail(directors: &[DirectorEntry], servers: &[RealServerEntry]) -> String {
+    let mut out = String::new();
+    for d in directors {
+        out += &format!(
+            "{} (director)\n  platform   {}\n  address    {} on {}\n",
+            d.name, d.platform, d.address, d.interface
+        );
+        out += &vip_lines(&d.vips);
+        out += &artifact_lines(&d.artifacts);
+    }
+    for s in servers {
+        out += &format!(
+            "{} (real server)\n  platform   {}\n  address    {} on {}\n  network    {}\n  ARP        {}\n",
+            s.name, s.platform, s.address, s.interface, s.network_stack, s.arp_suppression
+        );
+        out += &vip_lines(&s.vips);
+        out += &artifact_lines(&s.artifacts);
+        let steps = [
+            ("enable", s.steps.enable.iter().map(|st| st.argv.join(" ")).collect::<Vec<_>>()),
+            ("boot", {
+                let boot = s.steps.boot_before_network.iter().chain(&s.steps.boot_after_network);
+                boot.map(|st| format!("{} (by {})", st.argv.join(" "), st.by)).collect()
+            }),
+            ("apply", s.steps.apply.iter().map(|st| st.argv.join(" ")).collect()),
+        ];
+        out += "  steps\n";
+        for (phase, commands) in steps {
+            for (i, command) in commands.iter().enumerate() {
+                out += &format!("    {:<7}{command}\n", if i == 0 { phase } else { "" });
+            }
+        }
+    }
+    out
+}
+
+fn vip_lines(vips: &[VipEntry]) -> String {
+    let mut out = String::from("  VIPs\n");
+    for v in vips {
+        let label = v.label.as_deref().map(|l| format!(" as {l}")).unwrap_or_default();
+        out += &format!("    {}{label}: {}\n", v.address, v.services.join(", "));
+    }
+    out
+}
+
+fn artifact_lines(artifacts: &[ArtifactEntry]) -> String {
+    let mut out = String::from("  artifacts\n");
+    let width = artifacts.iter().map(|a| a.id.len()).max().unwrap_or(0);
+    for a in artifacts {
+        let how = match a.install {
+            InstallKind::File => "file ",
+            InstallKind::Block => "block",
+        };
+        out += &format!("    {:<width$}  {how} {}  {}\n", a.id, a.mode, a.install_path);
+    }
+    out
+}
