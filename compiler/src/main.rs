@@ -15,8 +15,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 
-mod complete;
-mod show;
+mod cli;
+use cli::{complete, show};
 
 #[derive(Parser)]
 #[command(
