@@ -20,6 +20,7 @@ pub mod parse;
 pub mod plan;
 pub mod platform;
 pub mod raw;
+pub mod reference;
 pub mod report;
 pub mod review;
 pub mod schema;

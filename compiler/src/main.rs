@@ -376,6 +376,12 @@ fn say_json(result: &impl Serialize) {
 
 /// lvsdr(1), or lvsdr-COMMAND(1), which the SUBCOMMANDS section of lvsdr(1) refers to.
 fn man_page(format: Format, command: Option<&str>) -> Result<u8, Failure> {
+    if command == Some("manifest") {
+        let page = lvsdr::reference::roff(env!("CARGO_PKG_VERSION"));
+        return print_text(format, page.into_bytes(), |man| {
+            to_sorted_line(&contract::ManResult { man, diagnostics: Vec::new() })
+        });
+    }
     let top = Cli::command();
     let page = match command {
         None => top,
@@ -756,18 +762,15 @@ fn show(format: Format, style: Style, manifest: &str, server: Option<&str>) -> R
     Ok(0)
 }
 
-/// The starting manifest of `lvsdr init`: YAML with comments on every key.
-const INIT_YAML: &str = include_str!("../../templates/init.yaml");
-
 fn init(format: Format, path: &str) -> Result<u8, Failure> {
     let text = match lvsdr::Syntax::of_file_name(path) {
-        lvsdr::Syntax::Yaml => INIT_YAML.to_owned(),
+        lvsdr::Syntax::Yaml => lvsdr::reference::INIT_YAML.to_owned(),
         // Same manifest, no comments: JSON has none. A .json PATH; `-` gives the YAML.
         lvsdr::Syntax::Json if path != "-" => {
-            let (value, ..) = lvsdr::yaml::parse(INIT_YAML).expect("the starting manifest is YAML");
+            let (value, ..) = lvsdr::yaml::parse(lvsdr::reference::INIT_YAML).expect("the starting manifest is YAML");
             serde_json::to_string_pretty(&value).expect("a JSON value serializes") + "\n"
         }
-        lvsdr::Syntax::Json => INIT_YAML.to_owned(),
+        lvsdr::Syntax::Json => lvsdr::reference::INIT_YAML.to_owned(),
     };
     if path == "-" {
         return print_text(format, text.into_bytes(), |manifest| {

@@ -290,6 +290,20 @@ fn main() {
     for dir in diffs {
         trials.push(Trial::test(display_name(&dir), move || guarded(move || diff_case(&dir))));
     }
+    trials.push(Trial::test("docs/manifest.md is generated from the schema, codes and init template", move || {
+        let path = Path::new(FIXTURES).join("../docs/manifest.md");
+        let generated = lvsdr::reference::markdown();
+        if std::env::var_os("LVSDR_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).map_err(|e| e.to_string())?;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != generated {
+            return Err(
+                "docs/manifest.md is stale: regenerate it with LVSDR_UPDATE_DOCS=1 cargo test --test fixtures".into()
+            );
+        }
+        Ok(())
+    }));
     // Tests run in parallel, so this one analyses the fixtures itself.
     trials.push(Trial::test("every diagnostic code has a fixture", move || {
         let mut seen = BTreeSet::new();
