@@ -518,6 +518,29 @@ Example:
 
 Fix: on el7 prefer `\"arp_suppression\": \"arptables\"` (the default), or make
 sure the server has nftables 0.9.1 or later.";
+
+    EmptyService = "W0003", Warning, "a service has no real servers",
+"A service with an empty `real_servers` list has nowhere to send traffic. keepalived
+ignores such a virtual server (\"has no real servers - ignoring\"), so lvsdr leaves it
+out of every director file (keepalived.conf, lvs.cf and the ipvsadm table agree): the
+directors still hold the VIP, and connections to its port are refused. Usually the
+list was emptied by mistake, or the service should go.
+
+Example:
+    { \"name\": \"api\", \"vip\": \"10.0.0.101\", \"port\": 8080, \"real_servers\": [] }
+
+Fix: add a real server, or remove the service.";
+
+    DrainedService = "W0004", Warning, "every real server of a service has weight 0",
+"Weight 0 quiesces a real server: IPVS keeps its existing connections but sends it
+no new ones. When every real server of a service has weight 0, new connections to
+the service go nowhere. That is right while draining a service on purpose, and a
+blackhole otherwise. keepalived notes it too (quorum reduced to 0).
+
+Example:
+    \"real_servers\": [ { \"server\": \"web1\", \"weight\": 0 }, { \"server\": \"web2\", \"weight\": 0 } ]
+
+Fix: give at least one real server a weight above 0, or remove the service.";
 }
 
 impl Code {

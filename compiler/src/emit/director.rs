@@ -43,11 +43,15 @@ impl VirtualService<'_> {
 }
 
 /// The cluster's services as `director` holds them: VIPs labelled on its interface,
-/// real servers resolved to their addresses. In manifest order.
+/// real servers resolved to their addresses. In manifest order, services without real
+/// servers left out.
 fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<VirtualService<'a>> {
     cluster
         .services
         .iter()
+        // keepalived ignores a virtual server without real servers; every director file
+        // leaves it out, so that the three agree (W0003 tells the user).
+        .filter(|service| !service.members.is_empty())
         .map(|service| {
             let label = director
                 .vips

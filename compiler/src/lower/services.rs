@@ -79,6 +79,30 @@ pub fn services(
             }
         }
         let members = members(found, &s.real_servers, &path, &who, &known_servers);
+        if let (Some(members), Some(vip), Some(port)) = (&members, vip, port) {
+            let target = if port == 0 { format!("{vip}") } else { format!("{vip}:{port}") };
+            if members.is_empty() {
+                // keepalived ignores a virtual server without real servers, so no director
+                // file programs it: the VIP answers, the port refuses.
+                found.push(
+                    Diagnostic::new(
+                        Code::EmptyService,
+                        pointer(&path, "real_servers"),
+                        format!("{who} has no real servers: connections to {target} are refused"),
+                    )
+                    .hint("add a real server; the directors' files leave the service out until it has one"),
+                );
+            } else if members.iter().all(|m| m.weight == 0) {
+                found.push(
+                    Diagnostic::new(
+                        Code::DrainedService,
+                        pointer(&path, "real_servers"),
+                        format!("every real server of {who} has weight 0: IPVS sends new connections to {target} nowhere"),
+                    )
+                    .hint("give at least one real server a weight above 0, unless the service is being drained on purpose"),
+                );
+            }
+        }
         let service = match (name, vip, protocol, port, scheduler, persistence, members) {
             (Some(name), Some(vip), Some(protocol), Some(port), Some(scheduler), Some(persistence), Some(members)) => {
                 Some(Service { name, vip, protocol, port, scheduler, persistence, members })
