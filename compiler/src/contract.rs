@@ -335,8 +335,10 @@ pub struct DiffResult {
 /// One changed file between two trees.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeEntry {
-    /// `real server web1`, `director lvs1`, or `the tree`.
-    pub host: String,
+    /// The host's name (`web1`); `null` for index.json and files of no host.
+    pub host: Option<String>,
+    /// `director` or `real server`; `null` with `host`.
+    pub role: Option<String>,
     pub path: String,
     /// The artifact id from index.json, when indexed.
     pub artifact: Option<String>,

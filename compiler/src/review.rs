@@ -4,7 +4,7 @@
 //! compares the trees of two manifests. Both read each tree's `index.json` to name a
 //! changed file's host ("real server web1", "director lvs1") and artifact id.
 
-use crate::contract::{ChangeEntry, INDEX_FILE};
+use crate::contract::{ChangeEntry, HostRef, INDEX_FILE};
 use crate::tree::{Tree, TreeFile};
 use similar::TextDiff;
 use std::collections::BTreeMap;
@@ -30,13 +30,61 @@ impl Change {
     }
 }
 
+/// Whose a changed file is: a host of the index, or the tree itself (index.json, strays).
+/// Ordered as reviews list them: directors, real servers, then the tree.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    Director(String),
+    RealServer(String),
+    Tree,
+}
+
+impl Owner {
+    /// The host's name, as data; `None` for the tree.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Owner::Director(name) | Owner::RealServer(name) => Some(name),
+            Owner::Tree => None,
+        }
+    }
+
+    /// `director` or `real server`; `None` for the tree.
+    pub fn role(&self) -> Option<&'static str> {
+        match self {
+            Owner::Director(_) => Some("director"),
+            Owner::RealServer(_) => Some("real server"),
+            Owner::Tree => None,
+        }
+    }
+}
+
+impl From<HostRef<'_>> for Owner {
+    fn from(host: HostRef<'_>) -> Owner {
+        match host {
+            HostRef::Director(name) => Owner::Director(name.to_owned()),
+            HostRef::RealServer(name) => Owner::RealServer(name.to_owned()),
+        }
+    }
+}
+
+/// "real server web1", "director lvs1", "the tree": how people read it.
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Director(name) => write!(f, "director {name}"),
+            Owner::RealServer(name) => write!(f, "real server {name}"),
+            Owner::Tree => f.write_str("the tree"),
+        }
+    }
+}
+
 /// One changed file, with what the indexes say about it.
 #[derive(Debug)]
 pub struct FileChange {
     pub path: String,
     pub change: Change,
-    /// `real server web1`, `director lvs1`, or `the tree` for index.json and strays.
-    pub host: String,
+    /// Its host, or the tree for index.json and strays.
+    pub host: Owner,
     /// The artifact id from index.json (`rc-local`, `keepalived`, ...), when indexed.
     pub artifact: Option<String>,
     pub old_mode: Option<u32>,
@@ -66,7 +114,7 @@ pub fn compare_named(
     old: &Tree,
     new: &Tree,
     with_index: bool,
-    names: impl Fn(&str) -> Option<(String, Option<String>)>,
+    names: impl Fn(&str) -> Option<(Owner, Option<String>)>,
 ) -> Vec<FileChange> {
     let mut changes = Vec::new();
     let paths: std::collections::BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
@@ -82,7 +130,7 @@ pub fn compare_named(
             (Some(a), Some(b)) if a.mode != b.mode => Change::ModeChanged,
             _ => continue,
         };
-        let (host, artifact) = names(path).unwrap_or_else(|| (THE_TREE.into(), None));
+        let (host, artifact) = names(path).unwrap_or((Owner::Tree, None));
         changes.push(FileChange {
             path: path.clone(),
             change,
@@ -96,29 +144,24 @@ pub fn compare_named(
     changes
 }
 
-/// The host of index.json and of files no index names.
-pub const THE_TREE: &str = "the tree";
-
 /// Names the changes that `compare_named` could not with what `index` says.
 pub fn name_from(index: &crate::contract::Index, changes: &mut [FileChange]) {
-    let names: BTreeMap<&str, (String, &str)> = index
-        .artifacts()
-        .map(|(host, artifact)| (artifact.path.as_str(), (host.to_string(), artifact.id.as_str())))
-        .collect();
-    for change in changes.iter_mut().filter(|c| c.host == THE_TREE) {
+    let names: BTreeMap<&str, (HostRef<'_>, &str)> =
+        index.artifacts().map(|(host, artifact)| (artifact.path.as_str(), (host, artifact.id.as_str()))).collect();
+    for change in changes.iter_mut().filter(|c| c.host == Owner::Tree) {
         if let Some((host, id)) = names.get(change.path.as_str()) {
-            change.host = host.clone();
+            change.host = Owner::from(*host);
             change.artifact = Some((*id).to_owned());
         }
     }
 }
 
 /// Path → (host, artifact id), from the tree's own index.json.
-fn describe(tree: &Tree) -> BTreeMap<String, (String, Option<String>)> {
+fn describe(tree: &Tree) -> BTreeMap<String, (Owner, Option<String>)> {
     let Some(index) = tree.index() else { return BTreeMap::new() };
     index
         .artifacts()
-        .map(|(host, artifact)| (artifact.path.clone(), (host.to_string(), Some(artifact.id.clone()))))
+        .map(|(host, artifact)| (artifact.path.clone(), (Owner::from(host), Some(artifact.id.clone()))))
         .collect()
 }
 
@@ -194,7 +237,8 @@ pub fn entries(changes: &[FileChange]) -> Vec<ChangeEntry> {
         .map(|c| ChangeEntry {
             path: c.path.clone(),
             change: c.change.as_str().to_owned(),
-            host: c.host.clone(),
+            host: c.host.name().map(str::to_owned),
+            role: c.host.role().map(str::to_owned),
             artifact: c.artifact.clone(),
             old_mode: c.old_mode.map(|m| format!("{m:04o}")),
             new_mode: c.new_mode.map(|m| format!("{m:04o}")),

@@ -70,16 +70,6 @@ pub struct HostOutput {
     pub entry: String,
 }
 
-impl HostOutput {
-    /// "real server web1" or "director lvs1", as reviews name hosts.
-    pub fn label(&self) -> String {
-        match self.role {
-            Role::Director => format!("director {}", self.name),
-            Role::RealServer => format!("real server {}", self.name),
-        }
-    }
-}
-
 /// How many hosts `host` can be asked for: directors first, then real servers by name.
 pub fn hosts(cluster: &Cluster) -> usize {
     host_count(cluster)

@@ -84,7 +84,10 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
             if present {
                 disk.read(&host.name, &mut on_disk)?;
             }
-            let label = host.label();
+            let owner = match host.role {
+                Role::Director => review::Owner::Director(host.name.clone()),
+                Role::RealServer => review::Owner::RealServer(host.name.clone()),
+            };
             let mut compiled = Tree::default();
             let mut ids = rustc_hash::FxHashMap::default();
             for file in host.files {
@@ -92,7 +95,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
                 compiled.files.insert(file.path, file.file);
             }
             let found = review::compare_named(&on_disk, &compiled, false, |path| {
-                ids.get(path).map(|id| (label.clone(), Some(id.clone())))
+                ids.get(path).map(|id| (owner.clone(), Some(id.clone())))
             });
             Ok::<_, WriteError>((host.role, host.name, host.entry, found))
         },
@@ -142,7 +145,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
         }
     }
     // Files only on disk are named by the index on disk, as a review of the old tree would.
-    if changes.iter().any(|c| c.host == review::THE_TREE && c.path != INDEX_FILE) {
+    if changes.iter().any(|c| c.host == review::Owner::Tree && c.path != INDEX_FILE) {
         let text = fs::read_to_string(disk.index_path()).unwrap_or_default();
         if let Ok(index) = serde_json::from_str::<Index>(&text) {
             review::name_from(&index, &mut changes);
