@@ -87,13 +87,40 @@ impl Syntax {
     }
 }
 
+/// Where a manifest's bytes come from. Analysis lets go of them while it lowers a
+/// manifest that parsed, and asks for them again only when a diagnostic needs locating,
+/// so that the text, the raw manifest and the model are never all in memory at once.
+pub trait Source {
+    /// The bytes; after `release`, obtained again (`None` when that fails: the
+    /// diagnostics then go without locations).
+    fn bytes(&mut self) -> Option<&[u8]>;
+    /// Lets go of the bytes until they are asked for again. A source that cannot obtain
+    /// them again (standard input) keeps them.
+    fn release(&mut self) {}
+}
+
+impl Source for &[u8] {
+    fn bytes(&mut self) -> Option<&[u8]> {
+        Some(self)
+    }
+}
+
 /// Decodes and analyses a JSON manifest of at most `MAX_MANIFEST_BYTES`.
 pub fn check_bytes(bytes: &[u8]) -> Checked {
     check_bytes_within(bytes, MAX_MANIFEST_BYTES, Syntax::Json)
 }
 
 /// Decodes and analyses a manifest of at most `limit` bytes.
-pub fn check_bytes_within(bytes: &[u8], limit: u64, syntax: Syntax) -> Checked {
+pub fn check_bytes_within(mut bytes: &[u8], limit: u64, syntax: Syntax) -> Checked {
+    check_source(&mut bytes, limit, syntax)
+}
+
+/// Decodes and analyses the manifest of `source`, of at most `limit` bytes.
+pub fn check_source(source: &mut dyn Source, limit: u64, syntax: Syntax) -> Checked {
+    let Some(bytes) = source.bytes() else {
+        let diagnostic = Diagnostic::new(Code::InternalError, "", "the manifest's bytes could not be read");
+        return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
+    };
     if bytes.len() as u64 > limit {
         let diagnostic = Diagnostic::new(
             Code::ManifestTooLarge,
@@ -103,18 +130,26 @@ pub fn check_bytes_within(bytes: &[u8], limit: u64, syntax: Syntax) -> Checked {
         .hint("check that this is the manifest you meant; if it is, raise the limit with --max-manifest-size (50,000 real servers take about 45 MiB)");
         return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
     }
-    match decode(bytes) {
-        Err(diagnostic) => Checked { cluster: None, diagnostics: vec![*diagnostic], text: None },
-        Ok(text) => {
-            let analysis = match syntax {
-                Syntax::Json => analyze(text),
-                Syntax::Yaml => analyze_parsed(parse::parse_yaml(text)),
-            };
-            // The text is kept only to quote it in diagnostics.
-            let text = (!analysis.diagnostics.is_empty()).then(|| text.to_owned());
-            Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text }
-        }
+    if let Err(diagnostic) = decode(bytes) {
+        return Checked { cluster: None, diagnostics: vec![*diagnostic], text: None };
     }
+    let fast = match syntax {
+        Syntax::Json => fast_path(source),
+        Syntax::Yaml => None,
+    };
+    let analysis = fast.unwrap_or_else(|| {
+        let text = source.bytes().and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+        match syntax {
+            Syntax::Json => analyze_parsed(parse::parse(text)),
+            Syntax::Yaml => analyze_parsed(parse::parse_yaml(text)),
+        }
+    });
+    // The text is kept only to quote it in diagnostics.
+    let text = match analysis.diagnostics.is_empty() {
+        true => None,
+        false => source.bytes().and_then(|b| std::str::from_utf8(b).ok()).map(str::to_owned),
+    };
+    Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text }
 }
 
 impl Checked {
@@ -165,19 +200,31 @@ impl Checked {
 /// as an absent key where the structural check reports a wrong type) takes the full path,
 /// whose diagnostics are the reference.
 pub fn analyze(text: &str) -> Analysis {
-    if !text.contains("null") {
-        if let Ok(manifest) = serde_json::from_str::<raw::Manifest>(text) {
-            let (cluster, mut diagnostics) = lower::lower(&manifest);
-            drop(manifest);
-            if !diagnostics.is_empty() {
-                let mut ignored = Vec::new();
-                source::SourceMap::new(text, &mut ignored).locate_all(&mut diagnostics);
-                sort_by_position(&mut diagnostics);
-            }
-            return Analysis { cluster, diagnostics };
+    fast_path(&mut text.as_bytes()).unwrap_or_else(|| analyze_parsed(parse::parse(text)))
+}
+
+/// The fast path of a JSON manifest; `None` when in doubt (see `analyze`). The raw
+/// manifest owns its strings, so the source lets go of the text while lowering runs and
+/// is asked for it again only to locate diagnostics.
+fn fast_path(source: &mut dyn Source) -> Option<Analysis> {
+    let manifest = {
+        let text = std::str::from_utf8(source.bytes()?).ok()?;
+        if text.contains("null") {
+            return None;
         }
+        serde_json::from_str::<raw::Manifest>(text).ok()?
+    };
+    source.release();
+    let (cluster, mut diagnostics) = lower::lower(&manifest);
+    drop(manifest);
+    if !diagnostics.is_empty() {
+        if let Some(text) = source.bytes().and_then(|b| std::str::from_utf8(b).ok()) {
+            let mut ignored = Vec::new();
+            source::SourceMap::new(text, &mut ignored).locate_all(&mut diagnostics);
+        }
+        sort_by_position(&mut diagnostics);
     }
-    analyze_parsed(parse::parse(text))
+    Some(Analysis { cluster, diagnostics })
 }
 
 /// Lowers what the full parse found and locates every diagnostic.

@@ -445,7 +445,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
 
 /// Reads at most one byte more than the limit, so a huge input is refused without
 /// reading it all; `check_bytes` reports it.
-fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
+fn read_manifest(manifest: &str) -> Result<(String, ManifestBytes), Failure> {
     let limit = max_manifest_size() + 1;
     let mut bytes = Vec::new();
     let read_error =
@@ -462,6 +462,7 @@ fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
             return Err(read_error("standard input", std::io::Error::other("it is closed (or /dev/null)")));
         }
         std::io::stdin().take(limit).read_to_end(&mut bytes).map_err(|e| read_error("standard input", e))?;
+        let bytes = ManifestBytes { bytes: Some(bytes), file: None, len: 0 };
         Ok((reading().stdin_filename.clone().unwrap_or_else(|| "<stdin>".into()), bytes))
     } else {
         // Opened without blocking, so that a FIFO with no writer is refused instead of hanging.
@@ -483,8 +484,41 @@ fn read_manifest(manifest: &str) -> Result<(String, Vec<u8>), Failure> {
         // Sized up front: `take` hides the file's length from `read_to_end`, which would
         // grow the buffer by doubling to twice the manifest.
         bytes.reserve_exact(meta.len().min(limit) as usize + 1);
-        file.take(limit).read_to_end(&mut bytes).map_err(|e| read_error(manifest, e))?;
-        Ok((manifest.to_owned(), bytes))
+        (&file).take(limit).read_to_end(&mut bytes).map_err(|e| read_error(manifest, e))?;
+        let len = bytes.len();
+        Ok((manifest.to_owned(), ManifestBytes { bytes: Some(bytes), file: Some(file), len }))
+    }
+}
+
+/// A manifest's bytes as read. A file's are let go while a valid parse is lowered (a
+/// large manifest's text need not sit beside its model) and read again from the same
+/// open file only to locate diagnostics; standard input's are kept.
+struct ManifestBytes {
+    bytes: Option<Vec<u8>>,
+    /// The file they came from, still open: the same inode even if renamed meanwhile.
+    file: Option<std::fs::File>,
+    /// Their length when first read; a file that changed length since gives no locations.
+    len: usize,
+}
+
+impl lvsdr::Source for ManifestBytes {
+    fn bytes(&mut self) -> Option<&[u8]> {
+        if self.bytes.is_none() {
+            let file = self.file.as_ref()?;
+            if file.metadata().ok()?.len() != self.len as u64 {
+                return None;
+            }
+            let mut again = vec![0; self.len];
+            std::os::unix::fs::FileExt::read_exact_at(file, &mut again, 0).ok()?;
+            self.bytes = Some(again);
+        }
+        self.bytes.as_deref()
+    }
+
+    fn release(&mut self) {
+        if self.file.is_some() {
+            self.bytes = None;
+        }
     }
 }
 
@@ -507,8 +541,14 @@ fn load_digest(
     quiet_ok: bool,
     digest: bool,
 ) -> Result<(Option<Cluster>, Vec<Diagnostic>, String), Failure> {
-    let (file, bytes) = read_manifest(manifest)?;
-    let mut checked = lvsdr::check_bytes_within(&bytes, max_manifest_size(), syntax_of(&file));
+    let (file, mut bytes) = read_manifest(manifest)?;
+    // The record remembers the bytes as read, before analysis lets go of them.
+    let digest = match digest {
+        true => lvsdr::digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes.bytes.as_deref().unwrap_or_default())),
+        false => String::new(),
+    };
+    let mut checked = lvsdr::check_source(&mut bytes, max_manifest_size(), syntax_of(&file));
+    drop(bytes);
     if reading().deny_warnings {
         checked.deny_warnings();
     }
@@ -519,10 +559,6 @@ fn load_digest(
     if format == Format::Github && !checked.diagnostics.is_empty() {
         write_stdout(lvsdr::report::github(&checked.diagnostics, &file).as_bytes())?;
     }
-    let digest = match digest {
-        true => lvsdr::digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
-        false => String::new(),
-    };
     Ok((checked.cluster, checked.diagnostics, digest))
 }
 

@@ -683,3 +683,22 @@ fn show_init_suggestions_and_completion() {
     let codes = complete(&["lvsdr", "explain", "E001"]);
     assert!(codes.contains("E0014"), "{codes}");
 }
+
+/// A valid parse of a file is lowered without its text in memory; semantic errors are
+/// then located by reading the file again, so they point at the same line and column as
+/// when the text came on standard input (kept whole).
+#[test]
+fn semantic_errors_are_located_after_the_text_was_let_go() {
+    let fixtures = Path::new(EXAMPLE).parent().unwrap();
+    let path = fixtures.join("invalid/vip-clash.json");
+    let from_file = lvsdr(&["check", path.to_str().unwrap(), "--format", "json"]);
+    let bytes = std::fs::read(&path).unwrap();
+    let from_stdin =
+        lvsdr_with(&["check", "-", "--format", "json", "--stdin-filename", path.to_str().unwrap()], &[], Some(&bytes));
+    assert_eq!(from_file.status, 1);
+    let located: Value = serde_json::from_str(&from_file.stdout).unwrap();
+    assert!(located["diagnostics"].as_array().unwrap().iter().all(|d| d["line"].is_u64()), "{}", from_file.stdout);
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    let human = lvsdr(&["check", path.to_str().unwrap()]);
+    assert!(human.stderr.contains(" | "), "no source line quoted: {}", human.stderr);
+}
