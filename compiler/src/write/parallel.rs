@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// Hosts per unit of work: large enough to amortise the hand-off, small enough to keep
 /// the threads busy to the end.
@@ -13,6 +13,12 @@ const CHUNK: usize = 16;
 
 /// At most this many threads: beyond it the filesystem, not the CPU, limits a compile.
 const MAX_THREADS: usize = 8;
+
+/// How many chunks a thread may run ahead of the one the caller waits for. A director's
+/// chunk takes seconds in a large cluster (its files list every real server); without a
+/// bound the other threads finish thousands of hosts meanwhile, and their results wait
+/// in memory (tens of MB of index entries).
+const WINDOW: usize = 64;
 
 /// Calls `work` for hosts `0..count` on every core and `consume` with each result in host
 /// order, on the calling thread. Stops at the first error, from either.
@@ -24,11 +30,14 @@ pub fn in_order<R: Send, E: Send>(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_THREADS);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    // The first chunk not yet consumed, and its signal.
+    let consumed = Mutex::new(0usize);
+    let advanced = Condvar::new();
     std::thread::scope(|scope| {
         let (send, receive) = mpsc::sync_channel::<(usize, Result<Vec<R>, E>)>(threads * 2);
         for _ in 0..threads {
             let send = send.clone();
-            let (next, stop, work) = (&next, &stop, &work);
+            let (next, stop, work, consumed, advanced) = (&next, &stop, &work, &consumed, &advanced);
             scope.spawn(move || loop {
                 if stop.load(Ordering::Relaxed) {
                     break;
@@ -38,6 +47,11 @@ pub fn in_order<R: Send, E: Send>(
                 if start >= count {
                     break;
                 }
+                let mut first = consumed.lock().unwrap_or_else(|e| e.into_inner());
+                while chunk >= *first + WINDOW && !stop.load(Ordering::Relaxed) {
+                    first = advanced.wait(first).unwrap_or_else(|e| e.into_inner());
+                }
+                drop(first);
                 let result: Result<Vec<R>, E> = (start..(start + CHUNK).min(count)).map(work).collect();
                 let failed = result.is_err();
                 if send.send((chunk, result)).is_err() || failed {
@@ -57,8 +71,11 @@ pub fn in_order<R: Send, E: Send>(
             waiting.insert(chunk, result);
             while let Some(result) = waiting.remove(&expected) {
                 expected += 1;
+                *consumed.lock().unwrap_or_else(|e| e.into_inner()) = expected;
+                advanced.notify_all();
                 if let Err(error) = result.and_then(|items| items.into_iter().try_for_each(&mut consume)) {
                     stop.store(true, Ordering::Relaxed);
+                    advanced.notify_all();
                     outcome = Err(error);
                     break;
                 }
@@ -66,4 +83,42 @@ pub fn in_order<R: Send, E: Send>(
         }
         outcome
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slow first chunk holds the others back to the window, and every result still
+    /// arrives once, in order.
+    #[test]
+    fn results_come_in_order_behind_a_slow_first_chunk() {
+        let ahead = AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        let result: Result<(), ()> = in_order(
+            CHUNK * (WINDOW * 3),
+            |n| {
+                if n == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    // Nobody got further than the window while the first chunk ran.
+                    assert!(ahead.load(Ordering::Relaxed) < CHUNK * (WINDOW + 1));
+                }
+                ahead.fetch_max(n, Ordering::Relaxed);
+                Ok(n)
+            },
+            |n| {
+                seen.push(n);
+                Ok(())
+            },
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, (0..CHUNK * WINDOW * 3).collect::<Vec<_>>());
+    }
+
+    /// An error in a late chunk stops the run without leaving a thread waiting.
+    #[test]
+    fn an_error_stops_every_thread() {
+        let result = in_order(CHUNK * (WINDOW * 4), |n| if n == CHUNK * 70 { Err(n) } else { Ok(n) }, |_| Ok(()));
+        assert_eq!(result, Err(CHUNK * 70));
+    }
 }
