@@ -221,12 +221,26 @@ pub enum HostRef<'a> {
     RealServer(&'a str),
 }
 
+impl<'a> HostRef<'a> {
+    /// `director` or `real server`, as reviews and `--format json` results say it.
+    pub fn role(&self) -> &'static str {
+        match self {
+            HostRef::Director(_) => "director",
+            HostRef::RealServer(_) => "real server",
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        match self {
+            HostRef::Director(name) | HostRef::RealServer(name) => name,
+        }
+    }
+}
+
+/// "real server web1", "director lvs1".
 impl std::fmt::Display for HostRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HostRef::Director(name) => write!(f, "director {name}"),
-            HostRef::RealServer(name) => write!(f, "real server {name}"),
-        }
+        write!(f, "{} {}", self.role(), self.name())
     }
 }
 

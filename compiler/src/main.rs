@@ -340,7 +340,7 @@ fn main() -> ExitCode {
                 Format::Human => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
                 Format::Github => {
                     tell!("lvsdr: error[{}]: {}", failure.code, failure.message);
-                    say!("{}", lvsdr::report::github(&[diagnostic], "").trim_end());
+                    say!("{}", lvsdr::report::github(&[diagnostic], None).trim_end());
                 }
             }
             ExitCode::from(USAGE)
@@ -557,7 +557,7 @@ fn load_digest(
         tell_raw!("{}", checked.human(&file, style));
     }
     if format == Format::Github && !checked.diagnostics.is_empty() {
-        write_stdout(lvsdr::report::github(&checked.diagnostics, &file).as_bytes())?;
+        write_stdout(lvsdr::report::github(&checked.diagnostics, Some(&file)).as_bytes())?;
     }
     Ok((checked.cluster, checked.diagnostics, digest))
 }
@@ -725,9 +725,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         (Some(i), _) | (None, &[i]) => i,
         _ => {
             let ids: Vec<&str> = placements.iter().map(|a| a.id.as_str()).collect();
-            let close = lvsdr::diag::did_you_mean(artifact, ids.iter().copied())
-                .map(|c| format!("did you mean \"{c}\"? "))
-                .unwrap_or_default();
+            let close = suggestion(artifact, &ids);
             return Err(usage(format!(
                 "{} {server} has no single artifact \"{artifact}\"; {close}(its artifacts: {})",
                 plan.role(),
@@ -753,11 +751,16 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
     Ok(0)
 }
 
+/// `did you mean "web1"? ` when a name is close to `word`, else nothing.
+fn suggestion(word: &str, names: &[&str]) -> String {
+    lvsdr::diag::did_you_mean(word, names.iter().copied())
+        .map(|c| format!("did you mean \"{c}\"? "))
+        .unwrap_or_default()
+}
+
 /// An unknown `--server`: the closest name first, then every host.
 fn unknown_host(server: &str, names: &[&str]) -> Failure {
-    let close = lvsdr::diag::did_you_mean(server, names.iter().copied())
-        .map(|c| format!("did you mean \"{c}\"? "))
-        .unwrap_or_default();
+    let close = suggestion(server, names);
     usage(format!("no director or real server \"{server}\" in the manifest; {close}(hosts: {})", names.join(", ")))
 }
 
@@ -769,27 +772,36 @@ fn show(format: Format, style: Style, manifest: &str, server: Option<&str>) -> R
         };
         return invalid(format, result, &diagnostics);
     };
-    let index = tree::build(&cluster).index().expect("a compiled tree has its index");
-    let (mut directors, mut servers) = (index.directors, index.servers);
-    if let Some(server) = server {
-        let names: Vec<&str> =
-            directors.iter().map(|d| d.name.as_str()).chain(servers.iter().map(|s| s.name.as_str())).collect();
-        if !names.contains(&server) {
-            return Err(unknown_host(server, &names));
+    // Host by host, as a compile renders them: a large cluster's tree is never whole here.
+    let hosts = lvsdr::plan::host_count(&cluster);
+    let wanted: Vec<usize> = match server {
+        None => (0..hosts).collect(),
+        Some(server) => {
+            let plans = lvsdr::plan::plan(&cluster);
+            let names: Vec<&str> = plans.iter().map(|p| p.name().as_str()).collect();
+            vec![names.iter().position(|n| *n == server).ok_or_else(|| unknown_host(server, &names))?]
         }
-        directors.retain(|d| d.name == server);
-        servers.retain(|s| s.name == server);
+    };
+    let (mut directors, mut servers) = (Vec::new(), Vec::new());
+    for n in wanted {
+        let host = tree::host(&cluster, n);
+        let parsed = match host.role {
+            tree::Role::Director => serde_json::from_str(&host.entry).map(|d| directors.push(d)),
+            tree::Role::RealServer => serde_json::from_str(&host.entry).map(|s| servers.push(s)),
+        };
+        parsed.expect("a host's index entry is its contract type");
     }
+    let cluster_name = cluster.name.to_string();
     match format {
         Format::Json => say_json(&contract::ShowResult {
-            cluster: Some(index.cluster),
+            cluster: Some(cluster_name),
             directors: Some(directors),
             servers: Some(servers),
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
         Format::Human | Format::Github => {
             let text = match server {
-                None => show::table(&index.cluster, &directors, &servers),
+                None => show::table(&cluster_name, &directors, &servers),
                 Some(_) => show::detail(&directors, &servers),
             };
             write_stdout(text.as_bytes())?;
@@ -821,7 +833,13 @@ fn init(format: Format, path: &str) -> Result<u8, Failure> {
         },
         _ => write_error(e),
     })?;
-    file.write_all(text.as_bytes()).map_err(write_error)?;
+    // The file is this run's own (create_new): a failed write leaves nothing behind that
+    // the next `lvsdr init` would refuse as existing.
+    if let Err(error) = file.write_all(text.as_bytes()).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(write_error(error));
+    }
     match format {
         Format::Json => say_json(&contract::InitResult { written: path.to_owned(), diagnostics: Vec::new() }),
         Format::Human | Format::Github => {

@@ -109,18 +109,23 @@ pub fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic> {
 
 /// The diagnostics as GitHub Actions workflow commands (`::error file=…,line=…::…`), one
 /// a line: the workflow shows each on the line of the file it names.
-pub fn github(diagnostics: &[Diagnostic], file: &str) -> String {
+/// `file` is `None` for a failure that concerns no manifest.
+pub fn github(diagnostics: &[Diagnostic], file: Option<&str>) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut properties = format!("file={}", github_property(file));
-        if let Some(loc) = d.location {
-            properties += &format!(",line={},col={},endColumn={}", loc.line, loc.column, loc.column + loc.width);
+        let mut properties = Vec::new();
+        if let Some(file) = file {
+            properties.push(format!("file={}", github_property(file)));
         }
-        properties += &format!(",title={}", github_property(&format!("lvsdr {}", d.code)));
+        if let Some(loc) = d.location {
+            properties.push(format!("line={},col={},endColumn={}", loc.line, loc.column, loc.column + loc.width));
+        }
+        properties.push(format!("title={}", github_property(&format!("lvsdr {}", d.code))));
+        let properties = properties.join(",");
         let mut message = printable(&d.message);
         if !d.path.is_empty() {
             message += &format!(" (at {})", d.path);

@@ -40,19 +40,11 @@ pub enum Owner {
 }
 
 impl Owner {
-    /// The host's name, as data; `None` for the tree.
-    pub fn name(&self) -> Option<&str> {
+    /// The host, as the index names it; `None` for the tree.
+    pub fn host(&self) -> Option<HostRef<'_>> {
         match self {
-            Owner::Director(name) | Owner::RealServer(name) => Some(name),
-            Owner::Tree => None,
-        }
-    }
-
-    /// `director` or `real server`; `None` for the tree.
-    pub fn role(&self) -> Option<&'static str> {
-        match self {
-            Owner::Director(_) => Some("director"),
-            Owner::RealServer(_) => Some("real server"),
+            Owner::Director(name) => Some(HostRef::Director(name)),
+            Owner::RealServer(name) => Some(HostRef::RealServer(name)),
             Owner::Tree => None,
         }
     }
@@ -70,10 +62,9 @@ impl From<HostRef<'_>> for Owner {
 /// "real server web1", "director lvs1", "the tree": how people read it.
 impl std::fmt::Display for Owner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Owner::Director(name) => write!(f, "director {name}"),
-            Owner::RealServer(name) => write!(f, "real server {name}"),
-            Owner::Tree => f.write_str("the tree"),
+        match self.host() {
+            Some(host) => host.fmt(f),
+            None => f.write_str("the tree"),
         }
     }
 }
@@ -237,8 +228,8 @@ pub fn entries(changes: &[FileChange]) -> Vec<ChangeEntry> {
         .map(|c| ChangeEntry {
             path: c.path.clone(),
             change: c.change.as_str().to_owned(),
-            host: c.host.name().map(str::to_owned),
-            role: c.host.role().map(str::to_owned),
+            host: c.host.host().map(|h| h.name().to_owned()),
+            role: c.host.host().map(|h| h.role().to_owned()),
             artifact: c.artifact.clone(),
             old_mode: c.old_mode.map(|m| format!("{m:04o}")),
             new_mode: c.new_mode.map(|m| format!("{m:04o}")),

@@ -9,9 +9,52 @@ use std::collections::HashMap;
 /// Byte ranges of every value and object key in the manifest, by JSON pointer.
 pub struct SourceMap<'a> {
     text: &'a str,
-    line_starts: Vec<usize>,
+    lines: Lines,
     values: HashMap<String, (usize, usize)>,
     keys: HashMap<String, (usize, usize)>,
+}
+
+/// Where each line of a text starts: byte offsets to line and column and back.
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        Lines { starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
+    }
+
+    /// 1-based line and character column of a byte offset of `text`.
+    pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, text[start..offset].chars().count() + 1)
+    }
+
+    /// The byte offset of a 1-based line and a 0-based character column of `text`.
+    pub fn offset(&self, text: &str, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.saturating_sub(1)) else { return text.len() };
+        let rest = &text[start..];
+        start + rest.char_indices().nth(column).map_or(rest.len(), |(i, _)| i)
+    }
+
+    /// The location of the bytes `start..end` of `text`, cut at the end of its first line.
+    pub fn location(&self, text: &str, start: usize, end: usize) -> Location {
+        let (line, column) = self.line_column(text, start);
+        let start = start.min(text.len());
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let width = text[start..end.clamp(start, line_end)].chars().count().max(1);
+        Location { line, column, width }
+    }
+}
+
+/// A key written twice in one object (JSON) or mapping (YAML); located later, at the last
+/// occurrence, the one the parse keeps.
+pub fn duplicate_key(path: &str, key: &str, first: (usize, usize), container: &str) -> Diagnostic {
+    Diagnostic::new(Code::DuplicateKey, path, format!("key \"{key}\" appears twice in this {container}"))
+        .hint(format!("first written at line {}, column {}; keep one", first.0, first.1))
+        .at_key()
 }
 
 /// Where values and keys are, by JSON pointer, as a parser of another syntax (YAML) found them.
@@ -25,12 +68,7 @@ impl<'a> SourceMap<'a> {
     /// Indexes `text`, which must already have passed the strict JSON parse;
     /// reports keys that appear twice in one object.
     pub fn new(text: &'a str, diagnostics: &mut Vec<Diagnostic>) -> SourceMap<'a> {
-        let mut map = SourceMap {
-            text,
-            line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
-            values: HashMap::new(),
-            keys: HashMap::new(),
-        };
+        let mut map = SourceMap { text, lines: Lines::new(text), values: HashMap::new(), keys: HashMap::new() };
         // The strict parse has accepted the text, so the lenient one cannot fail on it;
         // if it did, locations are simply missing.
         let ast = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default());
@@ -42,12 +80,7 @@ impl<'a> SourceMap<'a> {
 
     /// The map of a text whose ranges another parser found.
     pub fn from_ranges(text: &'a str, ranges: Ranges) -> SourceMap<'a> {
-        SourceMap {
-            text,
-            line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
-            values: ranges.values,
-            keys: ranges.keys,
-        }
+        SourceMap { text, lines: Lines::new(text), values: ranges.values, keys: ranges.keys }
     }
 
     fn index(&mut self, node: &Node, path: String, diagnostics: &mut Vec<Diagnostic>) {
@@ -63,17 +96,8 @@ impl<'a> SourceMap<'a> {
                     };
                     let child = pointer(&path, name);
                     if let Some(first) = first_seen.get(name) {
-                        let (line, column) = self.line_column(*first);
-                        diagnostics.push(
-                            Diagnostic::new(
-                                Code::DuplicateKey,
-                                child.clone(),
-                                format!("key \"{name}\" appears twice in this object"),
-                            )
-                            .hint(format!("first written at line {line}, column {column}; keep one"))
-                            .at_key(),
-                        );
-                        // Point at the last occurrence: it is the one serde_json keeps.
+                        let first = self.lines.line_column(self.text, *first);
+                        diagnostics.push(duplicate_key(&child, name, first, "object"));
                     }
                     first_seen.insert(name, key_range.start);
                     self.keys.insert(child.clone(), (key_range.start, key_range.end));
@@ -87,14 +111,6 @@ impl<'a> SourceMap<'a> {
             }
             _ => {}
         }
-    }
-
-    /// 1-based line and character column of a byte offset.
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let start = self.line_starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
-        (line, column)
     }
 
     /// Where the diagnostic's target is; the nearest enclosing value when the exact
@@ -117,10 +133,7 @@ impl<'a> SourceMap<'a> {
                 }
             }
         };
-        let (line, column) = self.line_column(start);
-        let line_end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
-        let width = self.text[start..end.min(line_end)].chars().count().max(1);
-        Some(Location { line, column, width })
+        Some(self.lines.location(self.text, start, end))
     }
 
     /// Fills in every diagnostic's location.

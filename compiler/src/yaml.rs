@@ -8,8 +8,8 @@
 //! keys that are not scalars are refused.
 
 use crate::codes::Code;
-use crate::diag::{pointer, Diagnostic, Location};
-use crate::source::Ranges;
+use crate::diag::{pointer, Diagnostic};
+use crate::source::{duplicate_key, Lines, Ranges};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -20,8 +20,12 @@ pub fn parse(text: &str) -> Result<(Value, Ranges, Vec<Diagnostic>), Box<Diagnos
     let mut builder = Builder {
         events: Parser::new_from_str(text),
         text,
-        line_starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect(),
+        lines: Lines::new(text),
         anchors: HashMap::new(),
+        nodes: 0,
+        // Aliases may repeat parts of the document, but never blow it up: a few hundred
+        // bytes of nested aliases would otherwise expand to gigabytes ("billion laughs").
+        budget: 2 * text.len() + 65_536,
         ranges: Ranges::default(),
         diagnostics: Vec::new(),
     };
@@ -32,8 +36,12 @@ pub fn parse(text: &str) -> Result<(Value, Ranges, Vec<Diagnostic>), Box<Diagnos
 struct Builder<'t> {
     events: Parser<'t, saphyr_parser::StrInput<'t>>,
     text: &'t str,
-    line_starts: Vec<usize>,
-    anchors: HashMap<usize, Value>,
+    lines: Lines,
+    /// Each anchor's value and how many nodes it holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes built so far, aliases counted at their expanded size, against `budget`.
+    nodes: usize,
+    budget: usize,
     ranges: Ranges,
     /// Findings that do not stop the parse (duplicate keys).
     diagnostics: Vec<Diagnostic>,
@@ -70,6 +78,8 @@ impl<'t> Builder<'t> {
 
     fn node(&mut self, event: Event<'t>, span: Span, path: String) -> Result<Value, Box<Diagnostic>> {
         let start = self.offset(span);
+        let nodes_before = self.nodes;
+        self.count(1, start)?;
         let (value, anchor, end) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let value =
@@ -108,16 +118,8 @@ impl<'t> Builder<'t> {
                     let key_start = self.offset(span);
                     let child = pointer(&path, &key);
                     if let Some(first) = first_seen.get(&key) {
-                        let (line, column) = self.line_column(*first);
-                        let mut diagnostic = Diagnostic::new(
-                            Code::DuplicateKey,
-                            child.clone(),
-                            format!("key \"{key}\" appears twice in this mapping"),
-                        )
-                        .hint(format!("first written at line {line}, column {column}; keep one"))
-                        .at_key();
-                        diagnostic.location = Some(self.location(key_start, self.end_offset(span)));
-                        self.diagnostics.push(diagnostic);
+                        let first = self.lines.line_column(self.text, *first);
+                        self.diagnostics.push(duplicate_key(&child, &key, first, "mapping"));
                     }
                     first_seen.insert(key.clone(), key_start);
                     self.ranges.keys.insert(child.clone(), (key_start, self.end_offset(span)));
@@ -128,7 +130,12 @@ impl<'t> Builder<'t> {
                 (Value::Object(object), anchor, end)
             }
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(value) => (value.clone(), 0, self.end_offset(span)),
+                Some((value, nodes)) => {
+                    let (value, nodes) = (value.clone(), *nodes);
+                    // The alias node itself was counted above; its copy counts in full.
+                    self.count(nodes.saturating_sub(1), start)?;
+                    (value, 0, self.end_offset(span))
+                }
                 None => {
                     return Err(self.error_at(
                         start,
@@ -140,7 +147,7 @@ impl<'t> Builder<'t> {
             _ => return Err(self.error_at(start, "unexpected YAML structure".into(), HINT_INDENT)),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), self.nodes - nodes_before));
         }
         self.ranges.values.insert(path, (start, end.max(start)));
         Ok(value)
@@ -187,47 +194,41 @@ impl<'t> Builder<'t> {
         )
     }
 
+    /// Counts `nodes` more built at `at`; an error once the document outgrows its budget.
+    fn count(&mut self, nodes: usize, at: usize) -> Result<(), Box<Diagnostic>> {
+        self.nodes += nodes;
+        if self.nodes > self.budget {
+            return Err(self.error_at(
+                at,
+                format!("aliases expand the document beyond {} values", self.budget),
+                "a manifest repeats a part with an alias a few times at most; write the parts out",
+            ));
+        }
+        Ok(())
+    }
+
     fn scan_error(&self, error: &ScanError) -> Box<Diagnostic> {
         let marker = error.marker();
-        let offset = self.line_starts.get(marker.line().saturating_sub(1)).map_or(self.text.len(), |start| {
-            start + self.text[*start..].chars().take(marker.col()).map(char::len_utf8).sum::<usize>()
-        });
-        self.error_at(offset.min(self.text.len()), error.info().to_owned(), HINT_INDENT)
+        let hint = match error.info().contains("recursion limit") {
+            true => "the manifest nests deeper than any valid manifest could; check for runaway brackets",
+            false => HINT_INDENT,
+        };
+        self.error_at(self.lines.offset(self.text, marker.line(), marker.col()), error.info().to_owned(), hint)
     }
 
     fn error_at(&self, offset: usize, message: String, hint: &str) -> Box<Diagnostic> {
         let mut diagnostic = Diagnostic::new(Code::InvalidJson, "", format!("invalid YAML: {message}")).hint(hint);
-        diagnostic.location = Some(self.location(offset, offset + 1));
+        diagnostic.location = Some(self.lines.location(self.text, offset, offset + 1));
         Box::new(diagnostic)
-    }
-
-    fn location(&self, start: usize, end: usize) -> Location {
-        let (line, column) = self.line_column(start);
-        let line_end = self.text[start.min(self.text.len())..].find('\n').map_or(self.text.len(), |i| start + i);
-        let width = self.text.get(start..end.min(line_end)).map_or(1, |s| s.chars().count().max(1));
-        Location { line, column, width }
-    }
-
-    fn line_column(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let start = self.line_starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
     }
 
     /// The byte offset where a span starts (saphyr counts characters).
     fn offset(&self, span: Span) -> usize {
-        self.byte_offset(span.start.line(), span.start.col())
+        self.lines.offset(self.text, span.start.line(), span.start.col())
     }
 
     fn end_offset(&self, span: Span) -> usize {
-        self.byte_offset(span.end.line(), span.end.col())
-    }
-
-    fn byte_offset(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else { return self.text.len() };
-        let rest = &self.text[start..];
-        start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i)
+        self.lines.offset(self.text, span.end.line(), span.end.col())
     }
 }
 

@@ -5,18 +5,22 @@ use clap_complete::engine::CompletionCandidate;
 use lvsdr::codes::Code;
 use lvsdr::model::Cluster;
 
-/// Options that take a value as the next word.
-const VALUED: &[&str] = &[
-    "--server",
-    "--artifact",
-    "--format",
-    "--color",
-    "--input-format",
-    "--stdin-filename",
-    "--max-manifest-size",
-    "-o",
-    "--out",
-];
+/// The options that take a value as the next word (`--server`, `-o`, ...), from the
+/// command-line definition itself.
+fn valued() -> Vec<String> {
+    fn collect(command: &clap::Command, out: &mut Vec<String>) {
+        for arg in command.get_arguments().filter(|a| a.get_action().takes_values() && !a.is_positional()) {
+            out.extend(arg.get_long().map(|l| format!("--{l}")));
+            out.extend(arg.get_short().map(|s| format!("-{s}")));
+        }
+        for sub in command.get_subcommands() {
+            collect(sub, out);
+        }
+    }
+    let mut out = Vec::new();
+    collect(&<crate::Cli as clap::CommandFactory>::command(), &mut out);
+    out
+}
 
 /// The words of the command line being completed: the shell runs
 /// `COMPLETE=bash lvsdr -- lvsdr render cluster.json --server <cursor>`.
@@ -31,11 +35,12 @@ fn words() -> Vec<String> {
 /// The manifest (the subcommand's first positional word) and the `--server` value.
 fn manifest_and_server() -> (Option<String>, Option<String>) {
     let words = words();
+    let valued = valued();
     let (mut positional, mut server) = (Vec::new(), None);
     let mut i = 0;
     while i < words.len() {
         let word = &words[i];
-        if VALUED.contains(&word.as_str()) {
+        if valued.contains(word) {
             if word == "--server" {
                 server = words.get(i + 1).cloned();
             }
