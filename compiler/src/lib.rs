@@ -215,8 +215,7 @@ fn fast_path(source: &mut dyn Source) -> Option<Analysis> {
         serde_json::from_str::<raw::Manifest>(text).ok()?
     };
     source.release();
-    let (cluster, mut diagnostics) = lower::lower(&manifest);
-    drop(manifest);
+    let (cluster, mut diagnostics) = lower::lower(manifest);
     if !diagnostics.is_empty() {
         if let Some(text) = source.bytes().and_then(|b| std::str::from_utf8(b).ok()) {
             let mut ignored = Vec::new();
@@ -231,7 +230,7 @@ fn fast_path(source: &mut dyn Source) -> Option<Analysis> {
 fn analyze_parsed(parsed: parse::Parsed<'_>) -> Analysis {
     let mut diagnostics = parsed.diagnostics;
     let mut cluster = None;
-    if let Some(manifest) = &parsed.manifest {
+    if let Some(manifest) = parsed.manifest {
         let (lowered, found) = lower::lower(manifest);
         cluster = lowered;
         diagnostics.extend(found);

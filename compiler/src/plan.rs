@@ -144,6 +144,14 @@ pub fn host_count(cluster: &Cluster) -> usize {
     cluster.directors.len() + cluster.real_servers.len()
 }
 
+/// The name of the `n`th host in `plan`'s order, without planning it.
+pub fn host_name(cluster: &Cluster, n: usize) -> &Name {
+    match cluster.directors.get(n) {
+        Some(director) => &director.name,
+        None => &cluster.real_servers[n - cluster.directors.len()].name,
+    }
+}
+
 /// Plans the `n`th host in `plan`'s order, so that hosts can be planned one at a time.
 pub fn plan_host(cluster: &Cluster, n: usize) -> HostPlan<'_> {
     match cluster.directors.get(n) {

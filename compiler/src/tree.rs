@@ -1,8 +1,9 @@
 //! The output tree: each host's files and `index.json` entry, rendered one host at a time,
 //! and `index.json` assembled from those entries in order; or the whole tree in memory.
 //!
-//! Rendering host by host is what keeps a large cluster's memory bounded by its manifest:
-//! the writer holds one host's files at a time per thread and streams `index.json`.
+//! Rendering host by host, each file into a `Sink` as it renders, is what keeps a large
+//! cluster's memory bounded by its manifest: the writer holds at most a megabyte of a file
+//! (a director's configuration is tens of MB at 50,000 real servers) and streams `index.json`.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
@@ -13,7 +14,7 @@ use crate::contract::{
     ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
 };
 use crate::digest::sha256_hex;
-use crate::emit::emit;
+use crate::emit::{emit, emit_into};
 use crate::model::{Cluster, ServedVip};
 use crate::plan::{host_count, plan_host, HostPlan};
 use std::collections::BTreeMap;
@@ -45,7 +46,7 @@ pub enum Role {
     RealServer,
 }
 
-/// One file of a host, with what the index calls it.
+/// One file of a host held in memory, with what the index calls it.
 #[derive(Debug)]
 pub struct HostFile {
     /// Path in the tree: `<host>/...`.
@@ -57,17 +58,75 @@ pub struct HostFile {
     pub sha256: String,
 }
 
-/// One host's part of the tree.
+/// One host's part of the tree; `F` is what its sink kept of each file.
 #[derive(Debug)]
-pub struct HostOutput {
+pub struct HostOutput<F = HostFile> {
     pub role: Role,
     /// The host's name, which is also its directory in the tree.
     pub name: String,
     /// Its files, in plan order.
-    pub files: Vec<HostFile>,
+    pub files: Vec<F>,
     /// Its entry in `index.json`: pretty JSON with sorted keys, indented to its place in
     /// the index, without a final newline.
     pub entry: String,
+}
+
+/// Where a host's files go as they are rendered: memory (`InMemory`), a staging
+/// directory, or a comparison with the tree on disk. A director's files are tens of MB in a
+/// large cluster; a sink that writes or compares them as they render never holds one whole.
+pub trait Sink {
+    /// What the sink gives back for each file.
+    type File;
+    type Error;
+    /// Takes `file`, whose text `contents` renders (as often as the sink needs); returns
+    /// the text's SHA-256 in hex, for the index, and what the caller keeps of the file.
+    fn put(&mut self, file: &Placed<'_>, contents: &Contents<'_>) -> Result<(String, Self::File), Self::Error>;
+}
+
+/// A file's place: its host's number, its position among the host's files, its path in
+/// the tree, its artifact id and its mode.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    pub host: usize,
+    pub position: usize,
+    pub path: &'a str,
+    pub id: &'a str,
+    pub mode: u32,
+}
+
+/// A file's text, rendered on request.
+pub struct Contents<'a> {
+    cluster: &'a Cluster,
+    plan: &'a HostPlan<'a>,
+    position: usize,
+}
+
+impl Contents<'_> {
+    /// Writes the text into `out` as it renders; fails only when `out` does.
+    pub fn render_into<W: std::fmt::Write>(&self, out: &mut W) -> std::fmt::Result {
+        emit_into(self.cluster, self.plan, self.position, out)
+    }
+
+    /// The whole text.
+    pub fn render(&self) -> String {
+        emit(self.cluster, self.plan, self.position)
+    }
+}
+
+/// The sink of `host`: every file rendered whole into memory.
+pub struct InMemory;
+
+impl Sink for InMemory {
+    type File = HostFile;
+    type Error = std::convert::Infallible;
+
+    fn put(&mut self, file: &Placed<'_>, contents: &Contents<'_>) -> Result<(String, HostFile), Self::Error> {
+        let contents = contents.render();
+        let sha256 = sha256_hex(&contents);
+        let path = file.path.to_owned();
+        let kept = HostFile { path, id: file.id.to_owned(), file: TreeFile { mode: file.mode, contents }, sha256 };
+        Ok((kept.sha256.clone(), kept))
+    }
 }
 
 /// How many hosts `host` can be asked for: directors first, then real servers by name.
@@ -75,27 +134,34 @@ pub fn hosts(cluster: &Cluster) -> usize {
     host_count(cluster)
 }
 
-/// Plans, renders and indexes the `n`th host.
+/// Plans, renders and indexes the `n`th host, in memory.
 pub fn host(cluster: &Cluster, n: usize) -> HostOutput {
+    match host_into(cluster, n, &mut InMemory) {
+        Ok(host) => host,
+        Err(never) => match never {},
+    }
+}
+
+/// Plans the `n`th host, renders each of its files into `sink`, and indexes it.
+pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<HostOutput<S::File>, S::Error> {
     let host_plan = plan_host(cluster, n);
     let mut files = Vec::new();
     let mut artifacts = Vec::new();
     for (position, placement) in host_plan.placements().into_iter().enumerate() {
-        let contents = emit(cluster, &host_plan, position);
         let path = placement.tree_path(host_plan.name());
-        let sha256 = sha256_hex(&contents);
+        let placed = Placed { host: n, position, path: &path, id: &placement.id, mode: placement.mode };
+        let (sha256, kept) = sink.put(&placed, &Contents { cluster, plan: &host_plan, position })?;
         artifacts.push(ArtifactEntry {
             id: placement.id.clone(),
             kind: placement.kind.to_owned(),
-            path: path.clone(),
+            path,
             install_path: placement.install_path.clone(),
             install: placement.install,
             mode: format!("{:04o}", placement.mode),
-            sha256: sha256.clone(),
+            sha256,
             activate: placement.activate.clone(),
         });
-        let file = TreeFile { mode: placement.mode, contents };
-        files.push(HostFile { path, id: placement.id.clone(), file, sha256 });
+        files.push(kept);
     }
     let (role, name, entry) = match host_plan {
         HostPlan::RealServer(server, _) => (
@@ -126,7 +192,7 @@ pub fn host(cluster: &Cluster, n: usize) -> HostOutput {
             }),
         ),
     };
-    HostOutput { role, name, files, entry: indent_entry(&entry) }
+    Ok(HostOutput { role, name, files, entry: indent_entry(&entry) })
 }
 
 /// An entry's pretty JSON at depth 0, moved to its depth in the index (an item of a list

@@ -187,3 +187,121 @@ fn out_with_a_trailing_dot_is_the_directory_itself() {
     write_tree(&example_tree(), &Utf8PathBuf::from(format!("{parent}/out/."))).unwrap();
     assert!(parent.join("out").join("index.json").is_file());
 }
+
+/// A cluster of `n` real servers with `n` VIPs of fifty real servers each, so that its
+/// directors' files pass a megabyte and a half from about 200 servers.
+fn large_manifest(n: usize, weight_of_first: u16) -> String {
+    let servers: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let platform = ["el5", "el6", "el7", "el8", "el9"][i % 5];
+            serde_json::json!({"name": format!("app-{i:05}"), "address": format!("10.20.{}.{}/16", i / 250, i % 250 + 2),
+                "platform": platform})
+        })
+        .collect();
+    let services: Vec<serde_json::Value> = (0..n)
+        .map(|v| {
+            let members: Vec<serde_json::Value> = (0..50)
+                .map(|k| {
+                    let weight = if v == 0 && k == 0 { weight_of_first } else { 1 + (k % 5) as u16 };
+                    serde_json::json!({"server": format!("app-{:05}", (v * 10 + k) % n), "weight": weight})
+                })
+                .collect();
+            serde_json::json!({"name": format!("svc-{v:05}"), "vip": format!("10.20.{}.{}", 200 + v / 250, v % 250 + 2), "port": 80,
+                "real_servers": members})
+        })
+        .collect();
+    let directors: Vec<serde_json::Value> = (1..=2)
+        .map(|d| serde_json::json!({"name": format!("lvs{d}"), "address": format!("10.20.255.{d}/16")}))
+        .collect();
+    serde_json::json!({"version": 1, "cluster": "large", "directors": directors, "services": services,
+        "real_servers": servers})
+    .to_string()
+}
+
+fn cluster_of(text: &str) -> lvsdr::model::Cluster {
+    let checked = lvsdr::check_bytes(text.as_bytes());
+    checked.cluster.unwrap_or_else(|| panic!("the generated manifest is valid: {:?}", checked.diagnostics))
+}
+
+/// A director's files of several MB are written and compared as they render, never whole:
+/// the same bytes as the tree built in memory, unchanged ones left alone by an update, and
+/// every difference `compile --check` must see in them, seen.
+#[test]
+fn large_director_files_stream_to_disk_and_compare_in_pieces() {
+    use lvsdr::write::{check, compile, Method};
+    use std::os::unix::fs::MetadataExt;
+    // On tmpfs when there is one: the writer's syncfs on a disk costs seconds here.
+    let shm = Utf8PathBuf::from("/dev/shm");
+    let out = if shm.is_dir() {
+        let dir = shm.join(format!("lvsdr-writer-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir.join("out")
+    } else {
+        scratch("large").join("out")
+    };
+    let (text, changed) = (large_manifest(200, 1), large_manifest(200, 3));
+    let cluster = cluster_of(&text);
+    let keepalived = out.join("lvs1/etc/keepalived/keepalived.conf");
+    assert_eq!(compile(&cluster, "one", &out).unwrap().method, Method::WholeTree);
+    assert!(fs::metadata(&keepalived).unwrap().len() > 3 << 19, "the test needs a director file over the limits");
+    let in_memory = lvsdr::tree::build(&cluster);
+    let none = |changes: Vec<lvsdr::review::FileChange>| assert!(changes.is_empty(), "{changes:?}");
+    none(lvsdr::review::compare(&lvsdr::write::read_tree(&out).unwrap(), &in_memory, true));
+    none(check(&cluster, &out).unwrap());
+
+    // One server's weight changes: the directors' files are staged whole, the rest kept.
+    let ipvsadm = out.join("lvs1/etc/sysconfig/ipvsadm");
+    let before = |path: &Utf8PathBuf| fs::metadata(path).unwrap().ino();
+    let (keepalived_inode, vips_inode) = (before(&keepalived), before(&out.join("app-00001/usr/libexec/lvsdr/vips")));
+    let new_cluster = cluster_of(&changed);
+    assert_eq!(check(&new_cluster, &out).unwrap().iter().filter(|c| c.path.starts_with("lvs")).count(), 4);
+    let written = compile(&new_cluster, "two", &out).unwrap();
+    assert_eq!((written.method, written.written), (Method::Update, 5), "four director files and index.json");
+    assert_ne!(before(&keepalived), keepalived_inode);
+    assert_eq!(before(&out.join("app-00001/usr/libexec/lvsdr/vips")), vips_inode);
+    none(lvsdr::review::compare(&lvsdr::write::read_tree(&out).unwrap(), &lvsdr::tree::build(&new_cluster), true));
+
+    // An update in which the large files did not change stages them, sees they did not,
+    // and removes them again: their inodes stay.
+    let (keepalived_inode, ipvsadm_inode) = (before(&keepalived), before(&ipvsadm));
+    let mut renamed: serde_json::Value = serde_json::from_str(&changed).unwrap();
+    renamed["real_servers"][7]["interface"] = "eth1".into();
+    let renamed_cluster = cluster_of(&renamed.to_string());
+    let written = compile(&renamed_cluster, "three", &out).unwrap();
+    assert_eq!(written.method, Method::Update);
+    assert_eq!((before(&keepalived), before(&ipvsadm)), (keepalived_inode, ipvsadm_inode));
+    let beside: Vec<String> = fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains("staging"))
+        .collect();
+    assert_eq!(beside, Vec::<String>::new(), "nothing is left staged");
+
+    // What --check must see in a large file: one byte changed deep inside, the file cut
+    // short, a byte added, a mode; each once, with a diff where the text differs.
+    let original = fs::read(&keepalived).unwrap();
+    let mut changed_byte = original.clone();
+    *changed_byte.iter_mut().rev().find(|b| **b == b'1').unwrap() = b'7';
+    let cut_short = original[..original.len() - 10].to_vec();
+    let longer = [original.as_slice(), b"\n"].concat();
+    for (what, bytes) in [("a byte changed", changed_byte), ("cut short", cut_short), ("a byte added", longer)] {
+        fs::write(&keepalived, &bytes).unwrap();
+        let changes = check(&renamed_cluster, &out).unwrap();
+        assert_eq!(changes.len(), 1, "{what}: {changes:?}");
+        assert_eq!(changes[0].path, "lvs1/etc/keepalived/keepalived.conf", "{what}");
+        assert!(changes[0].diff.contains("\n-") || changes[0].diff.contains("\n+"), "{what}: {}", changes[0].diff);
+    }
+    fs::write(&keepalived, &original).unwrap();
+    fs::set_permissions(&keepalived, fs::Permissions::from_mode(0o666)).unwrap();
+    let changes = check(&renamed_cluster, &out).unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!((changes[0].old_mode, changes[0].new_mode, changes[0].diff.as_str()), (Some(0o666), Some(0o644), ""));
+    fs::set_permissions(&keepalived, fs::Permissions::from_mode(0o644)).unwrap();
+
+    // A large file the tree does not have is shown whole, as removed.
+    fs::write(out.join("lvs1/etc/keepalived/keepalived.conf.bak"), &original).unwrap();
+    let changes = check(&renamed_cluster, &out).unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(changes[0].diff.lines().filter(|l| l.starts_with('-')).count() > 1000, "the stray's text is in the diff");
+    fs::remove_dir_all(out.parent().unwrap()).unwrap();
+}

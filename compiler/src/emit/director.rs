@@ -1,7 +1,7 @@
 //! A director's artifacts: Piranha's lvs.cf or keepalived.conf, and the ipvsadm table,
 //! all rendered from one list of `VirtualService` views so that they agree.
 
-use crate::digest::sha256_hex;
+use crate::digest::Sha256Stream;
 use crate::model::{Cluster, Director, Failover, Protocol};
 use crate::plan::DirectorArtifact;
 use askama::Template;
@@ -114,26 +114,20 @@ struct Keepalived<'a> {
     services: Vec<VirtualService<'a>>,
 }
 
-/// Renders `template` into a buffer sized for `services` up front. A director's files grow
-/// with every membership (tens of MB for 50,000 real servers): rendered into a growing
-/// buffer they would be copied at each doubling and held twice meanwhile. The room never
-/// written is never touched, so it costs no memory.
-fn render_sized(template: &impl Template, services: usize, members: usize) -> askama::Result<String> {
-    let mut text = String::with_capacity(4096 + 512 * services + 256 * members);
-    template.render_into(&mut text)?;
-    Ok(text)
-}
-
-pub fn emit_director(cluster: &Cluster, director: &Director, artifact: &DirectorArtifact) -> askama::Result<String> {
+/// Writes `director`'s `artifact` into `out` as it renders.
+pub fn emit_director<W: std::fmt::Write>(
+    cluster: &Cluster,
+    director: &Director,
+    artifact: &DirectorArtifact,
+    out: &mut W,
+) -> askama::Result<()> {
     let services = virtual_services(cluster, director);
-    let members: usize = services.iter().map(|s| s.real_servers.len()).sum();
-    let count = services.len();
     match artifact {
         DirectorArtifact::Ipvsadm => {
             let mut services = services;
             // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
             services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
-            render_sized(&Ipvsadm { services }, count, members)
+            Ipvsadm { services }.render_into(out)
         }
         DirectorArtifact::FailoverConfig(Failover::Piranha) => {
             let mut lvs_cf = PiranhaLvsCf {
@@ -144,21 +138,31 @@ pub fn emit_director(cluster: &Cluster, director: &Director, artifact: &Director
             };
             // Piranha's GUI bumps serial_no on every save, so a revision can be told from
             // the last; derive it from the content: it changes exactly when the file does.
-            let body = render_sized(&lvs_cf, count, members)?;
-            let digest = sha256_hex(&body);
-            drop(body);
+            // The first rendering is only hashed, never held.
+            let mut body = HashingWriter::default();
+            lvs_cf.render_into(&mut body)?;
+            let digest = body.0.finish();
             lvs_cf.serial_no = u32::from_str_radix(&digest[..8], 16).expect("hex digits") % 1_000_000_000;
-            render_sized(&lvs_cf, count, members)
+            lvs_cf.render_into(out)
         }
-        DirectorArtifact::FailoverConfig(Failover::Keepalived) => {
-            let keepalived = Keepalived {
-                cluster: cluster.name.as_str(),
-                director,
-                state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
-                router_id: cluster.vrrp_router_id,
-                services,
-            };
-            render_sized(&keepalived, count, members)
+        DirectorArtifact::FailoverConfig(Failover::Keepalived) => Keepalived {
+            cluster: cluster.name.as_str(),
+            director,
+            state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
+            router_id: cluster.vrrp_router_id,
+            services,
         }
+        .render_into(out),
+    }
+}
+
+/// Text written into it is hashed, not kept.
+#[derive(Default)]
+struct HashingWriter(Sha256Stream);
+
+impl std::fmt::Write for HashingWriter {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        self.0.update(piece.as_bytes());
+        Ok(())
     }
 }

@@ -10,21 +10,33 @@ mod server;
 
 use crate::model::Cluster;
 use crate::plan::HostPlan;
+use std::fmt;
 
-/// Renders the artifact at `position` of a host's plan. Every artifact ends with exactly
-/// one line feed.
-pub fn emit(cluster: &Cluster, plan: &HostPlan<'_>, position: usize) -> String {
+/// Writes the artifact at `position` of a host's plan into `out`, ending with exactly one
+/// line feed. A director's files are written as they are rendered (tens of MB for a large
+/// cluster), so that no copy of them is ever whole in memory; a real server's are small.
+/// Fails only when `out` does.
+pub fn emit_into<W: fmt::Write>(cluster: &Cluster, plan: &HostPlan<'_>, position: usize, out: &mut W) -> fmt::Result {
     let rendered = match plan {
-        HostPlan::RealServer(host, artifacts) => server::emit_server(cluster, host, &artifacts[position].artifact),
-        HostPlan::Director(host, artifacts) => director::emit_director(cluster, host, &artifacts[position].artifact),
+        HostPlan::RealServer(host, artifacts) => server::emit_server(cluster, host, &artifacts[position].artifact)
+            .and_then(|text| out.write_str(&text).map_err(askama::Error::from)),
+        HostPlan::Director(host, artifacts) => {
+            director::emit_director(cluster, host, &artifacts[position].artifact, out)
+        }
     };
-    // Rendering plain text into a String cannot fail: the templates call no fallible
-    // filter, and the planner plans only what its host can render.
-    let mut text = rendered.expect("rendering a planned artifact of a validated model cannot fail");
-    // askama drops each template's final newline; files end with exactly one. Room for
-    // exactly one more byte: a full buffer would otherwise double (a director's config
-    // can be tens of MB).
-    text.reserve_exact(1);
-    text.push('\n');
+    if let Err(error) = rendered {
+        // The templates call no fallible filter, and the planner plans only what its host
+        // can render: the one error left is the writer's own.
+        assert!(matches!(error, askama::Error::Fmt), "rendering a planned artifact failed: {error}");
+        return Err(fmt::Error);
+    }
+    // askama drops each template's final newline; files end with exactly one.
+    out.write_char('\n')
+}
+
+/// The artifact at `position` of a host's plan, as text.
+pub fn emit(cluster: &Cluster, plan: &HostPlan<'_>, position: usize) -> String {
+    let mut text = String::new();
+    emit_into(cluster, plan, position, &mut text).expect("writing into a String cannot fail");
     text
 }

@@ -27,8 +27,11 @@ use rustc_hash::FxHashSet as HashSet;
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
 
-/// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error) and the diagnostics.
-pub fn lower(m: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
+/// Lowers a structurally sound manifest: the cluster (none when any diagnostic is an error)
+/// and the diagnostics. The raw manifest is taken whole so that its services and real
+/// servers can go as soon as they are lowered, before the largest part of the model (each
+/// real server's VIPs) is built: a large manifest's raw form never sits beside all of it.
+pub fn lower(m: raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let cluster = cluster(&mut found, m);
     if has_errors(&found) {
@@ -38,7 +41,7 @@ pub fn lower(m: &raw::Manifest) -> (Option<Cluster>, Vec<Diagnostic>) {
     }
 }
 
-fn cluster(found: &mut Vec<Diagnostic>, m: &raw::Manifest) -> Option<Cluster> {
+fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster> {
     if m.version != 1 {
         found.push(
             Diagnostic::new(
@@ -78,14 +81,20 @@ fn cluster(found: &mut Vec<Diagnostic>, m: &raw::Manifest) -> Option<Cluster> {
         },
     };
 
-    let hosts = hosts::hosts(found, m, &defaults);
+    let hosts = hosts::hosts(found, &m, &defaults);
     let services = services::services(found, &m.services, &m.real_servers, &hosts.addresses);
     segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
     let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
+    // Which declared real servers some service lists (by name, declared or not), for the
+    // unused-server warning; then the raw services and servers are done with.
     let named: HashSet<&str> =
         m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
-    let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, &named);
+    let listed: Vec<bool> = m.real_servers.iter().map(|s| named.contains(s.name.as_str())).collect();
+    drop(named);
+    drop(std::mem::take(&mut m.services));
+    drop(std::mem::take(&mut m.real_servers));
+    let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, &listed);
     let directors = vips::attach_to_directors(found, &services, hosts.directors, failover);
 
     Some(Cluster {

@@ -6,7 +6,7 @@ use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
 use crate::model::{AliasLabel, Director, Failover, Interface, Name, NetworkStack, RealServer, ServedVip, Service};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 /// A host's VIPs, sorted by address: each with the pointer to the first service naming it
@@ -29,12 +29,13 @@ fn group<'p>(services: &'p Lowered<Service>, mut memberships: Vec<(Ipv4Addr, u32
 }
 
 /// Gives each real server the VIPs of its services, reports servers without a service
-/// (`named`: the names some service lists, declared or not), and sorts servers by name.
+/// (`listed`: per server, in manifest order, whether some service lists its name), and
+/// sorts servers by name.
 pub fn attach_to_real_servers(
     found: &mut Vec<Diagnostic>,
     services: &Lowered<Service>,
     servers: Lowered<RealServer>,
-    named: &HashSet<&str>,
+    listed: &[bool],
 ) -> Vec<RealServer> {
     // Server → its memberships as (VIP, service index): eight bytes each, grouped per
     // server below (a cluster can have hundreds of thousands of memberships).
@@ -47,10 +48,10 @@ pub fn attach_to_real_servers(
         }
     }
     let mut lowered = Vec::new();
-    for (server, path) in servers {
+    for ((server, path), listed) in servers.into_iter().zip(listed) {
         let Some(mut server) = server else { continue };
         let vips = group(services, served.remove(server.name.as_str()).unwrap_or_default());
-        if vips.is_empty() && !named.contains(server.name.as_str()) {
+        if vips.is_empty() && !listed {
             found.push(
                 Diagnostic::new(
                     Code::UnusedRealServer,

@@ -1,12 +1,14 @@
 //! `compile --check`: OUT on disk compared with the compiled tree, host by host on every
 //! core, reading OUT through a pending update journal. Writes nothing and takes no lock.
 
+use super::disk::{self, Large};
 use super::journal::Journal;
-use super::{disk, io, locate, parallel, WriteError};
+use super::{io, locate, parallel, WriteError};
 use crate::contract::{Index, INDEX_FILE};
+use crate::digest::{sha256_hex, Sha256Stream};
 use crate::model::Cluster;
 use crate::review::{self, FileChange};
-use crate::tree::{self, IndexWriter, Role, Tree, TreeFile};
+use crate::tree::{self, Contents, HostFile, IndexWriter, Placed, Role, Sink, Tree, TreeFile};
 use camino::Utf8Path;
 use rustc_hash::FxHashSet;
 use std::fs;
@@ -21,20 +23,39 @@ struct OnDisk<'a> {
 }
 
 impl OnDisk<'_> {
-    /// Reads `relative` (a host's directory, or a stray) as the journal decides it.
-    fn read(&self, relative: &str, tree: &mut Tree) -> Result<(), WriteError> {
-        disk::read_into(self.out, relative, self.owner, tree)?;
+    /// Reads `relative` (a host's directory, or a stray) as the journal decides it; large
+    /// files only into `large`, when given (see `disk::read_into`).
+    fn read(&self, relative: &str, tree: &mut Tree, mut large: Option<&mut Large>) -> Result<(), WriteError> {
+        disk::read_into(self.out, relative, self.owner, tree, large.as_deref_mut())?;
         let Some(journal) = &self.journal else { return Ok(()) };
         let prefix = format!("{relative}/");
         let below = |path: &str| path.starts_with(&prefix);
         for remove in journal.removes.iter().filter(|p| below(p)) {
             tree.files.remove(remove);
+            if let Some(large) = large.as_deref_mut() {
+                large.remove(remove);
+            }
         }
         for (staged, put) in journal.puts.iter().filter(|(_, p)| below(p)) {
             // Still staged: not yet moved into place, so the staged file is the new one.
             let mut staged_tree = Tree::default();
-            disk::read_into(&self.parent.join(&journal.staging), staged, self.owner, &mut staged_tree)?;
+            let mut staged_large = Large::new();
+            let root = self.parent.join(&journal.staging);
+            disk::read_into(&root, staged, self.owner, &mut staged_tree, Some(&mut staged_large))?;
+            if let Some(large) = large.as_deref_mut() {
+                large.remove(put);
+            }
             if let Some((_, file)) = staged_tree.files.into_iter().next() {
+                match (staged_large.remove(staged.as_str()), large.as_deref_mut()) {
+                    (Some(path), Some(large)) => {
+                        large.insert(put.clone(), path);
+                    }
+                    (Some(path), None) => {
+                        tree.files.insert(put.clone(), disk::read_file(&path, self.owner, &root, false)?.0);
+                        continue;
+                    }
+                    (None, _) => {}
+                }
                 tree.files.insert(put.clone(), file);
             }
         }
@@ -79,10 +100,16 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
     parallel::in_order(
         tree::hosts(cluster),
         |n| {
-            let host = tree::host(cluster, n);
             let mut on_disk = Tree::default();
+            let mut large = Large::new();
             if present {
-                disk.read(&host.name, &mut on_disk)?;
+                disk.read(crate::plan::host_name(cluster, n).as_str(), &mut on_disk, Some(&mut large))?;
+            }
+            let mut comparer = Comparer { on_disk: &mut on_disk, large: &mut large, owner: disk.owner, out: disk.out };
+            let host = tree::host_into(cluster, n, &mut comparer)?;
+            // A large file the host no longer has is shown whole, as it is removed.
+            for (relative, path) in std::mem::take(&mut large) {
+                on_disk.files.insert(relative, disk::read_file(&path, disk.owner, disk.out, false)?.0);
             }
             let owner = match host.role {
                 Role::Director => review::Owner::Director(host.name.clone()),
@@ -113,7 +140,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
         for entry in out.read_dir_utf8().map_err(io(&out))? {
             let entry = entry.map_err(io(&out))?;
             if entry.file_name() != INDEX_FILE && !hosts.contains(entry.file_name()) {
-                disk.read(entry.file_name(), &mut strays)?;
+                disk.read(entry.file_name(), &mut strays, None)?;
             }
         }
         changes.extend(review::compare_named(&strays, &Tree::default(), false, |_| None));
@@ -133,6 +160,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
                 INDEX_FILE,
                 disk.owner,
                 &mut old,
+                None,
             )?;
         }
         changes.extend(review::compare_named(&old, &single(Some(new_index)), true, |_| None));
@@ -155,19 +183,71 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
     Ok(changes)
 }
 
-/// Compares the compiled `index.json`, given in pieces, with the one on disk as the pieces
-/// come, so that neither is held whole unless they differ.
-struct IndexCompare {
+/// The sink that compares one host's compiled files with OUT's. Small files are rendered
+/// whole, as `review` compares them; a file that is large on disk is compared as it
+/// renders, and only read and rendered whole when the two differ, for the diff.
+struct Comparer<'a> {
+    /// The host's files on disk, a large one with empty text.
+    on_disk: &'a mut Tree,
+    /// Where the large files lie; each leaves the map once compared.
+    large: &'a mut Large,
+    owner: u32,
+    out: &'a Utf8Path,
+}
+
+impl Sink for Comparer<'_> {
+    /// Path in the tree, artifact id, the file.
+    type File = HostFile;
+    type Error = WriteError;
+
+    fn put(&mut self, file: &Placed<'_>, contents: &Contents<'_>) -> Result<(String, HostFile), WriteError> {
+        let kept = |sha256: String, text: String| {
+            let path = file.path.to_owned();
+            let kept =
+                HostFile { path, id: file.id.to_owned(), file: TreeFile { mode: file.mode, contents: text }, sha256 };
+            Ok((kept.sha256.clone(), kept))
+        };
+        if let Some(path) = self.large.remove(file.path) {
+            let mut same = SameAs { file: FileCompare::open(Some(&path)), sha: Sha256Stream::default() };
+            if contents.render_into(&mut same).is_ok() && same.file.at_end() {
+                // Equal bytes: both sides keep the empty text, and only modes are compared.
+                return kept(same.sha.finish(), String::new());
+            }
+            let (whole, _) = disk::read_file(&path, self.owner, self.out, false)?;
+            self.on_disk.files.insert(file.path.to_owned(), whole);
+        }
+        let text = contents.render();
+        kept(sha256_hex(&text), text)
+    }
+}
+
+/// Text written into it is compared with a file as it comes, and hashed; it stops
+/// rendering at the first difference.
+struct SameAs {
+    file: FileCompare,
+    sha: Sha256Stream,
+}
+
+impl std::fmt::Write for SameAs {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        self.sha.update(piece.as_bytes());
+        if self.file.matches(piece.as_bytes()) {
+            Ok(())
+        } else {
+            Err(std::fmt::Error)
+        }
+    }
+}
+
+/// A file read along with text given in pieces, to see whether they are the same bytes.
+struct FileCompare {
     file: Option<std::io::BufReader<fs::File>>,
-    /// Bytes of the compiled index equal to the file's so far.
-    matched: usize,
-    /// The compiled index from the first piece that differs.
-    diverged: Option<String>,
     buffer: Vec<u8>,
 }
 
-impl IndexCompare {
-    fn open(path: Option<camino::Utf8PathBuf>) -> IndexCompare {
+impl FileCompare {
+    /// The regular file at `path`, never through a link; a missing one matches nothing.
+    fn open(path: Option<&Utf8Path>) -> FileCompare {
         let file = path.and_then(|path| {
             use std::os::unix::fs::OpenOptionsExt;
             fs::OpenOptions::new()
@@ -177,23 +257,46 @@ impl IndexCompare {
                 .ok()
                 .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
         });
-        IndexCompare {
-            file: file.map(|f| std::io::BufReader::with_capacity(1 << 16, f)),
-            matched: 0,
-            diverged: None,
-            buffer: Vec::new(),
-        }
+        FileCompare { file: file.map(|f| std::io::BufReader::with_capacity(1 << 16, f)), buffer: Vec::new() }
+    }
+
+    /// Whether the file's next bytes are `piece`.
+    fn matches(&mut self, piece: &[u8]) -> bool {
+        self.buffer.resize(piece.len(), 0);
+        self.file.as_mut().is_some_and(|f| f.read_exact(&mut self.buffer).is_ok()) && self.buffer == piece
+    }
+
+    /// Whether the file has no more bytes.
+    fn at_end(&mut self) -> bool {
+        let mut extra = [0u8; 1];
+        self.file.as_mut().is_some_and(|f| matches!(f.read(&mut extra), Ok(0)))
+    }
+
+    fn mode(&self) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        self.file.as_ref().and_then(|f| f.get_ref().metadata().ok()).map(|m| m.permissions().mode() & 0o7777)
+    }
+}
+
+/// Compares the compiled `index.json`, given in pieces, with the one on disk as the pieces
+/// come, so that neither is held whole unless they differ.
+struct IndexCompare {
+    file: FileCompare,
+    /// Bytes of the compiled index equal to the file's so far.
+    matched: usize,
+    /// The compiled index from the first piece that differs.
+    diverged: Option<String>,
+}
+
+impl IndexCompare {
+    fn open(path: Option<camino::Utf8PathBuf>) -> IndexCompare {
+        IndexCompare { file: FileCompare::open(path.as_deref()), matched: 0, diverged: None }
     }
 
     fn feed(&mut self, piece: &str) {
         if let Some(diverged) = &mut self.diverged {
             diverged.push_str(piece);
-            return;
-        }
-        self.buffer.resize(piece.len(), 0);
-        let same = self.file.as_mut().is_some_and(|f| f.read_exact(&mut self.buffer).is_ok())
-            && self.buffer == piece.as_bytes();
-        if same {
+        } else if self.file.matches(piece.as_bytes()) {
             self.matched += piece.len();
         } else {
             self.diverged = Some(piece.to_owned());
@@ -204,14 +307,8 @@ impl IndexCompare {
     /// full, for a diff.
     fn finish(mut self, disk: &OnDisk<'_>) -> Result<(Option<u32>, Option<String>), WriteError> {
         if self.diverged.is_none() {
-            let mut extra = [0u8; 1];
-            let at_end = self.file.as_mut().is_some_and(|f| matches!(f.read(&mut extra), Ok(0)));
-            if at_end {
-                let mode = self.file.as_ref().and_then(|f| f.get_ref().metadata().ok()).map(|m| {
-                    use std::os::unix::fs::PermissionsExt;
-                    m.permissions().mode() & 0o7777
-                });
-                return Ok((mode, None));
+            if self.file.at_end() {
+                return Ok((self.file.mode(), None));
             }
             self.diverged = Some(String::new());
         }
@@ -247,9 +344,9 @@ pub fn read_tree(out: &Utf8Path) -> Result<Tree, WriteError> {
         if entry.file_name() == INDEX_FILE {
             let index_path = disk.index_path();
             let dir = index_path.parent().expect("index.json lies in a directory");
-            disk::read_into(dir, INDEX_FILE, disk.owner, &mut tree)?;
+            disk::read_into(dir, INDEX_FILE, disk.owner, &mut tree, None)?;
         } else {
-            disk.read(entry.file_name(), &mut tree)?;
+            disk.read(entry.file_name(), &mut tree, None)?;
         }
     }
     Ok(tree)

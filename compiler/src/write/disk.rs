@@ -1,6 +1,7 @@
 //! File and directory operations with exact modes, and reading a tree back from disk.
 
 use super::{io, WriteError};
+use crate::digest::Sha256Stream;
 use crate::tree::{Tree, TreeFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::fs;
@@ -29,14 +30,90 @@ impl Drop for ExactModes {
 /// Creates a new file with `mode` and `contents`; never opens an existing one. The
 /// caller holds `ExactModes`, so the mode is exact from the start.
 pub fn create_file(path: &Utf8Path, mode: u32, contents: &[u8]) -> Result<(), WriteError> {
-    let mut handle = fs::OpenOptions::new()
+    create(path, mode)?.write_all(contents).map_err(io(path))
+}
+
+/// Creates a new, empty file with `mode`, never through a symbolic link.
+fn create(path: &Utf8Path, mode: u32) -> Result<fs::File, WriteError> {
+    fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)
-        .map_err(io(path))?;
-    handle.write_all(contents).map_err(io(path))
+        .map_err(io(path))
+}
+
+/// A file's text kept in memory up to this size; beyond it, written out in pieces of it.
+const SPOOL_LIMIT: usize = 1 << 20;
+
+/// Takes a file's text as it is rendered and hashes it. A small file stays in memory until
+/// `finish` decides whether it is written; a large one (a director's configuration) goes
+/// to its file in pieces as it comes, so that it is never whole in memory, and `finish`
+/// removes that file again when it is not wanted.
+pub struct Spool<'p> {
+    path: &'p Utf8Path,
+    mode: u32,
+    /// What is not yet hashed nor written.
+    text: String,
+    sha: Sha256Stream,
+    file: Option<fs::File>,
+    error: Option<WriteError>,
+}
+
+impl<'p> Spool<'p> {
+    /// A spool for the new file `path` with `mode`, over `buffer` (empty; reused across files).
+    pub fn new(path: &'p Utf8Path, mode: u32, buffer: String) -> Spool<'p> {
+        Spool { path, mode, text: buffer, sha: Sha256Stream::default(), file: None, error: None }
+    }
+
+    fn spill(&mut self) -> Result<(), WriteError> {
+        self.sha.update(self.text.as_bytes());
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(create(self.path, self.mode)?),
+        };
+        file.write_all(self.text.as_bytes()).map_err(io(self.path))?;
+        self.text.clear();
+        Ok(())
+    }
+
+    /// Why rendering into the spool stopped: the write that failed.
+    pub fn failure(&mut self) -> WriteError {
+        self.error.take().unwrap_or_else(|| io(self.path)(std::io::Error::other("the text could not be rendered")))
+    }
+
+    /// Ends the file: `wanted` sees its SHA-256 and says whether the file is wanted; if so,
+    /// the rest is written (the file made now if it never outgrew memory), else a file
+    /// already begun is removed. Returns the SHA-256, whether it was written, and the
+    /// buffer, emptied, for the next file.
+    pub fn finish(mut self, wanted: impl FnOnce(&str) -> bool) -> Result<(String, bool, String), WriteError> {
+        let mut sha = std::mem::take(&mut self.sha);
+        sha.update(self.text.as_bytes());
+        let sha = sha.finish();
+        let keep = wanted(&sha);
+        match (keep, &mut self.file) {
+            (true, None) => create_file(self.path, self.mode, self.text.as_bytes())?,
+            (true, Some(file)) => file.write_all(self.text.as_bytes()).map_err(io(self.path))?,
+            (false, None) => {}
+            (false, Some(_)) => fs::remove_file(self.path).map_err(io(self.path))?,
+        }
+        self.text.clear();
+        Ok((sha, keep, self.text))
+    }
+}
+
+impl std::fmt::Write for Spool<'_> {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        self.text.push_str(piece);
+        if self.text.len() >= SPOOL_LIMIT {
+            if let Err(error) = self.spill() {
+                self.error = Some(error);
+                return Err(std::fmt::Error);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Makes the directories from `root` down to `path`'s parent that do not exist yet, with
@@ -79,25 +156,49 @@ pub fn sync_filesystem(dir: &Utf8Path) -> Result<(), WriteError> {
     rustix::fs::syncfs(&handle).map_err(|errno| io(dir)(errno.into()))
 }
 
+/// Files `read_into` left unread for being large: path in the tree → path on disk.
+pub type Large = std::collections::BTreeMap<String, Utf8PathBuf>;
+
+/// Larger files are compared as they stream, when the reader allows it (`Large`).
+pub const READ_WHOLE_UP_TO: u64 = 1 << 20;
+
 /// Reads what lies at `root/relative` (a directory or a file) into `tree`, under paths
 /// relative to `root`, as `compile --check` compares it: a file owned by someone else
 /// than `owner`, a symbolic link (never followed), something that is not a file, or a
 /// file that is not UTF-8 is a placeholder text, so that it shows up as a difference; a
-/// directory that is empty or of a mode other than `DIR_MODE` is an entry `dir/`.
-pub fn read_into(root: &Utf8Path, relative: &str, owner: u32, tree: &mut Tree) -> Result<(), WriteError> {
+/// directory that is empty or of a mode other than `DIR_MODE` is an entry `dir/`. Given
+/// `large`, a regular file of the owner's larger than `READ_WHOLE_UP_TO` is not read: its
+/// entry has empty text, and `large` says where it lies, for a comparison as it streams.
+pub fn read_into(
+    root: &Utf8Path,
+    relative: &str,
+    owner: u32,
+    tree: &mut Tree,
+    mut large: Option<&mut Large>,
+) -> Result<(), WriteError> {
     let path = root.join(relative);
     match fs::symlink_metadata(&path) {
-        Ok(meta) => read_entry(root, relative, meta.is_dir(), owner, tree),
+        Ok(meta) => read_entry(root, relative, meta.is_dir(), owner, tree, &mut large),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io(&path)(e)),
     }
 }
 
 /// `read_into` for an entry whose type the directory listing already gave.
-fn read_entry(root: &Utf8Path, relative: &str, is_dir: bool, owner: u32, tree: &mut Tree) -> Result<(), WriteError> {
+fn read_entry(
+    root: &Utf8Path,
+    relative: &str,
+    is_dir: bool,
+    owner: u32,
+    tree: &mut Tree,
+    large: &mut Option<&mut Large>,
+) -> Result<(), WriteError> {
     let path = root.join(relative);
     if !is_dir {
-        let file = read_file(&path, owner, root)?;
+        let (file, whole) = read_file(&path, owner, root, large.is_some())?;
+        if let (false, Some(large)) = (whole, large) {
+            large.insert(relative.to_owned(), path);
+        }
         tree.files.insert(relative.to_owned(), file);
         return Ok(());
     }
@@ -134,14 +235,20 @@ fn read_entry(root: &Utf8Path, relative: &str, is_dir: bool, owner: u32, tree: &
     }
     for (name, is_dir) in entries {
         let child = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-        read_entry(root, &child, is_dir, owner, tree)?;
+        read_entry(root, &child, is_dir, owner, tree, large)?;
     }
     Ok(())
 }
 
 /// One file as `compile --check` compares it, in four system calls for a regular file
-/// (open without following a link, fstat, read, close).
-fn read_file(path: &Utf8Path, owner: u32, root: &Utf8Path) -> Result<TreeFile, WriteError> {
+/// (open without following a link, fstat, read, close), and whether it was read whole:
+/// with `leave_large`, a large regular file of the owner's is left unread (empty text).
+pub fn read_file(
+    path: &Utf8Path,
+    owner: u32,
+    root: &Utf8Path,
+    leave_large: bool,
+) -> Result<(TreeFile, bool), WriteError> {
     use std::io::Read;
     let opened = fs::OpenOptions::new()
         .read(true)
@@ -154,16 +261,20 @@ fn read_file(path: &Utf8Path, owner: u32, root: &Utf8Path) -> Result<TreeFile, W
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
             let meta = fs::symlink_metadata(path).map_err(io(path))?;
             let target = fs::read_link(path).map_err(io(path))?;
-            return Ok(TreeFile {
+            let file = TreeFile {
                 mode: meta.permissions().mode() & 0o7777,
                 contents: format!("(a symbolic link to {})\n", target.display()),
-            });
+            };
+            return Ok((file, true));
         }
         Err(e) => return Err(io(path)(e)),
     };
     let meta = file.metadata().map_err(io(path))?;
     let mode = meta.permissions().mode() & 0o7777;
     let uid = meta.uid();
+    if leave_large && uid == owner && meta.is_file() && meta.len() > READ_WHOLE_UP_TO {
+        return Ok((TreeFile { mode, contents: String::new() }, false));
+    }
     let contents = if uid != owner {
         format!("(a file owned by uid {uid}, not by {root}'s owner {owner})\n")
     } else if meta.is_file() {
@@ -173,7 +284,7 @@ fn read_file(path: &Utf8Path, owner: u32, root: &Utf8Path) -> Result<TreeFile, W
     } else {
         "(not a regular file)\n".into()
     };
-    Ok(TreeFile { mode, contents })
+    Ok((TreeFile { mode, contents }, true))
 }
 
 /// The owner of `path`.

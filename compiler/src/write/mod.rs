@@ -20,8 +20,10 @@
 //!   `renameat2(RENAME_EXCHANGE)`, replacing an existing `OUT` only when every file in it
 //!   is listed in its own lvsdr `index.json` and every directory holds such a file.
 //!
-//! Hosts are rendered and written on every core (`parallel`), one host at a time per
-//! thread, and `index.json` is streamed, so memory follows the manifest, not the tree.
+//! Hosts are rendered and written on every core (`parallel`, `stage`), one host at a time
+//! per thread, each file written as it renders and `index.json` streamed, so memory
+//! follows the manifest, not the tree; `compile --check` compares a large file the same
+//! way, as it renders (`check`).
 //! Everything that can fail is done before the swap or the journal's commit; after it, a
 //! failed clean-up is a warning.
 
@@ -30,20 +32,19 @@ mod disk;
 mod journal;
 mod parallel;
 mod record;
+mod stage;
 
 pub use check::{check, read_tree};
 pub use record::BUILD_ID;
 
-use crate::contract::{Index, CONFIG_MODE, GENERATOR, INDEX_FILE};
-use crate::digest::Sha256Stream;
+use crate::contract::{Index, GENERATOR, INDEX_FILE};
 use crate::model::Cluster;
-use crate::tree::{self, IndexWriter, Role, Tree};
+use crate::tree::Tree;
 use camino::{Utf8Path, Utf8PathBuf};
 use disk::{beside, ExactModes};
 use journal::Journal;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
 /// Why the tree was not written.
@@ -150,10 +151,11 @@ pub fn compile(cluster: &Cluster, manifest: &str, out: &Utf8Path) -> Result<Writ
     let existing = check_replaceable(&out)?;
     let staging = beside(&parent, &name, &format!("staging-{}", std::process::id()));
     let mut recorder = record::Recorder::create(&parent, &name, manifest)?;
-    let result = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, None, &mut recorder)).and_then(|_| {
-        disk::sync_filesystem(&staging)?;
-        swap_in(&staging, &out, existing, &parent)
-    });
+    let result =
+        disk::make_dir(&staging).and_then(|()| stage::stage(cluster, &staging, None, &mut recorder)).and_then(|_| {
+            disk::sync_filesystem(&staging)?;
+            swap_in(&staging, &out, existing, &parent)
+        });
     let mut warnings = match result {
         Ok(warnings) => warnings,
         Err(error) => {
@@ -174,101 +176,6 @@ pub fn compile(cluster: &Cluster, manifest: &str, out: &Utf8Path) -> Result<Writ
     Ok(Written { method: Method::WholeTree, files, written: files, removed: 0, warnings })
 }
 
-/// What one host gives back to the thread that writes the index and the record: its
-/// index entry, its files (path, mode, checksum) and those it staged (staged name, path).
-struct HostStaged {
-    role: Role,
-    entry: String,
-    files: Vec<(String, u32, String)>,
-    puts: Vec<(String, String)>,
-}
-
-/// Renders every host into `staging`, on every core, with `index.json` streamed after
-/// them, and records every file: without a record, the whole tree at its paths; with one,
-/// only the files it does not know as they are now, flat, each under a name of its own
-/// (`<host>.<file>`). Returns those staged files (staged name, path in the tree).
-fn stage(
-    cluster: &Cluster,
-    staging: &Utf8Path,
-    record: Option<&record::Record>,
-    recorder: &mut record::Recorder,
-) -> Result<Vec<(String, String)>, WriteError> {
-    let index_name = if record.is_some() { "index" } else { INDEX_FILE };
-    let index_path = staging.join(index_name);
-    let index_file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(CONFIG_MODE)
-        .open(&index_path)
-        .map_err(io(&index_path))?;
-    let mut index = std::io::BufWriter::with_capacity(1 << 20, index_file);
-    let mut index_sha = Sha256Stream::default();
-    let mut index_error = None;
-    let mut append = |piece: &str| {
-        index_sha.update(piece.as_bytes());
-        if index_error.is_none() {
-            index_error = index.write_all(piece.as_bytes()).err();
-        }
-    };
-    let mut writer = IndexWriter::new(cluster, &mut append);
-    let mut puts = Vec::new();
-    parallel::in_order(
-        tree::hosts(cluster),
-        |n| {
-            let host = tree::host(cluster, n);
-            let mut made = Vec::new();
-            let mut files = Vec::with_capacity(host.files.len());
-            let mut puts = Vec::new();
-            for (k, file) in host.files.into_iter().enumerate() {
-                match record {
-                    None => {
-                        disk::make_parents(staging, &file.path, &mut made)?;
-                        disk::create_file(&staging.join(&file.path), file.file.mode, file.file.contents.as_bytes())?;
-                    }
-                    Some(record) => {
-                        let known = record.files.get(&file.path);
-                        if let Some(known) = known {
-                            known.kept.store(true, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        if known.is_none_or(|known| !known.is(file.file.mode, &file.sha256)) {
-                            let staged = format!("{n}.{k}");
-                            disk::create_file(&staging.join(&staged), file.file.mode, file.file.contents.as_bytes())?;
-                            puts.push((staged, file.path.clone()));
-                        }
-                    }
-                }
-                files.push((file.path, file.file.mode, file.sha256));
-            }
-            Ok(HostStaged { role: host.role, entry: host.entry, files, puts })
-        },
-        |host: HostStaged| {
-            writer.entry(host.role, &host.entry, &mut append);
-            for (path, mode, sha256) in &host.files {
-                recorder.add(path, *mode, sha256)?;
-            }
-            puts.extend(host.puts);
-            Ok(())
-        },
-    )?;
-    writer.finish(cluster, &mut append);
-    if let Some(error) = index_error {
-        return Err(io(&index_path)(error));
-    }
-    index.into_inner().map_err(|e| io(&index_path)(e.into_error()))?;
-    let index_sha = index_sha.finish();
-    recorder.add(INDEX_FILE, CONFIG_MODE, &index_sha)?;
-    // An update puts index.json only when it changed; a whole tree has it in place.
-    if let Some(record) = record {
-        match record.files.get(INDEX_FILE) {
-            Some(known) if known.is(CONFIG_MODE, &index_sha) => {
-                fs::remove_file(&index_path).map_err(io(&index_path))?
-            }
-            Some(_) | None => puts.push((index_name.to_owned(), INDEX_FILE.to_owned())),
-        }
-    }
-    Ok(puts)
-}
-
 /// Updates OUT in place from the trusted `record`: stages what changed, commits a journal,
 /// applies it. Unchanged files are not touched.
 fn update(
@@ -282,7 +189,7 @@ fn update(
     let staging_name = format!(".{name}.lvsdr-staging-{}", std::process::id());
     let staging = parent.join(&staging_name);
     let mut recorder = record::Recorder::create(parent, name, manifest)?;
-    let decided = disk::make_dir(&staging).and_then(|()| stage(cluster, &staging, Some(&record), &mut recorder));
+    let decided = disk::make_dir(&staging).and_then(|()| stage::stage(cluster, &staging, Some(&record), &mut recorder));
     let decided = decided.and_then(|puts| {
         // What the record has and the new tree has not goes (index.json is always kept).
         let kept = |known: &record::Known| known.kept.load(std::sync::atomic::Ordering::Relaxed);
