@@ -154,6 +154,9 @@ pub struct RealServer {
     pub vips: Vec<ServedVip>,
 }
 
+/// The services a host holds a VIP for; see `ServedVip::services`.
+pub type ServiceNames = smallvec::SmallVec<[Name; 1]>;
+
 /// A VIP as one host holds it: a real server (for its services) or a director (for all).
 #[derive(Debug)]
 pub struct ServedVip {
@@ -163,8 +166,10 @@ pub struct ServedVip {
     /// (lvs.cf's `address = <vip> <dev>:<n>`). Elsewhere VIPs carry no label, so any
     /// interface name works and no two VIPs can collide.
     pub label: Option<AliasLabel>,
-    /// Names of the services on this VIP that include the host, in manifest order.
-    pub services: Vec<Name>,
+    /// Names of the services on this VIP that include the host, in manifest order. Nearly
+    /// always one: held in place, not on the heap (a cluster has a served VIP for every
+    /// membership, hundreds of thousands of them).
+    pub services: ServiceNames,
 }
 
 macro_rules! display_as_str {

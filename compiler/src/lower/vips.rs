@@ -5,13 +5,15 @@
 use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
-use crate::model::{AliasLabel, Director, Failover, Interface, Name, NetworkStack, RealServer, ServedVip, Service};
+use crate::model::{
+    AliasLabel, Director, Failover, Interface, NetworkStack, RealServer, ServedVip, Service, ServiceNames,
+};
 use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 /// A host's VIPs, sorted by address: each with the pointer to the first service naming it
 /// (built into a diagnostic's pointer only when needed) and the names of its services.
-type VipServices<'p> = Vec<(Ipv4Addr, &'p str, Vec<Name>)>;
+type VipServices<'p> = Vec<(Ipv4Addr, &'p str, ServiceNames)>;
 
 /// Groups `memberships` (VIP, index in `services`) into VIPs, services in manifest order.
 fn group<'p>(services: &'p Lowered<Service>, mut memberships: Vec<(Ipv4Addr, u32)>) -> VipServices<'p> {
@@ -22,7 +24,7 @@ fn group<'p>(services: &'p Lowered<Service>, mut memberships: Vec<(Ipv4Addr, u32
         match vips.last_mut() {
             Some((last, _, names)) if *last == vip => names.push(service.name.clone()),
             // Most VIPs serve a host through one service: room for one name.
-            _ => vips.push((vip, path.as_str(), vec![service.name.clone()])),
+            _ => vips.push((vip, path.as_str(), smallvec::smallvec![service.name.clone()])),
         }
     }
     vips
