@@ -139,6 +139,9 @@ pub struct Service {
 #[derive(Debug)]
 pub struct Member {
     pub server: Name,
+    /// The real server's address, resolved once by lowering (its directors' files name
+    /// every membership by address).
+    pub address: Ipv4Addr,
     pub weight: u16,
 }
 

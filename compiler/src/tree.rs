@@ -134,6 +134,12 @@ pub fn hosts(cluster: &Cluster) -> usize {
     host_count(cluster)
 }
 
+/// How many of the first hosts are directors: their files list every membership, so they
+/// are the slow ones to render in a large cluster.
+pub fn directors(cluster: &Cluster) -> usize {
+    cluster.directors.len()
+}
+
 /// Plans, renders and indexes the `n`th host, in memory.
 pub fn host(cluster: &Cluster, n: usize) -> HostOutput {
     match host_into(cluster, n, &mut InMemory) {

@@ -2,7 +2,7 @@
 //! all rendered from one list of `VirtualService` views so that they agree.
 
 use crate::digest::Sha256Stream;
-use crate::model::{Cluster, Director, Failover, Protocol};
+use crate::model::{Cluster, Director, Failover, Member, Protocol};
 use crate::plan::DirectorArtifact;
 use askama::Template;
 use std::net::Ipv4Addr;
@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 /// A virtual service as a director's configuration names it.
 struct VirtualService<'a> {
     name: &'a str,
-    vip: Ipv4Addr,
+    vip: Dotted,
     /// The VIP's alias label on this director (Piranha's directors have labels).
     label: Option<&'a str>,
     protocol: Protocol,
@@ -21,10 +21,60 @@ struct VirtualService<'a> {
     real_servers: Vec<Destination<'a>>,
 }
 
-struct Destination<'a> {
-    name: &'a str,
+/// A member as a director's files name it: eight bytes for each of a service's members.
+struct Destination<'a>(&'a Member);
+
+impl Destination<'_> {
+    fn name(&self) -> &str {
+        self.0.server.as_str()
+    }
+
+    fn address(&self) -> Dotted {
+        Dotted::from(self.0.address)
+    }
+
+    fn weight(&self) -> u16 {
+        self.0.weight
+    }
+}
+
+/// An IPv4 address's dotted text, made without the formatter. The director files print
+/// an address or two for every membership (a million at 50,000 real servers), and
+/// `Ipv4Addr`'s `Display` goes through the formatter four times each. Ordered as the address.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Dotted {
     address: Ipv4Addr,
-    weight: u16,
+    text: [u8; 15],
+    len: u8,
+}
+
+impl From<Ipv4Addr> for Dotted {
+    fn from(address: Ipv4Addr) -> Dotted {
+        let mut dotted = Dotted { address, text: [0; 15], len: 0 };
+        let mut push = |byte: u8| {
+            dotted.text[usize::from(dotted.len)] = byte;
+            dotted.len += 1;
+        };
+        for (i, octet) in address.octets().into_iter().enumerate() {
+            if i > 0 {
+                push(b'.');
+            }
+            if octet >= 100 {
+                push(b'0' + octet / 100);
+            }
+            if octet >= 10 {
+                push(b'0' + octet / 10 % 10);
+            }
+            push(b'0' + octet % 10);
+        }
+        dotted
+    }
+}
+
+impl std::fmt::Display for Dotted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text[..usize::from(self.len)]).expect("digits and dots"))
+    }
 }
 
 impl VirtualService<'_> {
@@ -61,22 +111,11 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
                 .label
                 .as_ref()
                 .map(|l| l.as_str());
-            let mut real_servers: Vec<Destination<'a>> = service
-                .members
-                .iter()
-                .map(|member| {
-                    let server = cluster
-                        .real_servers
-                        .binary_search_by(|s| s.name.cmp(&member.server))
-                        .map(|i| &cluster.real_servers[i])
-                        .expect("the validator resolves every member to a declared real server");
-                    Destination { name: server.name.as_str(), address: server.address.addr(), weight: member.weight }
-                })
-                .collect();
-            real_servers.sort_by_key(|d| d.address);
+            let mut real_servers: Vec<Destination<'a>> = service.members.iter().map(Destination).collect();
+            real_servers.sort_by_key(|d| d.0.address);
             VirtualService {
                 name: service.name.as_str(),
-                vip: service.vip,
+                vip: Dotted::from(service.vip),
                 label,
                 protocol: service.protocol,
                 port: service.port,
@@ -164,5 +203,20 @@ impl std::fmt::Write for HashingWriter {
     fn write_str(&mut self, piece: &str) -> std::fmt::Result {
         self.0.update(piece.as_bytes());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dotted;
+    use std::net::Ipv4Addr;
+
+    /// The same text as `Ipv4Addr`'s, at every octet width.
+    #[test]
+    fn dotted_is_the_std_text() {
+        for octet in [0u8, 7, 9, 10, 42, 99, 100, 109, 110, 199, 200, 255] {
+            let address = Ipv4Addr::new(octet, 255 - octet, octet / 3, 1);
+            assert_eq!(Dotted::from(address).to_string(), address.to_string());
+        }
     }
 }

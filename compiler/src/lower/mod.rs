@@ -82,7 +82,7 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
     };
 
     let hosts = hosts::hosts(found, &m, &defaults);
-    let services = services::services(found, &m.services, &m.real_servers, &hosts.addresses);
+    let services = services::services(found, &m.services, &m.real_servers, &hosts.real_servers, &hosts.addresses);
     segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
     let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);

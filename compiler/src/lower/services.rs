@@ -7,18 +7,27 @@ use super::quoted;
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
-use crate::model::{limits, Keyword, Member, Name, Protocol, Scheduler, Service};
+use crate::model::{limits, Keyword, Member, Name, Protocol, RealServer, Scheduler, Service};
 use crate::raw;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
+/// Lowers the services; `declared_servers` and `lowered_servers` are the manifest's real
+/// servers, raw and lowered, in the same order.
 pub fn services(
     found: &mut Vec<Diagnostic>,
     services: &[raw::Service],
     declared_servers: &[raw::RealServer],
+    lowered_servers: &Lowered<RealServer>,
     book: &AddressBook,
 ) -> Lowered<Service> {
-    let known_servers: HashSet<&str> = declared_servers.iter().map(|s| s.name.as_str()).collect();
+    // Each declared name, with its server's address once lowered: a member carries it, so
+    // that a director's files need no lookup per membership.
+    let known_servers: HashMap<&str, Option<Ipv4Addr>> = declared_servers
+        .iter()
+        .zip(lowered_servers)
+        .map(|(raw, (lowered, _))| (raw.name.as_str(), lowered.as_ref().map(|s| s.address.addr())))
+        .collect();
     let mut declared = Declared::default();
     let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::default();
     let mut lowered = Vec::new();
@@ -136,24 +145,25 @@ fn members(
     members: &[raw::Member],
     path: &str,
     who: &str,
-    known: &HashSet<&str>,
+    known: &HashMap<&str, Option<Ipv4Addr>>,
 ) -> Option<Vec<Member>> {
     // Member → its position; paths are built only for a diagnostic (this loop runs once
     // per membership, hundreds of thousands of times in a large cluster).
-    let mut seen: HashMap<&str, usize> = HashMap::default();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(members.len(), Default::default());
     let mut lowered = Some(Vec::with_capacity(members.len()));
     let member_path = |j: usize| pointer(&pointer(path, "real_servers"), j);
     let server_path = |j: usize| pointer(&member_path(j), "server");
     for (j, m) in members.iter().enumerate() {
-        let server = if known.contains(m.server.as_str()) {
-            Name::parse(&m.server)
+        // A declared server that did not lower has its own error: the member is dropped.
+        let server = if let Some(address) = known.get(m.server.as_str()) {
+            Name::parse(&m.server).zip(*address)
         } else {
             let diagnostic = Diagnostic::new(
                 Code::UnknownServer,
                 server_path(j),
                 format!("{who} names real server {}, which is not declared", quoted(&m.server)),
             );
-            found.push(match did_you_mean(&m.server, known.iter().copied()) {
+            found.push(match did_you_mean(&m.server, known.keys().copied()) {
                 Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
                 None => diagnostic.hint("declare it in the top-level \"real_servers\" list"),
             });
@@ -184,8 +194,8 @@ fn members(
             );
         }
         lowered = match (lowered, server, weight) {
-            (Some(mut list), Some(server), Some(weight)) => {
-                list.push(Member { server, weight });
+            (Some(mut list), Some((server, address)), Some(weight)) => {
+                list.push(Member { server, address, weight });
                 Some(list)
             }
             _ => None,

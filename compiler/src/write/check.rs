@@ -99,6 +99,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
     let mut hosts = FxHashSet::default();
     parallel::in_order(
         tree::hosts(cluster),
+        tree::directors(cluster),
         |n| {
             let mut on_disk = Tree::default();
             let mut large = Large::new();

@@ -1,7 +1,9 @@
 //! Runs per-host work on every core and hands the results back in host order.
 //!
 //! Hosts are taken in chunks from a shared counter, so the threads work on neighbouring
-//! hosts and the results waiting for an earlier, slower chunk stay few.
+//! hosts and the results waiting for an earlier, slower chunk stay few. The first few
+//! hosts (the directors, whose files list every membership and take a second each to
+//! render at 50,000 real servers) are a chunk each, so that they render side by side.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,10 +22,21 @@ const MAX_THREADS: usize = 8;
 /// in memory (tens of MB of index entries).
 const WINDOW: usize = 64;
 
+/// The hosts of `chunk`: the first `singles` one to a chunk, then `CHUNK` at a time.
+fn chunk_hosts(chunk: usize, singles: usize, count: usize) -> std::ops::Range<usize> {
+    let (start, end) = match chunk.checked_sub(singles) {
+        None => (chunk, chunk + 1),
+        Some(later) => (singles + later * CHUNK, singles + (later + 1) * CHUNK),
+    };
+    start.min(count)..end.min(count)
+}
+
 /// Calls `work` for hosts `0..count` on every core and `consume` with each result in host
-/// order, on the calling thread. Stops at the first error, from either.
+/// order, on the calling thread; hosts `0..singles` are slow ones, each run on its own.
+/// Stops at the first error, from either.
 pub fn in_order<R: Send, E: Send>(
     count: usize,
+    singles: usize,
     work: impl Fn(usize) -> Result<R, E> + Sync,
     mut consume: impl FnMut(R) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -43,8 +56,8 @@ pub fn in_order<R: Send, E: Send>(
                     break;
                 }
                 let chunk = next.fetch_add(1, Ordering::Relaxed);
-                let start = chunk * CHUNK;
-                if start >= count {
+                let hosts = chunk_hosts(chunk, singles, count);
+                if hosts.is_empty() {
                     break;
                 }
                 let mut first = consumed.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,7 +65,7 @@ pub fn in_order<R: Send, E: Send>(
                     first = advanced.wait(first).unwrap_or_else(|e| e.into_inner());
                 }
                 drop(first);
-                let result: Result<Vec<R>, E> = (start..(start + CHUNK).min(count)).map(work).collect();
+                let result: Result<Vec<R>, E> = hosts.map(work).collect();
                 let failed = result.is_err();
                 if send.send((chunk, result)).is_err() || failed {
                     break;
@@ -97,6 +110,7 @@ mod tests {
         let mut seen = Vec::new();
         let result: Result<(), ()> = in_order(
             CHUNK * (WINDOW * 3),
+            0,
             |n| {
                 if n == 0 {
                     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -115,10 +129,39 @@ mod tests {
         assert_eq!(seen, (0..CHUNK * WINDOW * 3).collect::<Vec<_>>());
     }
 
+    /// The slow hosts come one to a chunk, the rest in chunks; every host once, in order.
+    #[test]
+    fn slow_hosts_are_a_chunk_each() {
+        assert_eq!([0, 1, 2, 3].map(|c| chunk_hosts(c, 2, 40)), [0..1, 1..2, 2..18, 18..34]);
+        assert_eq!([4, 5].map(|c| chunk_hosts(c, 2, 40)), [34..40, 40..40]);
+        assert_eq!(chunk_hosts(0, 0, 5), 0..5);
+        let both_at_once = std::sync::Barrier::new(2);
+        let mut seen = Vec::new();
+        // The two slow hosts meet at a barrier, so they must run at the same time (with
+        // one core there is one thread, and they cannot).
+        let wait = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        let result: Result<(), ()> = in_order(
+            100,
+            2,
+            |n| {
+                if n < 2 && wait {
+                    both_at_once.wait();
+                }
+                Ok(n)
+            },
+            |n| {
+                seen.push(n);
+                Ok(())
+            },
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    }
+
     /// An error in a late chunk stops the run without leaving a thread waiting.
     #[test]
     fn an_error_stops_every_thread() {
-        let result = in_order(CHUNK * (WINDOW * 4), |n| if n == CHUNK * 70 { Err(n) } else { Ok(n) }, |_| Ok(()));
+        let result = in_order(CHUNK * (WINDOW * 4), 0, |n| if n == CHUNK * 70 { Err(n) } else { Ok(n) }, |_| Ok(()));
         assert_eq!(result, Err(CHUNK * 70));
     }
 }

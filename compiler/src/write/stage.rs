@@ -53,6 +53,7 @@ pub fn stage(
     let mut puts = Vec::new();
     parallel::in_order(
         tree::hosts(cluster),
+        tree::directors(cluster),
         |n| {
             let mut stager = Stager { staging, record, made: Vec::new(), puts: Vec::new(), buffer: String::new() };
             let host = tree::host_into(cluster, n, &mut stager)?;
