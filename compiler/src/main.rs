@@ -753,9 +753,8 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         let result = |diagnostics| to_sorted_line(&contract::RenderResult { artifact: None, diagnostics });
         return invalid(format, result, &diagnostics);
     };
-    let plans = lvsdr::plan::plan(&cluster);
-    let names: Vec<&str> = plans.iter().map(|p| p.name().as_str()).collect();
-    let plan = plans.iter().find(|p| p.name().as_str() == server).ok_or_else(|| unknown_host(server, &names))?;
+    let n = host_number(&cluster, server)?;
+    let plan = &lvsdr::plan::plan_host(&cluster, n);
     let placements = plan.placements();
     let by_id = placements.iter().position(|a| a.id == artifact);
     let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == artifact).collect();
@@ -771,7 +770,6 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
             )));
         }
     };
-    let text = lvsdr::emit::emit(&cluster, plan, chosen);
     let placement = placements[chosen];
     match format {
         Format::Json => say_json(&contract::RenderResult {
@@ -780,13 +778,51 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
                 artifact: placement.id.clone(),
                 install_path: placement.install_path.clone(),
                 mode: format!("{:04o}", placement.mode),
-                contents: text,
+                contents: lvsdr::emit::emit(&cluster, plan, chosen),
             }),
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
-        Format::Human | Format::Github => write_stdout(text.as_bytes())?,
+        // Written as it renders: a director's file is tens of MB in a large cluster.
+        Format::Human | Format::Github => {
+            let mut out = StdoutText { out: std::io::BufWriter::new(std::io::stdout().lock()), error: None };
+            let rendered = lvsdr::emit::emit_into(&cluster, plan, chosen, &mut out);
+            let flushed = rendered.map_err(|_| out.error.take()).and_then(|()| out.out.flush().map_err(Some));
+            match flushed {
+                Ok(()) => {}
+                // The reader stopped reading (`| head`): not a failure of lvsdr's.
+                Err(Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    let e = e.unwrap_or_else(|| std::io::Error::other("the artifact could not be rendered"));
+                    return Err(Failure { code: Code::WriteError, message: format!("writing standard output: {e}") });
+                }
+            }
+        }
     }
     Ok(0)
+}
+
+/// Text written into it goes to standard output; the first failed write is kept.
+struct StdoutText<W: Write> {
+    out: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> std::fmt::Write for StdoutText<W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.out.write_all(text.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+/// The number of the host named `name`, found without planning every host.
+fn host_number(cluster: &Cluster, name: &str) -> Result<usize, Failure> {
+    let hosts = lvsdr::plan::host_count(cluster);
+    (0..hosts).find(|&n| lvsdr::plan::host_name(cluster, n).as_str() == name).ok_or_else(|| {
+        let names: Vec<&str> = (0..hosts).map(|n| lvsdr::plan::host_name(cluster, n).as_str()).collect();
+        unknown_host(name, &names)
+    })
 }
 
 /// `did you mean "web1"? ` when a name is close to `word`, else nothing.
@@ -814,11 +850,7 @@ fn show(format: Format, style: Style, manifest: &str, server: Option<&str>) -> R
     let hosts = lvsdr::plan::host_count(&cluster);
     let wanted: Vec<usize> = match server {
         None => (0..hosts).collect(),
-        Some(server) => {
-            let plans = lvsdr::plan::plan(&cluster);
-            let names: Vec<&str> = plans.iter().map(|p| p.name().as_str()).collect();
-            vec![names.iter().position(|n| *n == server).ok_or_else(|| unknown_host(server, &names))?]
-        }
+        Some(server) => vec![host_number(&cluster, server)?],
     };
     let (mut directors, mut servers) = (Vec::new(), Vec::new());
     for n in wanted {
