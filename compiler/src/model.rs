@@ -54,9 +54,10 @@ impl Interface {
     }
 }
 
-/// An alias label `<interface>:<n>` that fits the kernel's 15-character limit.
+/// An alias label `<interface>:<n>` that fits the kernel's 15-character limit, so it is
+/// always held in place (a large cluster has hundreds of thousands of labels).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AliasLabel(String);
+pub struct AliasLabel(smol_str::SmolStr);
 
 impl AliasLabel {
     /// The stable alias number of a VIP: 1000 × third octet + fourth octet (10.0.1.100 → 1100).
@@ -67,9 +68,10 @@ impl AliasLabel {
     }
 
     pub fn new(interface: &Interface, vip: Ipv4Addr) -> Result<AliasLabel, String> {
-        let label = format!("{}:{}", interface.as_str(), Self::number(vip));
+        // Formatted in place: a label that fits is never on the heap.
+        let label = smol_str::format_smolstr!("{}:{}", interface.as_str(), Self::number(vip));
         if label.len() > 15 {
-            Err(label)
+            Err(label.to_string())
         } else {
             Ok(AliasLabel(label))
         }

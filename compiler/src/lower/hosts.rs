@@ -138,6 +138,8 @@ fn host_address(
 
 /// What directors and real servers have in common, lowered.
 struct Common {
+    /// "real server web1", for messages.
+    who: String,
     name: Option<crate::model::Name>,
     address: Option<Ipv4Net>,
     interface: Option<Interface>,
@@ -158,7 +160,7 @@ impl<'m> Pass<'_, 'm> {
             Some(text) => values::platform(self.found, text, &pointer(path, "platform")),
             None => self.defaults.platform,
         };
-        Common { name, address, interface, platform }
+        Common { who, name, address, interface, platform }
     }
 }
 
@@ -194,9 +196,8 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
     for (i, s) in servers.iter().enumerate() {
         let path = pointer("/real_servers", i);
         let c = pass.common(&path, "real server", s.into());
-        let who = format!("real server {}", s.name);
-        let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, &path, &who));
-        let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, &path, &who));
+        let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, &path, &c.who));
+        let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, &path, &c.who));
         let server = match (c.name, c.address, c.interface, c.platform, suppression, stack) {
             (Some(name), Some(address), Some(interface), Some(platform), Some(suppression), Some(network_stack)) => {
                 Some(RealServer { name, address, interface, platform, suppression, network_stack, vips: Vec::new() })
@@ -272,7 +273,8 @@ fn suppression(
     who: &str,
 ) -> Option<Suppression> {
     let profile = platform.profile();
-    let tool_path = pointer(path, "arp_suppression");
+    // Built only for a diagnostic: this runs once per real server.
+    let tool_path = || pointer(path, "arp_suppression");
     let tool = match &s.arp_suppression {
         None => profile.default_tool,
         Some(text) => match SuppressionTool::parse(text) {
@@ -280,7 +282,7 @@ fn suppression(
             None => {
                 found.push(enum_error(
                     Code::UnknownSuppression,
-                    &tool_path,
+                    &tool_path(),
                     "ARP suppression method",
                     text,
                     &SuppressionTool::names(),
@@ -296,7 +298,7 @@ fn suppression(
             found.push(
                 Diagnostic::new(
                     Code::SuppressionUnavailable,
-                    tool_path,
+                    tool_path(),
                     format!("{who} runs {platform}, which has no {tool}"),
                 )
                 .hint(format!("{platform} suppresses ARP with {has}: write \"{has}\" or remove the key")),
@@ -307,7 +309,7 @@ fn suppression(
                 found.push(
                     Diagnostic::new(
                         Code::El7NftablesVersion,
-                        tool_path,
+                        tool_path(),
                         format!("{who} runs {platform} with nftables, whose `arp saddr ip` needs nftables 0.9.1 or later"),
                     )
                     .hint(format!(
