@@ -25,13 +25,18 @@ struct Run {
     stderr: String,
 }
 
-fn lvsdr(args: &[&str]) -> Run {
-    let out = Command::new(LVSDR).args(args).env("NO_COLOR", "1").output().expect("lvsdr runs");
-    Run {
-        status: out.status.code().expect("lvsdr exits, not killed"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            status: out.status.code().expect("lvsdr exits, not killed"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
     }
+}
+
+fn lvsdr(args: &[&str]) -> Run {
+    Command::new(LVSDR).args(args).env("NO_COLOR", "1").output().expect("lvsdr runs").into()
 }
 
 /// Every command, its outcomes included, prints one JSON object with a diagnostics
@@ -554,12 +559,7 @@ fn lvsdr_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run 
     if let Some(bytes) = stdin {
         child.stdin.take().unwrap().write_all(bytes).unwrap();
     }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status.code().expect("lvsdr exits"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    child.wait_with_output().unwrap().into()
 }
 
 /// What CI and editors read: YAML from standard input named by --stdin-filename (the
@@ -707,17 +707,13 @@ fn lvsdr_with_fault(fault: &str, path: Option<&Path>, args: &[&str]) -> Run {
     if let Some(path) = path {
         strace.arg("-P").arg(path);
     }
-    let out = strace
+    strace
         .args(["-e", fault, LVSDR])
         .args(args)
         .env("NO_COLOR", "1")
         .output()
-        .expect("strace runs (apt-get install strace; .ci/run installs it)");
-    Run {
-        status: out.status.code().expect("lvsdr exits"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+        .expect("strace runs (apt-get install strace; .ci/run installs it)")
+        .into()
 }
 
 /// Faults where the change promises something: a file that cannot be read again (its

@@ -160,7 +160,7 @@ pub fn sync_filesystem(dir: &Utf8Path) -> Result<(), WriteError> {
 pub type Large = std::collections::BTreeMap<String, Utf8PathBuf>;
 
 /// Larger files are compared as they stream, when the reader allows it (`Large`).
-pub const READ_WHOLE_UP_TO: u64 = 1 << 20;
+const READ_WHOLE_UP_TO: u64 = 1 << 20;
 
 /// Reads what lies at `root/relative` (a directory or a file) into `tree`, under paths
 /// relative to `root`, as `compile --check` compares it: a file owned by someone else

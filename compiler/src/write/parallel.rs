@@ -135,17 +135,25 @@ mod tests {
         assert_eq!([0, 1, 2, 3].map(|c| chunk_hosts(c, 2, 40)), [0..1, 1..2, 2..18, 18..34]);
         assert_eq!([4, 5].map(|c| chunk_hosts(c, 2, 40)), [34..40, 40..40]);
         assert_eq!(chunk_hosts(0, 0, 5), 0..5);
-        let both_at_once = std::sync::Barrier::new(2);
+        // Each slow host waits (up to ten seconds) for the other to start: they must run
+        // at the same time (with one core there is one thread, and they cannot).
+        let started = AtomicUsize::new(0);
+        let together = AtomicUsize::new(0);
+        let two_threads = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
         let mut seen = Vec::new();
-        // The two slow hosts meet at a barrier, so they must run at the same time (with
-        // one core there is one thread, and they cannot).
-        let wait = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
         let result: Result<(), ()> = in_order(
             100,
             2,
             |n| {
-                if n < 2 && wait {
-                    both_at_once.wait();
+                if n < 2 && two_threads {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                    while started.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+                        std::thread::yield_now();
+                    }
+                    if started.load(Ordering::SeqCst) == 2 {
+                        together.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
                 Ok(n)
             },
@@ -154,6 +162,9 @@ mod tests {
                 Ok(())
             },
         );
+        if two_threads {
+            assert_eq!(together.load(Ordering::SeqCst), 2, "the two slow hosts ran one after the other");
+        }
         assert_eq!(result, Ok(()));
         assert_eq!(seen, (0..100).collect::<Vec<_>>());
     }
