@@ -130,11 +130,12 @@ pub fn check_source(source: &mut dyn Source, limit: u64, syntax: Syntax) -> Chec
         .hint("check that this is the manifest you meant; if it is, raise the limit with --max-manifest-size (50,000 real servers take about 45 MiB)");
         return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
     }
-    if let Err(diagnostic) = decode(bytes) {
-        return Checked { cluster: None, diagnostics: vec![*diagnostic], text: None };
-    }
+    let text = match decode(bytes) {
+        Ok(text) => text,
+        Err(diagnostic) => return Checked { cluster: None, diagnostics: vec![*diagnostic], text: None },
+    };
     let fast = match syntax {
-        Syntax::Json => fast_path(source),
+        Syntax::Json => typed_parse(text).map(|manifest| fast_path(source, manifest)),
         Syntax::Yaml => None,
     };
     let analysis = fast.unwrap_or_else(|| {
@@ -200,20 +201,24 @@ impl Checked {
 /// as an absent key where the structural check reports a wrong type) takes the full path,
 /// whose diagnostics are the reference.
 pub fn analyze(text: &str) -> Analysis {
-    fast_path(&mut text.as_bytes()).unwrap_or_else(|| analyze_parsed(parse::parse(text)))
+    match typed_parse(text) {
+        Some(manifest) => fast_path(&mut text.as_bytes(), manifest),
+        None => analyze_parsed(parse::parse(text)),
+    }
 }
 
-/// The fast path of a JSON manifest; `None` when in doubt (see `analyze`). The raw
-/// manifest owns its strings, so the source lets go of the text while lowering runs and
-/// is asked for it again only to locate diagnostics.
-fn fast_path(source: &mut dyn Source) -> Option<Analysis> {
-    let manifest = {
-        let text = std::str::from_utf8(source.bytes()?).ok()?;
-        if text.contains("null") {
-            return None;
-        }
-        serde_json::from_str::<raw::Manifest>(text).ok()?
-    };
+/// The fast path's parse of a JSON manifest; `None` when in doubt (see `analyze`).
+fn typed_parse(text: &str) -> Option<raw::Manifest> {
+    if text.contains("null") {
+        return None;
+    }
+    serde_json::from_str::<raw::Manifest>(text).ok()
+}
+
+/// The fast path from the typed parse on. The raw manifest owns its strings, so the source
+/// lets go of the text while lowering runs and is asked for it again only to locate
+/// diagnostics.
+fn fast_path(source: &mut dyn Source, manifest: raw::Manifest) -> Analysis {
     source.release();
     let (cluster, mut diagnostics) = lower::lower(manifest);
     if !diagnostics.is_empty() {
@@ -223,7 +228,7 @@ fn fast_path(source: &mut dyn Source) -> Option<Analysis> {
         }
         sort_by_position(&mut diagnostics);
     }
-    Some(Analysis { cluster, diagnostics })
+    Analysis { cluster, diagnostics }
 }
 
 /// Lowers what the full parse found and locates every diagnostic.

@@ -16,11 +16,24 @@ pub struct Name(smol_str::SmolStr);
 
 impl Name {
     pub fn parse(text: &str) -> Option<Name> {
+        Self::valid(text).then(|| Name(text.into()))
+    }
+
+    /// `parse` for text already held as a `SmolStr` (the raw manifest's), shared rather
+    /// than copied.
+    pub fn of(text: &smol_str::SmolStr) -> Option<Name> {
+        Self::valid(text).then(|| Name(text.clone()))
+    }
+
+    pub fn as_smol_str(&self) -> &smol_str::SmolStr {
+        &self.0
+    }
+
+    fn valid(text: &str) -> bool {
         let bytes = text.as_bytes();
-        let ok = (1..=63).contains(&bytes.len())
+        (1..=63).contains(&bytes.len())
             && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
-        ok.then(|| Name(text.into()))
+            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
     }
 
     pub fn as_str(&self) -> &str {
@@ -29,8 +42,9 @@ impl Name {
 }
 
 /// A Linux interface name: 1–15 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+/// Held in place (at most 15 bytes): every host has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface(String);
+pub struct Interface(smol_str::SmolStr);
 
 impl Interface {
     pub fn parse(text: &str) -> Option<Interface> {
@@ -39,7 +53,7 @@ impl Interface {
             && bytes[0] != b'.'
             && bytes[0] != b'-'
             && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        ok.then(|| Interface(text.to_owned()))
+        ok.then(|| Interface(text.into()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -28,7 +28,8 @@ impl AddressError {
 
 fn ipv6_check(text: &str) -> Result<(), AddressError> {
     let addr = text.split('/').next().unwrap_or(text);
-    if addr.parse::<IpAddr>().is_ok_and(|a| a.is_ipv6()) {
+    // Every IPv6 address has a colon; an IPv4 one is not parsed twice.
+    if addr.contains(':') && addr.parse::<IpAddr>().is_ok_and(|a| a.is_ipv6()) {
         return Err(AddressError::new(
             Code::Ipv6NotSupported,
             "IPv6 is not yet supported:",

@@ -6,7 +6,7 @@
 
 use super::hosts::Lowered;
 use crate::codes::Code;
-use crate::diag::{pointer, Diagnostic};
+use crate::diag::Diagnostic;
 use crate::model::{limits, Director, Failover, Service};
 use crate::raw;
 
@@ -30,7 +30,7 @@ pub fn failover(
             found.push(
                 Diagnostic::new(
                     Code::MixedFailover,
-                    pointer(path, key),
+                    path.key(key),
                     format!(
                         "director {} runs {} ({}), but the primary {} runs {} ({})",
                         director.name,
@@ -51,7 +51,7 @@ pub fn failover(
                 found.push(
                     Diagnostic::new(
                         Code::TooManyDirectors,
-                        path.clone(),
+                        path.path(),
                         format!(
                             "Piranha pairs a primary and one backup, but the cluster lists {} directors",
                             directors.len()
@@ -66,7 +66,7 @@ pub fn failover(
                     found.push(
                         Diagnostic::new(
                             Code::PiranhaAllPorts,
-                            pointer(path, "port"),
+                            path.key("port"),
                             format!(
                                 "service {} listens on all ports, which Piranha's nanny cannot health-check",
                                 service.name

@@ -5,26 +5,31 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use super::address::{parse_host, special_purpose};
+use super::entry::{Entry, Who};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
-use crate::diag::{pointer, Diagnostic};
+use crate::diag::Diagnostic;
 use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
 use ipnet::Ipv4Net;
 use rustc_hash::FxHashMap as HashMap;
+use smol_str::SmolStr;
 use std::net::Ipv4Addr;
 
 /// Every host's own address and its subnet's edges, with who has them.
 #[derive(Default)]
 pub struct AddressBook {
-    /// Address → (pointer to it, "real server web1").
-    pub hosts: HashMap<Ipv4Addr, (String, String)>,
+    /// Address → the host's entry (the address is at its key `address`), and who it is.
+    pub hosts: HashMap<Ipv4Addr, (Entry, Who)>,
     /// Network and broadcast addresses of every host's subnet → whose subnet.
-    pub subnet_edges: HashMap<Ipv4Addr, String>,
+    pub subnet_edges: HashMap<Ipv4Addr, Who>,
+    /// The subnet whose edges were recorded last: hosts mostly come in runs on one subnet,
+    /// and the edges keep their first owner.
+    last_subnet: Option<Ipv4Net>,
 }
 
-/// A lowered entry (`None` when it had errors) with the pointer to it.
-pub type Lowered<T> = Vec<(Option<T>, String)>;
+/// A lowered entry (`None` when it had errors) with where it is in the manifest.
+pub type Lowered<T> = Vec<(Option<T>, Entry)>;
 
 /// What the pass produces.
 pub struct Hosts {
@@ -59,7 +64,7 @@ struct Pass<'a, 'm> {
 
 /// The keys directors and real servers share, as written.
 struct Written<'m> {
-    name: &'m str,
+    name: &'m SmolStr,
     address: &'m str,
     interface: Option<&'m str>,
     platform: Option<&'m str>,
@@ -87,25 +92,27 @@ impl<'m> From<&'m raw::RealServer> for Written<'m> {
     }
 }
 
-/// Parses a host's `a.b.c.d/len` and records it for reuse and VIP checks.
+/// Parses a host's `a.b.c.d/len` (at `entry`'s `address`) and records it for reuse and
+/// VIP checks.
 fn host_address(
     found: &mut Vec<Diagnostic>,
     book: &mut AddressBook,
     text: &str,
-    path: &str,
-    who: &str,
+    entry: Entry,
+    who: &Who,
 ) -> Option<Ipv4Net> {
+    let path = || entry.key("address");
     let net = match parse_host(text) {
         Ok(net) => net,
         Err(error) => {
-            found.push(error.at(path, who, text));
+            found.push(error.at(&path(), &who.to_string(), text));
             return None;
         }
     };
     let ip = net.addr();
     if let Some(kind) = special_purpose(ip) {
         found.push(
-            Diagnostic::new(Code::HostAddressSpecial, path, format!("{who} has the {kind} address {ip}"))
+            Diagnostic::new(Code::HostAddressSpecial, path(), format!("{who} has the {kind} address {ip}"))
                 .hint("write the host's own unicast address"),
         );
     } else if net.prefix_len() <= 30 && (ip == net.network() || ip == net.broadcast()) {
@@ -113,24 +120,26 @@ fn host_address(
         found.push(
             Diagnostic::new(
                 Code::HostAddressSpecial,
-                path,
+                path(),
                 format!("{who} has {ip}, the {which} address of {}", net.trunc()),
             )
             .hint("write the host's own address in that subnet"),
         );
     }
     if let Some((first, first_who)) = book.hosts.get(&ip) {
+        let first = first.key("address");
         let hint = format!("{first_who} already has {ip} (at {first}); each host needs its own address");
         found.push(
-            Diagnostic::new(Code::AddressReused, path, format!("{who} has address {ip}, which is already used"))
+            Diagnostic::new(Code::AddressReused, path(), format!("{who} has address {ip}, which is already used"))
                 .hint(hint),
         );
     } else {
-        book.hosts.insert(ip, (path.to_owned(), who.to_owned()));
+        book.hosts.insert(ip, (entry, who.clone()));
     }
-    if net.prefix_len() <= 30 {
+    if net.prefix_len() <= 30 && book.last_subnet != Some(net.trunc()) {
+        book.last_subnet = Some(net.trunc());
         for edge in [net.network(), net.broadcast()] {
-            book.subnet_edges.entry(edge).or_insert_with(|| who.to_owned());
+            book.subnet_edges.entry(edge).or_insert_with(|| who.clone());
         }
     }
     Some(net)
@@ -139,7 +148,7 @@ fn host_address(
 /// What directors and real servers have in common, lowered.
 struct Common {
     /// "real server web1", for messages.
-    who: String,
+    who: Who,
     name: Option<crate::model::Name>,
     address: Option<Ipv4Net>,
     interface: Option<Interface>,
@@ -147,17 +156,17 @@ struct Common {
 }
 
 impl<'m> Pass<'_, 'm> {
-    fn common(&mut self, path: &str, role: &'static str, w: Written<'m>) -> Common {
-        let who = format!("{role} {}", w.name);
-        let name = values::name(self.found, w.name, &pointer(path, "name"), role);
-        values::unique(self.found, &mut self.declared, w.name, pointer(path, "name"), role);
-        let address = host_address(self.found, &mut self.book, w.address, &pointer(path, "address"), &who);
+    fn common(&mut self, entry: Entry, role: &'static str, w: Written<'m>) -> Common {
+        let who = Who::new(role, w.name);
+        let name = values::name(self.found, w.name, entry.at("name"), role);
+        values::unique(self.found, &mut self.declared, w.name.as_str(), entry, role);
+        let address = host_address(self.found, &mut self.book, w.address, entry, &who);
         let interface = match w.interface {
-            Some(text) => values::interface(self.found, text, &pointer(path, "interface")),
+            Some(text) => values::interface(self.found, text, entry.at("interface")),
             None => self.defaults.interface.clone(),
         };
         let platform = match w.platform {
-            Some(text) => values::platform(self.found, text, &pointer(path, "platform")),
+            Some(text) => values::platform(self.found, text, entry.at("platform")),
             None => self.defaults.platform,
         };
         Common { who, name, address, interface, platform }
@@ -173,8 +182,8 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
     }
     let mut lowered = Vec::new();
     for (i, d) in directors.iter().enumerate() {
-        let path = pointer("/directors", i);
-        let c = pass.common(&path, "director", d.into());
+        let entry = Entry::new("/directors", i);
+        let c = pass.common(entry, "director", d.into());
         let director = match (c.name, c.address, c.interface, c.platform) {
             (Some(name), Some(address), Some(interface), Some(platform)) => Some(Director {
                 name,
@@ -186,7 +195,7 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
             }),
             _ => None,
         };
-        lowered.push((director, path));
+        lowered.push((director, entry));
     }
     lowered
 }
@@ -194,17 +203,17 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
 fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> Lowered<RealServer> {
     let mut lowered = Vec::new();
     for (i, s) in servers.iter().enumerate() {
-        let path = pointer("/real_servers", i);
-        let c = pass.common(&path, "real server", s.into());
-        let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, &path, &c.who));
-        let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, &path, &c.who));
+        let entry = Entry::new("/real_servers", i);
+        let c = pass.common(entry, "real server", s.into());
+        let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, entry, &c.who));
+        let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, entry, &c.who));
         let server = match (c.name, c.address, c.interface, c.platform, suppression, stack) {
             (Some(name), Some(address), Some(interface), Some(platform), Some(suppression), Some(network_stack)) => {
                 Some(RealServer { name, address, interface, platform, suppression, network_stack, vips: Vec::new() })
             }
             _ => None,
         };
-        lowered.push((server, path));
+        lowered.push((server, entry));
     }
     lowered
 }
@@ -215,27 +224,28 @@ fn network_stack(
     pass: &mut Pass<'_, '_>,
     s: &raw::RealServer,
     platform: Platform,
-    path: &str,
-    who: &str,
+    entry: Entry,
+    who: &Who,
 ) -> Option<NetworkStack> {
     let profile = platform.profile();
-    let (stack, key_path) = match &s.network_stack {
+    // The key to report at: the server's own `network_stack`, or its name when the stack
+    // comes from the defaults.
+    let (stack, key) = match &s.network_stack {
         Some(text) => {
-            let key_path = pointer(path, "network_stack");
             let Some(stack) = NetworkStack::parse(text) else {
                 pass.found.push(enum_error(
                     Code::UnknownNetworkStack,
-                    &key_path,
+                    &entry.key("network_stack"),
                     "network stack",
                     text,
                     &NetworkStack::names(),
                 ));
                 return None;
             };
-            (stack, key_path)
+            (stack, "network_stack")
         }
         None => match pass.defaults.network_stack? {
-            Some(stack) => (stack, pointer(path, "name")),
+            Some(stack) => (stack, "name"),
             None => return profile.network_stacks.first().copied(),
         },
     };
@@ -247,7 +257,7 @@ fn network_stack(
     pass.found.push(
         Diagnostic::new(
             Code::NetworkStackUnavailable,
-            key_path,
+            entry.key(key),
             format!("{who} runs {platform}, which has no {stack} network stack{from}"),
         )
         .hint(match has.as_slice() {
@@ -269,12 +279,11 @@ fn suppression(
     found: &mut Vec<Diagnostic>,
     s: &raw::RealServer,
     platform: Platform,
-    path: &str,
-    who: &str,
+    entry: Entry,
+    who: &Who,
 ) -> Option<Suppression> {
     let profile = platform.profile();
-    // Built only for a diagnostic: this runs once per real server.
-    let tool_path = || pointer(path, "arp_suppression");
+    let tool_path = || entry.key("arp_suppression");
     let tool = match &s.arp_suppression {
         None => profile.default_tool,
         Some(text) => match SuppressionTool::parse(text) {

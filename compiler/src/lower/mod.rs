@@ -11,6 +11,7 @@
 //! only product is directors × real servers (a cluster has one or two directors).
 
 mod address;
+mod entry;
 mod failover;
 mod hosts;
 mod segment;
@@ -22,7 +23,7 @@ use crate::codes::Code;
 use crate::diag::{has_errors, Diagnostic};
 use crate::model::{Cluster, Interface, NetworkStack, Platform};
 use crate::raw;
-use rustc_hash::FxHashSet as HashSet;
+use entry::At;
 
 const DEFAULT_PLATFORM: Platform = Platform::El7;
 const DEFAULT_INTERFACE: &str = "eth0";
@@ -52,14 +53,14 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
             .hint("this lvsdr reads version 1: write \"version\": 1"),
         );
     }
-    let name = values::name(found, &m.cluster, "/cluster", "the cluster");
+    let name = values::name(found, &m.cluster, At::Top("/cluster"), "the cluster");
     let defaults = hosts::HostDefaults {
         platform: match &m.defaults.platform {
-            Some(text) => values::platform(found, text, "/defaults/platform"),
+            Some(text) => values::platform(found, text, At::Top("/defaults/platform")),
             None => Some(DEFAULT_PLATFORM),
         },
         interface: match &m.defaults.interface {
-            Some(text) => values::interface(found, text, "/defaults/interface"),
+            Some(text) => values::interface(found, text, At::Top("/defaults/interface")),
             None => Interface::parse(DEFAULT_INTERFACE),
         },
         network_stack: match &m.defaults.network_stack {
@@ -82,19 +83,15 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
     };
 
     let hosts = hosts::hosts(found, &m, &defaults);
-    let services = services::services(found, &m.services, &m.real_servers, &hosts.real_servers, &hosts.addresses);
+    let services::Services { services, memberships, listed } =
+        services::services(found, &m.services, &m.real_servers, &hosts.real_servers, &hosts.addresses);
     segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
     let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
-    // Which declared real servers some service lists (by name, declared or not), for the
-    // unused-server warning; then the raw services and servers are done with.
-    let named: HashSet<&str> =
-        m.services.iter().flat_map(|s| s.real_servers.iter().map(|r| r.server.as_str())).collect();
-    let listed: Vec<bool> = m.real_servers.iter().map(|s| named.contains(s.name.as_str())).collect();
-    drop(named);
+    // The raw services and servers are done with.
     drop(std::mem::take(&mut m.services));
     drop(std::mem::take(&mut m.real_servers));
-    let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, &listed);
+    let real_servers = vips::attach_to_real_servers(found, &services, hosts.real_servers, memberships, &listed);
     let directors = vips::attach_to_directors(found, &services, hosts.directors, failover);
 
     Some(Cluster {

@@ -3,7 +3,7 @@
 
 use super::hosts::Lowered;
 use crate::codes::Code;
-use crate::diag::{pointer, Diagnostic};
+use crate::diag::Diagnostic;
 use crate::model::{Director, RealServer, Service};
 use rustc_hash::FxHashSet as HashSet;
 
@@ -29,7 +29,7 @@ pub fn one_segment(
                 found.push(
                     Diagnostic::new(
                         Code::NotOneSegment,
-                        pointer(server_path, "address"),
+                        server_path.key("address"),
                         format!(
                             "real server {} ({r}) and director {} ({d}) do not share a subnet, so the director cannot forward to it by MAC",
                             server.name.as_str(),

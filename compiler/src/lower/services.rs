@@ -2,6 +2,7 @@
 //! book, protocol, port, scheduler, persistence and members.
 
 use super::address::{parse_vip, special_purpose};
+use super::entry::{At, Entry, Who};
 use super::hosts::{AddressBook, Lowered};
 use super::quoted;
 use super::values::{self, enum_error, Declared};
@@ -12,6 +13,31 @@ use crate::raw;
 use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
+/// What the pass produces.
+pub struct Services {
+    pub services: Lowered<Service>,
+    /// Each membership of a service that lowered, as (the position of the real server that
+    /// holds the VIP, in the manifest; the VIP; the service's position).
+    pub memberships: Vec<(u32, Ipv4Addr, u32)>,
+    /// Per declared real server, in manifest order: whether some service lists its name
+    /// (lowered or not), for the unused-server warning.
+    pub listed: Vec<bool>,
+}
+
+/// A declared real server's name, as members find it.
+#[derive(Clone, Copy)]
+struct Known {
+    /// The server's address once lowered (of its last declaration, should the name be
+    /// declared twice): a member carries it, so that a director's files need no lookup
+    /// per membership.
+    address: Option<Ipv4Addr>,
+    /// The first declaration of the name that lowered, which holds the member's VIP.
+    holder: Option<u32>,
+    /// The last service that listed the name, and the member's position in its list: a
+    /// second listing in that service is a duplicate. `None` while no service lists it.
+    listed_by: Option<(u32, u32)>,
+}
+
 /// Lowers the services; `declared_servers` and `lowered_servers` are the manifest's real
 /// servers, raw and lowered, in the same order.
 pub fn services(
@@ -20,37 +46,42 @@ pub fn services(
     declared_servers: &[raw::RealServer],
     lowered_servers: &Lowered<RealServer>,
     book: &AddressBook,
-) -> Lowered<Service> {
-    // Each declared name, with its server's address once lowered: a member carries it, so
-    // that a director's files need no lookup per membership.
-    let known_servers: HashMap<&str, Option<Ipv4Addr>> = declared_servers
-        .iter()
-        .zip(lowered_servers)
-        .map(|(raw, (lowered, _))| (raw.name.as_str(), lowered.as_ref().map(|s| s.address.addr())))
-        .collect();
+) -> Services {
+    let mut known_servers: HashMap<&str, Known> =
+        HashMap::with_capacity_and_hasher(declared_servers.len(), Default::default());
+    for (index, (raw, (lowered, _))) in declared_servers.iter().zip(lowered_servers).enumerate() {
+        let known =
+            known_servers.entry(raw.name.as_str()).or_insert(Known { address: None, holder: None, listed_by: None });
+        known.address = lowered.as_ref().map(|s| s.address.addr());
+        if known.holder.is_none() && lowered.is_some() {
+            known.holder = Some(u32::try_from(index).expect("fewer than 2^32 real servers fit in a manifest"));
+        }
+    }
     let mut declared = Declared::default();
-    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), String> = HashMap::default();
+    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), Entry> = HashMap::default();
     let mut lowered = Vec::new();
+    let mut memberships = Vec::new();
+    let mut holders = Vec::new();
     for (i, s) in services.iter().enumerate() {
-        let path = pointer("/services", i);
-        let who = format!("service {}", s.name);
-        let name = values::name(found, &s.name, &pointer(&path, "name"), "service");
-        values::unique(found, &mut declared, &s.name, pointer(&path, "name"), "service");
-        let vip = vip(found, book, &s.vip, &pointer(&path, "vip"), &who);
-        let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, &path, "protocol", Code::UnknownProtocol);
+        let entry = Entry::new("/services", i);
+        let who = Who::new("service", &s.name);
+        let name = values::name(found, &s.name, entry.at("name"), "service");
+        values::unique(found, &mut declared, &s.name, entry, "service");
+        let vip = vip(found, book, &s.vip, entry.at("vip"), &who);
+        let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, entry, "protocol", Code::UnknownProtocol);
         let port = u16::try_from(s.port).ok();
         if port.is_none() {
             found.push(
                 Diagnostic::new(
                     Code::PortOutOfRange,
-                    pointer(&path, "port"),
+                    entry.key("port"),
                     format!("{who} has port {}, outside 0-65535", s.port),
                 )
                 .hint("write the service's port; 0 means every port (with persistence)"),
             );
         }
         let scheduler =
-            keyword(found, s.scheduler.as_deref(), Scheduler::Wlc, &path, "scheduler", Code::UnknownScheduler);
+            keyword(found, s.scheduler.as_deref(), Scheduler::Wlc, entry, "scheduler", Code::UnknownScheduler);
         let persistence = s.persistence.unwrap_or(0);
         let persistence = if (0..=limits::PERSISTENCE_MAX).contains(&persistence) {
             Some(persistence as u32)
@@ -58,7 +89,7 @@ pub fn services(
             found.push(
                 Diagnostic::new(
                     Code::PersistenceOutOfRange,
-                    pointer(&path, "persistence"),
+                    entry.key("persistence"),
                     format!("{who} has persistence {persistence}, outside 0-{} seconds", limits::PERSISTENCE_MAX),
                 )
                 .hint("persistence is in seconds; 300 is a common choice, 0 turns it off"),
@@ -69,35 +100,40 @@ pub fn services(
             found.push(
                 Diagnostic::new(
                     Code::PortZeroNeedsPersistence,
-                    pointer(&path, "port"),
+                    entry.key("port"),
                     format!("{who} forwards every port (port 0) but is not persistent"),
                 )
                 .hint("add \"persistence\": 300 (seconds), or give the service its port"),
             );
         }
         if let (Some(vip), Some(protocol), Some(port)) = (vip, protocol, port) {
-            let vip_path = pointer(&path, "vip");
             if let Some(first) = triples.get(&(vip, protocol, port)) {
-                let hint = format!("the first is at {first}; merge them or change the port");
+                let hint = format!("the first is at {}; merge them or change the port", first.key("vip"));
                 found.push(
-                    Diagnostic::new(Code::DuplicateService, vip_path, format!("{who} repeats {protocol} {vip}:{port}"))
-                        .hint(hint),
+                    Diagnostic::new(
+                        Code::DuplicateService,
+                        entry.key("vip"),
+                        format!("{who} repeats {protocol} {vip}:{port}"),
+                    )
+                    .hint(hint),
                 );
             } else {
-                triples.insert((vip, protocol, port), vip_path);
+                triples.insert((vip, protocol, port), entry);
             }
         }
-        let members = members(found, &s.real_servers, &path, &who, &known_servers);
+        holders.clear();
+        let index = u32::try_from(i).expect("fewer than 2^32 services fit in a manifest");
+        let members = members(found, &s.real_servers, (index, entry), &who, &mut known_servers, &mut holders);
         if let (Some(members), Some(vip), Some(port)) = (&members, vip, port) {
-            let target = if port == 0 { format!("{vip}") } else { format!("{vip}:{port}") };
+            let target = || if port == 0 { format!("{vip}") } else { format!("{vip}:{port}") };
             if members.is_empty() {
                 // keepalived ignores a virtual server without real servers, so no director
                 // file programs it: the VIP answers, the port refuses.
                 found.push(
                     Diagnostic::new(
                         Code::EmptyService,
-                        pointer(&path, "real_servers"),
-                        format!("{who} has no real servers: connections to {target} are refused"),
+                        entry.key("real_servers"),
+                        format!("{who} has no real servers: connections to {} are refused", target()),
                     )
                     .hint("add a real server; the directors' files leave the service out until it has one"),
                 );
@@ -105,8 +141,8 @@ pub fn services(
                 found.push(
                     Diagnostic::new(
                         Code::DrainedService,
-                        pointer(&path, "real_servers"),
-                        format!("every real server of {who} has weight 0: IPVS sends new connections to {target} nowhere"),
+                        entry.key("real_servers"),
+                        format!("every real server of {who} has weight 0: IPVS sends new connections to {} nowhere", target()),
                     )
                     .hint("give at least one real server a weight above 0, unless the service is being drained on purpose"),
                 );
@@ -114,13 +150,15 @@ pub fn services(
         }
         let service = match (name, vip, protocol, port, scheduler, persistence, members) {
             (Some(name), Some(vip), Some(protocol), Some(port), Some(scheduler), Some(persistence), Some(members)) => {
+                memberships.extend(holders.iter().map(|&holder| (holder, vip, index)));
                 Some(Service { name, vip, protocol, port, scheduler, persistence, members })
             }
             _ => None,
         };
-        lowered.push((service, path));
+        lowered.push((service, entry));
     }
-    lowered
+    let listed = declared_servers.iter().map(|s| known_servers[s.name.as_str()].listed_by.is_some()).collect();
+    Services { services: lowered, memberships, listed }
 }
 
 /// A keyword key of a service (`protocol`, `scheduler`), or its default when absent.
@@ -128,36 +166,55 @@ fn keyword<K: Keyword>(
     found: &mut Vec<Diagnostic>,
     text: Option<&str>,
     default: K,
-    path: &str,
+    entry: Entry,
     key: &str,
     code: Code,
 ) -> Option<K> {
     let Some(text) = text else { return Some(default) };
     let parsed = K::parse(text);
     if parsed.is_none() {
-        found.push(enum_error(code, &pointer(path, key), key, text, &K::names()));
+        found.push(enum_error(code, &entry.key(key), key, text, &K::names()));
     }
     parsed
 }
 
-fn members(
+/// The members of the service at `service` (its position, its entry); `holders` gets the
+/// position of the real server that holds each one's VIP.
+fn members<'m>(
     found: &mut Vec<Diagnostic>,
-    members: &[raw::Member],
-    path: &str,
-    who: &str,
-    known: &HashMap<&str, Option<Ipv4Addr>>,
+    members: &'m [raw::Member],
+    (service, entry): (u32, Entry),
+    who: &Who,
+    known: &mut HashMap<&str, Known>,
+    holders: &mut Vec<u32>,
 ) -> Option<Vec<Member>> {
-    // Member → its position; paths are built only for a diagnostic (this loop runs once
-    // per membership, hundreds of thousands of times in a large cluster).
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(members.len(), Default::default());
+    // This loop runs once per membership, hundreds of thousands of times in a large
+    // cluster: one lookup each, and paths built only for a diagnostic. A declared server
+    // remembers where this service listed it; an undeclared name (an error already) is
+    // remembered here.
+    let mut undeclared_seen: HashMap<&'m str, usize> = HashMap::default();
     let mut lowered = Some(Vec::with_capacity(members.len()));
-    let member_path = |j: usize| pointer(&pointer(path, "real_servers"), j);
+    let member_path = |j: usize| pointer(&entry.key("real_servers"), j);
     let server_path = |j: usize| pointer(&member_path(j), "server");
     for (j, m) in members.iter().enumerate() {
+        let position = u32::try_from(j).expect("fewer than 2^32 members fit in a manifest");
+        let first;
         // A declared server that did not lower has its own error: the member is dropped.
-        let server = if let Some(address) = known.get(m.server.as_str()) {
-            Name::parse(&m.server).zip(*address)
+        let server = if let Some(server) = known.get_mut(m.server.as_str()) {
+            first = match server.listed_by {
+                Some((by, at)) if by == service => Some(at as usize),
+                _ => {
+                    server.listed_by = Some((service, position));
+                    None
+                }
+            };
+            holders.extend(server.holder);
+            Name::of(&m.server).zip(server.address)
         } else {
+            first = undeclared_seen.get(m.server.as_str()).copied();
+            if first.is_none() {
+                undeclared_seen.insert(&m.server, j);
+            }
             let diagnostic = Diagnostic::new(
                 Code::UnknownServer,
                 server_path(j),
@@ -169,8 +226,8 @@ fn members(
             });
             None
         };
-        if let Some(first) = seen.get(m.server.as_str()) {
-            let hint = format!("already listed at {}; list each real server once per service", server_path(*first));
+        if let Some(first) = first {
+            let hint = format!("already listed at {}; list each real server once per service", server_path(first));
             found.push(
                 Diagnostic::new(
                     Code::DuplicateMember,
@@ -179,8 +236,6 @@ fn members(
                 )
                 .hint(hint),
             );
-        } else {
-            seen.insert(&m.server, j);
         }
         let weight = u16::try_from(m.weight.unwrap_or(1)).ok();
         if weight.is_none() {
@@ -205,24 +260,28 @@ fn members(
 }
 
 /// A service's VIP: a bare unicast address no host owns and no subnet starts or ends with.
-fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, path: &str, who: &str) -> Option<Ipv4Addr> {
+fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, at: At, who: &Who) -> Option<Ipv4Addr> {
     let vip = match parse_vip(text) {
         Ok(vip) => vip,
         Err(error) => {
-            found.push(error.at(path, who, text));
+            found.push(error.at(&at.path(), &who.to_string(), text));
             return None;
         }
     };
     let problem = if let Some(kind) = special_purpose(vip) {
-        Diagnostic::new(Code::VipSpecial, path, format!("{who} has the {kind} address {vip} as its VIP"))
+        Diagnostic::new(Code::VipSpecial, at.path(), format!("{who} has the {kind} address {vip} as its VIP"))
             .hint("a VIP is a unicast address clients can reach")
-    } else if let Some((at, owner)) = book.hosts.get(&vip) {
-        Diagnostic::new(Code::VipClash, path, format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"))
-            .hint(format!("{owner} has it at {at}; a VIP must be an address no host owns"))
+    } else if let Some((owner_entry, owner)) = book.hosts.get(&vip) {
+        Diagnostic::new(
+            Code::VipClash,
+            at.path(),
+            format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"),
+        )
+        .hint(format!("{owner} has it at {}; a VIP must be an address no host owns", owner_entry.key("address")))
     } else if let Some(owner) = book.subnet_edges.get(&vip) {
         Diagnostic::new(
             Code::VipClash,
-            path,
+            at.path(),
             format!("{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"),
         )
         .hint("choose a host address for the VIP")

@@ -1,17 +1,19 @@
 //! Single values: names, uniqueness, interfaces and keywords, each reported where it is written.
 
+use super::entry::{At, Entry};
 use super::quoted;
 use crate::codes::Code;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::model::{Interface, Name, Platform};
 use rustc_hash::FxHashMap as HashMap;
+use smol_str::SmolStr;
 
-/// Names declared so far: where, and as what ("director", "real server", "service").
-pub type Declared<'m> = HashMap<&'m str, (String, &'static str)>;
+/// Names declared so far: in which entry, and as what ("director", "real server", "service").
+pub type Declared<'m> = HashMap<&'m str, (Entry, &'static str)>;
 
 /// `text` as a `Name`, or an E0006 with a suggestion.
-pub fn name(found: &mut Vec<Diagnostic>, text: &str, path: &str, what: &str) -> Option<Name> {
-    let name = Name::parse(text);
+pub fn name(found: &mut Vec<Diagnostic>, text: &SmolStr, at: At, what: &str) -> Option<Name> {
+    let name = Name::of(text);
     if name.is_none() {
         let suggestion: String = text
             .to_ascii_lowercase()
@@ -23,7 +25,7 @@ pub fn name(found: &mut Vec<Diagnostic>, text: &str, path: &str, what: &str) -> 
             .take(63)
             .collect();
         let diagnostic =
-            Diagnostic::new(Code::InvalidName, path, format!("{what} has an invalid name {}", quoted(text)));
+            Diagnostic::new(Code::InvalidName, at.path(), format!("{what} has an invalid name {}", quoted(text)));
         let rule = "names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit";
         found.push(match Name::parse(&suggestion) {
             Some(s) if text.is_ascii() => diagnostic.hint(format!("{rule}: try \"{}\"", s.as_str())),
@@ -33,12 +35,12 @@ pub fn name(found: &mut Vec<Diagnostic>, text: &str, path: &str, what: &str) -> 
     name
 }
 
-/// Reports a second declaration of `text` among `declared`.
+/// Reports a second declaration of `text`, the name of `entry`, among `declared`.
 pub fn unique<'m>(
     found: &mut Vec<Diagnostic>,
     declared: &mut Declared<'m>,
     text: &'m str,
-    path: String,
+    entry: Entry,
     what: &'static str,
 ) {
     if let Some((first, first_what)) = declared.get(text) {
@@ -47,17 +49,17 @@ pub fn unique<'m>(
         } else {
             format!("{what} name {} is already the name of a {first_what}", quoted(text))
         };
-        let hint = format!("first declared at {first}; rename one of them");
-        found.push(Diagnostic::new(Code::DuplicateName, path, message).hint(hint));
+        let hint = format!("first declared at {}; rename one of them", first.key("name"));
+        found.push(Diagnostic::new(Code::DuplicateName, entry.key("name"), message).hint(hint));
     } else {
-        declared.insert(text, (path, what));
+        declared.insert(text, (entry, what));
     }
 }
 
-pub fn platform(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<Platform> {
+pub fn platform(found: &mut Vec<Diagnostic>, text: &str, at: At) -> Option<Platform> {
     let platform = Platform::parse(text);
     if platform.is_none() {
-        let mut diagnostic = enum_error(Code::UnknownPlatform, path, "platform", text, &Platform::names());
+        let mut diagnostic = enum_error(Code::UnknownPlatform, &at.path(), "platform", text, &Platform::names());
         // "rhel6", "CentOS 7", "rocky-9": a distribution's name for a release lvsdr knows.
         let release: String =
             text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
@@ -76,7 +78,7 @@ pub fn platform(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<P
     platform
 }
 
-pub fn interface(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<Interface> {
+pub fn interface(found: &mut Vec<Diagnostic>, text: &str, at: At) -> Option<Interface> {
     let interface = Interface::parse(text);
     if interface.is_none() {
         let hint = if let Some((parent, _)) = text.split_once(':') {
@@ -85,7 +87,7 @@ pub fn interface(found: &mut Vec<Diagnostic>, text: &str, path: &str) -> Option<
             "an interface name is 1-15 of A-Z, a-z, 0-9, '_', '.', '-' (e.g. eth0, ens192, bond0.100)".into()
         };
         found.push(
-            Diagnostic::new(Code::InvalidInterface, path, format!("invalid interface name {}", quoted(text)))
+            Diagnostic::new(Code::InvalidInterface, at.path(), format!("invalid interface name {}", quoted(text)))
                 .hint(hint),
         );
     }

@@ -2,62 +2,74 @@
 //! director all of them — and, where the host's configuration names VIPs by label, the
 //! alias label of each.
 
+use super::entry::{Entry, Who};
 use super::hosts::Lowered;
 use crate::codes::Code;
-use crate::diag::{pointer, Diagnostic};
+use crate::diag::Diagnostic;
 use crate::model::{
     AliasLabel, Director, Failover, Interface, NetworkStack, RealServer, ServedVip, Service, ServiceNames,
 };
 use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
-/// A host's VIPs, sorted by address: each with the pointer to the first service naming it
-/// (built into a diagnostic's pointer only when needed) and the names of its services.
-type VipServices<'p> = Vec<(Ipv4Addr, &'p str, ServiceNames)>;
+/// A host's VIPs, sorted by address: each with the first service naming it (where a
+/// diagnostic points) and the names of its services.
+type VipServices = Vec<(Ipv4Addr, Entry, ServiceNames)>;
 
 /// Groups `memberships` (VIP, index in `services`) into VIPs, services in manifest order.
-fn group<'p>(services: &'p Lowered<Service>, mut memberships: Vec<(Ipv4Addr, u32)>) -> VipServices<'p> {
+fn group(services: &Lowered<Service>, memberships: &mut [(Ipv4Addr, u32)]) -> VipServices {
     memberships.sort_unstable();
-    let mut vips: VipServices<'p> = Vec::new();
-    for (vip, index) in memberships {
-        let (Some(service), path) = &services[index as usize] else { continue };
+    let mut vips: VipServices = Vec::with_capacity(memberships.len());
+    for &mut (vip, index) in memberships {
+        let (Some(service), entry) = &services[index as usize] else { continue };
         match vips.last_mut() {
             Some((last, _, names)) if *last == vip => names.push(service.name.clone()),
             // Most VIPs serve a host through one service: room for one name.
-            _ => vips.push((vip, path.as_str(), smallvec::smallvec![service.name.clone()])),
+            _ => vips.push((vip, *entry, smallvec::smallvec![service.name.clone()])),
         }
     }
     vips
 }
 
-/// Gives each real server the VIPs of its services, reports servers without a service
-/// (`listed`: per server, in manifest order, whether some service lists its name), and
-/// sorts servers by name.
+/// Gives each real server the VIPs of its services (`memberships`: (server's position,
+/// VIP, service's position), as the services pass found them), reports servers without a
+/// service (`listed`: per server, in manifest order, whether some service lists its
+/// name), and sorts servers by name.
 pub fn attach_to_real_servers(
     found: &mut Vec<Diagnostic>,
     services: &Lowered<Service>,
     servers: Lowered<RealServer>,
+    memberships: Vec<(u32, Ipv4Addr, u32)>,
     listed: &[bool],
 ) -> Vec<RealServer> {
-    // Server → its memberships as (VIP, service index): eight bytes each, grouped per
-    // server below (a cluster can have hundreds of thousands of memberships).
-    let mut served: HashMap<&str, Vec<(Ipv4Addr, u32)>> = HashMap::default();
-    for (index, (service, _)) in services.iter().enumerate() {
-        let Some(service) = service else { continue };
-        let index = u32::try_from(index).expect("fewer than 2^32 services fit in a manifest");
-        for member in &service.members {
-            served.entry(member.server.as_str()).or_default().push((service.vip, index));
-        }
+    // The memberships by server, counted and then placed (a counting sort): server i's
+    // are `by_server[starts[i]..starts[i + 1]]`. No map and no list per server: a large
+    // cluster has hundreds of thousands of memberships.
+    let mut starts = vec![0u32; servers.len() + 1];
+    for &(server, _, _) in &memberships {
+        starts[server as usize + 1] += 1;
     }
-    let mut lowered = Vec::new();
-    for ((server, path), listed) in servers.into_iter().zip(listed) {
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut by_server = vec![(Ipv4Addr::UNSPECIFIED, 0u32); memberships.len()];
+    let mut next = starts.clone();
+    for (server, vip, service) in memberships {
+        let slot = &mut next[server as usize];
+        by_server[*slot as usize] = (vip, service);
+        *slot += 1;
+    }
+    drop(next);
+    let mut numbers = HashMap::default();
+    let mut lowered = Vec::with_capacity(servers.len());
+    for (index, ((server, entry), listed)) in servers.into_iter().zip(listed).enumerate() {
         let Some(mut server) = server else { continue };
-        let vips = group(services, served.remove(server.name.as_str()).unwrap_or_default());
+        let vips = group(services, &mut by_server[starts[index] as usize..starts[index + 1] as usize]);
         if vips.is_empty() && !listed {
             found.push(
                 Diagnostic::new(
                     Code::UnusedRealServer,
-                    pointer(&path, "name"),
+                    entry.key("name"),
                     format!("real server {} serves no service", server.name.as_str()),
                 )
                 .hint("add it to a service's \"real_servers\", or remove it"),
@@ -65,7 +77,8 @@ pub fn attach_to_real_servers(
         }
         // ifcfg alias files (the network service's) name each VIP by its label.
         let labelled = server.network_stack == NetworkStack::Initscripts;
-        server.vips = label(found, &format!("real server {}", server.name), &server.interface, vips, labelled);
+        let who = Who::new("real server", server.name.as_smol_str());
+        server.vips = label(found, &who, &server.interface, vips, labelled, &mut numbers);
         lowered.push(server);
     }
     lowered.sort_by(|a, b| a.name.cmp(&b.name));
@@ -90,12 +103,14 @@ pub fn attach_to_directors(
         let Some(service) = service else { continue };
         every.push((service.vip, u32::try_from(index).expect("fewer than 2^32 services fit in a manifest")));
     }
-    let all = group(services, every);
+    let all = group(services, &mut every);
+    let mut numbers = HashMap::default();
     let labelled: Vec<Option<Director>> = directors
         .into_iter()
         .map(|(director, _)| {
             director.map(|mut d| {
-                d.vips = label(found, &format!("director {}", d.name), &d.interface, all.clone(), labelled);
+                let who = Who::new("director", d.name.as_smol_str());
+                d.vips = label(found, &who, &d.interface, all.clone(), labelled, &mut numbers);
                 d
             })
         })
@@ -104,17 +119,19 @@ pub fn attach_to_directors(
 }
 
 /// A host's VIPs, labelled `<interface>:<n>` when `labelled`: reports labels over the
-/// kernel's 15 characters and two VIPs of the host that would share a label.
+/// kernel's 15 characters and two VIPs of the host that would share a label. `numbers`
+/// is room for the labels' numbers, reused from host to host.
 fn label(
     found: &mut Vec<Diagnostic>,
-    who: &str,
+    who: &Who,
     interface: &Interface,
     vips: VipServices,
     labelled: bool,
+    numbers: &mut HashMap<u32, Ipv4Addr>,
 ) -> Vec<ServedVip> {
-    let mut numbers: HashMap<u32, Ipv4Addr> = HashMap::default();
+    numbers.clear();
     let mut served = Vec::with_capacity(vips.len());
-    for (vip, service_path, names) in vips {
+    for (vip, service, names) in vips {
         if !labelled {
             served.push(ServedVip { address: vip, label: None, services: names });
             continue;
@@ -124,7 +141,7 @@ fn label(
             found.push(
                 Diagnostic::new(
                     Code::AliasCollision,
-                    pointer(service_path, "vip"),
+                    service.key("vip"),
                     format!("{who} would give VIPs {other} and {vip} the same alias label {interface}:{number}"),
                 )
                 .hint("the alias number comes from the VIP's last two octets (1000 x third + fourth): choose VIPs that differ there, or (real servers on el7+) use NetworkManager, which needs no labels"),
@@ -136,7 +153,7 @@ fn label(
             Err(label) => found.push(
                 Diagnostic::new(
                     Code::AliasLabelTooLong,
-                    pointer(service_path, "vip"),
+                    service.key("vip"),
                     format!("{who} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", label.len()),
                 )
                 .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP, or (real servers on el7+) NetworkManager, which needs no labels")),
