@@ -81,14 +81,33 @@ impl AliasLabel {
         1000 * u32::from(c) + u32::from(d)
     }
 
+    /// The label of `vip` on `interface`, or the text of one over 15 characters.
     pub fn new(interface: &Interface, vip: Ipv4Addr) -> Result<AliasLabel, String> {
-        // Formatted in place: a label that fits is never on the heap.
-        let label = smol_str::format_smolstr!("{}:{}", interface.as_str(), Self::number(vip));
-        if label.len() > 15 {
-            Err(label.to_string())
-        } else {
-            Ok(AliasLabel(label))
+        // Written by hand into a buffer the length of the longest label, and held in
+        // place: a real server's VIPs are labelled hundreds of thousands of times.
+        let number = Self::number(vip);
+        let mut digits = [0u8; 6]; // at most 255255
+        let mut start = digits.len();
+        let mut rest = number;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
         }
+        let (interface, digits) = (interface.as_str().as_bytes(), &digits[start..]);
+        let len = interface.len() + 1 + digits.len();
+        if len > 15 {
+            return Err(format!("{}:{number}", String::from_utf8_lossy(interface)));
+        }
+        let mut label = [0u8; 15];
+        label[..interface.len()].copy_from_slice(interface);
+        label[interface.len()] = b':';
+        label[interface.len() + 1..len].copy_from_slice(digits);
+        let label = std::str::from_utf8(&label[..len]).expect("an interface name and digits are ASCII");
+        Ok(AliasLabel(smol_str::SmolStr::new(label)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -202,3 +221,25 @@ macro_rules! display_as_str {
 }
 
 display_as_str!(Name, Interface, AliasLabel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_labels_are_interface_colon_number_up_to_15_characters() {
+        for interface in ["eth0", "ens192", "bond0.100", "enp0s31f6", "a"] {
+            let interface = Interface::parse(interface).unwrap();
+            for (c, d) in [(0, 0), (0, 7), (0, 42), (1, 100), (9, 9), (10, 0), (99, 255), (255, 255)] {
+                let vip = Ipv4Addr::new(10, 0, c, d);
+                let text = format!("{interface}:{}", 1000 * u32::from(c) + u32::from(d));
+                match AliasLabel::new(&interface, vip) {
+                    Ok(label) => assert!(label.as_str() == text && text.len() <= 15, "{label} for {text}"),
+                    Err(long) => assert!(long == text && text.len() > 15, "{long} for {text}"),
+                }
+            }
+        }
+        let long = Interface::parse("enp0s31f6.1000").unwrap();
+        assert_eq!(AliasLabel::new(&long, Ipv4Addr::new(10, 0, 1, 100)), Err("enp0s31f6.1000:1100".to_owned()));
+    }
+}

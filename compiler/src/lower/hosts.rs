@@ -48,7 +48,11 @@ pub struct HostDefaults {
 
 pub fn hosts(found: &mut Vec<Diagnostic>, m: &raw::Manifest, defaults: &HostDefaults) -> Hosts {
     // Directors and real servers share one namespace: each gets a directory named after it.
-    let mut pass = Pass { found, declared: Declared::default(), book: AddressBook::default(), defaults };
+    let count = m.directors.len() + m.real_servers.len();
+    let mut book = AddressBook::default();
+    book.hosts.reserve(count);
+    let declared = Declared::with_capacity_and_hasher(count, Default::default());
+    let mut pass = Pass { found, declared, book, defaults };
     let directors = directors(&mut pass, &m.directors);
     let real_servers = real_servers(&mut pass, &m.real_servers);
     Hosts { directors, real_servers, addresses: pass.book }

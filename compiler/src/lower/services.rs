@@ -25,7 +25,7 @@ pub struct Services {
 }
 
 /// A declared real server's name, as members find it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Known {
     /// The server's address once lowered (of its last declaration, should the name be
     /// declared twice): a member carries it, so that a director's files need no lookup
@@ -38,6 +38,61 @@ struct Known {
     listed_by: Option<(u32, u32)>,
 }
 
+/// The declared real servers, as members find them: by name, but first as the server
+/// declared after the one the member before named. Services mostly list servers in the
+/// order they are declared, and in a large cluster a lookup by name misses the cache.
+struct Roster<'m> {
+    declared: &'m [raw::RealServer],
+    /// Name → the position of its first declaration.
+    by_name: HashMap<&'m str, u32>,
+    /// Per declared position: the position of its name's first declaration.
+    first: Vec<u32>,
+    /// Per position of a name's first declaration: what members learn and leave there.
+    known: Vec<Known>,
+}
+
+impl<'m> Roster<'m> {
+    fn new(declared: &'m [raw::RealServer], lowered: &Lowered<RealServer>) -> Self {
+        let mut roster = Roster {
+            declared,
+            by_name: HashMap::with_capacity_and_hasher(declared.len(), Default::default()),
+            first: Vec::with_capacity(declared.len()),
+            known: vec![Known::default(); declared.len()],
+        };
+        for (position, (raw, (lowered, _))) in declared.iter().zip(lowered).enumerate() {
+            let position = u32::try_from(position).expect("fewer than 2^32 real servers fit in a manifest");
+            let first = *roster.by_name.entry(raw.name.as_str()).or_insert(position);
+            roster.first.push(first);
+            let known = &mut roster.known[first as usize];
+            known.address = lowered.as_ref().map(|s| s.address.addr());
+            if known.holder.is_none() && lowered.is_some() {
+                known.holder = Some(position);
+            }
+        }
+        roster
+    }
+
+    /// The declared position of `name`, trying the one after `previous` first.
+    fn find(&self, name: &str, previous: Option<u32>) -> Option<u32> {
+        if let Some(next) = previous.map(|p| p as usize + 1) {
+            if self.declared.get(next).is_some_and(|s| s.name == name) {
+                return Some(next as u32);
+            }
+        }
+        self.by_name.get(name).copied()
+    }
+
+    /// What members know of the name declared at `position`.
+    fn known(&mut self, position: u32) -> &mut Known {
+        &mut self.known[self.first[position as usize] as usize]
+    }
+
+    /// Per declared server: whether some service lists its name.
+    fn listed(&self) -> Vec<bool> {
+        self.first.iter().map(|&first| self.known[first as usize].listed_by.is_some()).collect()
+    }
+}
+
 /// Lowers the services; `declared_servers` and `lowered_servers` are the manifest's real
 /// servers, raw and lowered, in the same order.
 pub fn services(
@@ -47,18 +102,10 @@ pub fn services(
     lowered_servers: &Lowered<RealServer>,
     book: &AddressBook,
 ) -> Services {
-    let mut known_servers: HashMap<&str, Known> =
-        HashMap::with_capacity_and_hasher(declared_servers.len(), Default::default());
-    for (index, (raw, (lowered, _))) in declared_servers.iter().zip(lowered_servers).enumerate() {
-        let known =
-            known_servers.entry(raw.name.as_str()).or_insert(Known { address: None, holder: None, listed_by: None });
-        known.address = lowered.as_ref().map(|s| s.address.addr());
-        if known.holder.is_none() && lowered.is_some() {
-            known.holder = Some(u32::try_from(index).expect("fewer than 2^32 real servers fit in a manifest"));
-        }
-    }
-    let mut declared = Declared::default();
-    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), Entry> = HashMap::default();
+    let mut roster = Roster::new(declared_servers, lowered_servers);
+    let mut declared = Declared::with_capacity_and_hasher(services.len(), Default::default());
+    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), Entry> =
+        HashMap::with_capacity_and_hasher(services.len(), Default::default());
     let mut lowered = Vec::new();
     let mut memberships = Vec::new();
     let mut holders = Vec::new();
@@ -123,7 +170,7 @@ pub fn services(
         }
         holders.clear();
         let index = u32::try_from(i).expect("fewer than 2^32 services fit in a manifest");
-        let members = members(found, &s.real_servers, (index, entry), &who, &mut known_servers, &mut holders);
+        let members = members(found, &s.real_servers, (index, entry), &who, &mut roster, &mut holders);
         if let (Some(members), Some(vip), Some(port)) = (&members, vip, port) {
             let target = || if port == 0 { format!("{vip}") } else { format!("{vip}:{port}") };
             if members.is_empty() {
@@ -157,7 +204,7 @@ pub fn services(
         };
         lowered.push((service, entry));
     }
-    let listed = declared_servers.iter().map(|s| known_servers[s.name.as_str()].listed_by.is_some()).collect();
+    let listed = roster.listed();
     Services { services: lowered, memberships, listed }
 }
 
@@ -185,7 +232,7 @@ fn members<'m>(
     members: &'m [raw::Member],
     (service, entry): (u32, Entry),
     who: &Who,
-    known: &mut HashMap<&str, Known>,
+    roster: &mut Roster<'_>,
     holders: &mut Vec<u32>,
 ) -> Option<Vec<Member>> {
     // This loop runs once per membership, hundreds of thousands of times in a large
@@ -196,11 +243,14 @@ fn members<'m>(
     let mut lowered = Some(Vec::with_capacity(members.len()));
     let member_path = |j: usize| pointer(&entry.key("real_servers"), j);
     let server_path = |j: usize| pointer(&member_path(j), "server");
+    let mut previous = None;
     for (j, m) in members.iter().enumerate() {
         let position = u32::try_from(j).expect("fewer than 2^32 members fit in a manifest");
         let first;
         // A declared server that did not lower has its own error: the member is dropped.
-        let server = if let Some(server) = known.get_mut(m.server.as_str()) {
+        let server = if let Some(declared) = roster.find(&m.server, previous) {
+            previous = Some(declared);
+            let server = roster.known(declared);
             first = match server.listed_by {
                 Some((by, at)) if by == service => Some(at as usize),
                 _ => {
@@ -220,7 +270,7 @@ fn members<'m>(
                 server_path(j),
                 format!("{who} names real server {}, which is not declared", quoted(&m.server)),
             );
-            found.push(match did_you_mean(&m.server, known.keys().copied()) {
+            found.push(match did_you_mean(&m.server, roster.by_name.keys().copied()) {
                 Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
                 None => diagnostic.hint("declare it in the top-level \"real_servers\" list"),
             });
