@@ -1,6 +1,7 @@
 //! The command line's promises, through the real binary: JSON on stdout for every
 //! command, exit codes, `compile --check`, a 100 MB input, generated completions and
-//! man pages, and a compile killed with SIGKILL mid-write.
+//! man pages, a compile killed with SIGKILL mid-write, and a disk that fills while a large
+//! file streams.
 
 use serde_json::{json, Value};
 use std::io::Write;
@@ -486,6 +487,109 @@ fn compile_with_fault(fault: &str, out: &Path) -> std::process::Output {
         .arg(out)
         .output()
         .expect("strace runs (apt-get install strace; .ci/run installs it)")
+}
+
+/// A wide cluster: `servers` real servers, each in every one of `services` services, so
+/// that a director's keepalived.conf outgrows what the writer keeps in memory (200 × 200:
+/// about 1.7 MB, against 1 MiB) while the rest of the tree stays small per file.
+fn wide_manifest(servers: usize, services: usize) -> String {
+    let names: Vec<String> = (0..servers).map(|i| format!("rs{i}")).collect();
+    let real_servers: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| json!({ "name": name, "address": format!("10.30.{}.{}/16", i / 250, i % 250 + 2) }))
+        .collect();
+    let services: Vec<Value> = (0..services)
+        .map(|s| {
+            let members: Vec<Value> = names.iter().map(|name| json!({ "server": name })).collect();
+            json!({ "name": format!("svc{s}"), "vip": format!("10.30.{}.{}", 200 + s / 250, s % 250 + 1), "port": 80,
+                    "real_servers": members })
+        })
+        .collect();
+    json!({ "version": 1, "cluster": "wide", "directors": [{ "name": "lvs1", "address": "10.30.255.2/16" },
+            { "name": "lvs2", "address": "10.30.255.3/16" }], "services": services, "real_servers": real_servers })
+    .to_string()
+}
+
+/// A filesystem of `size` mounted on `dir` for one test, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let mount = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "lvsdr-small-disk"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            mount.status.success(),
+            "mounting a small tmpfs needs root, as the suite's network tests do: {}",
+            String::from_utf8_lossy(&mount.stderr)
+        );
+        SmallDisk(dir.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A disk that fills while the directors' keepalived.conf streams to staging (their
+/// files are over 1 MiB, so they go to disk in pieces as they render): the compile exits
+/// 2 naming the file and the error, leaves no staging directory, and OUT is as it was, the
+/// previous tree whole, or no OUT at all for a first compile.
+#[test]
+fn a_full_disk_while_a_large_file_streams_leaves_out_as_it_was() {
+    let dir = scratch("full-disk");
+    let (small, wide) = (dir.join("small.json"), dir.join("wide.json"));
+    std::fs::write(&small, wide_manifest(2, 2)).unwrap();
+    std::fs::write(&wide, wide_manifest(200, 200)).unwrap();
+    let disk = SmallDisk::mount(&dir.join("disk"), "1536k");
+    let out = disk.0.join("out");
+    let compile = |manifest: &Path| {
+        let run: Run = Command::new(LVSDR)
+            .arg("compile")
+            .arg(manifest)
+            .arg("-o")
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+            .into();
+        run
+    };
+    let first = compile(&small);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    let before = whole_tree(&out).unwrap();
+
+    for (case, expected_beside) in
+        [("update", vec![".out.lvsdr-lock", ".out.lvsdr-state", "out"]), ("first compile", vec![".out.lvsdr-lock"])]
+    {
+        let full = compile(&wide);
+        assert_eq!(full.status, 2, "{case}: {}", full.stderr);
+        // An update stages files under names of their own; the error names the file.
+        let named = match case {
+            "update" => "lvs1/etc/keepalived/keepalived.conf (staged as ",
+            _ => "lvs1/etc/keepalived/keepalived.conf: ",
+        };
+        assert!(
+            ["lvs1", "lvs2"].iter().any(|d| full.stderr.contains(&named.replace("lvs1", d)))
+                && full.stderr.contains("No space left on device"),
+            "{case}: the disk did not fill while keepalived.conf streamed: {}",
+            full.stderr
+        );
+        assert_eq!(beside(&disk.0), expected_beside, "{case}: leftovers beside OUT");
+        if case == "update" {
+            assert_eq!(whole_tree(&out).unwrap(), before, "the previous tree is not whole");
+            let check = Command::new(LVSDR).arg("compile").arg(&small).arg("-o").arg(&out).arg("--check").output();
+            assert!(check.unwrap().status.success(), "--check does not see the previous tree");
+            std::fs::remove_dir_all(&out).unwrap();
+            std::fs::remove_file(disk.0.join(".out.lvsdr-state")).unwrap();
+        }
+    }
 }
 
 /// Faults injected where the writer promises most: a filesystem that refuses

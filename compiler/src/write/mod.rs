@@ -69,6 +69,13 @@ pub enum WriteError {
         path: Utf8PathBuf,
         error: std::io::Error,
     },
+    /// An update's staged copy of `file` (a path in the tree) could not be written: its
+    /// staged name (`lvs1.7`) alone would not tell a reader which file it was.
+    Staged {
+        file: String,
+        path: Utf8PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for WriteError {
@@ -80,6 +87,7 @@ impl std::fmt::Display for WriteError {
             }
             WriteError::Unreadable { out, reason } => write!(f, "cannot compare {out}: {reason}"),
             WriteError::Io { path, error } => write!(f, "{path}: {error}"),
+            WriteError::Staged { file, path, error } => write!(f, "{file} (staged as {path}): {error}"),
         }
     }
 }

@@ -116,21 +116,28 @@ impl Sink for Stager<'_> {
                 (self.staging.join(&staged), Some(staged))
             }
         };
+        // An update's staged name says nothing of the file: the error names it.
+        let named = |error: WriteError| match (error, self.record) {
+            (WriteError::Io { path, error }, Some(_)) => WriteError::Staged { file: file.path.to_owned(), path, error },
+            (error, _) => error,
+        };
         let mut spool = Spool::new(&target, file.mode, std::mem::take(&mut self.buffer));
         if contents.render_into(&mut spool).is_err() {
-            return Err(spool.failure());
+            return Err(named(spool.failure()));
         }
         // An update stages only what the record does not know as it is now.
-        let (sha256, written, buffer) = spool.finish(|sha256| match self.record {
-            None => true,
-            Some(record) => {
-                let known = record.files.get(file.path);
-                if let Some(known) = known {
-                    known.kept.store(true, Ordering::Relaxed);
+        let (sha256, written, buffer) = spool
+            .finish(|sha256| match self.record {
+                None => true,
+                Some(record) => {
+                    let known = record.files.get(file.path);
+                    if let Some(known) = known {
+                        known.kept.store(true, Ordering::Relaxed);
+                    }
+                    known.is_none_or(|known| !known.is(file.mode, sha256))
                 }
-                known.is_none_or(|known| !known.is(file.mode, sha256))
-            }
-        })?;
+            })
+            .map_err(named)?;
         self.buffer = buffer;
         if let (true, Some(staged)) = (written, staged) {
             self.puts.push((staged, file.path.to_owned()));
