@@ -70,7 +70,7 @@ pub enum WriteError {
         error: std::io::Error,
     },
     /// An update's staged copy of `file` (a path in the tree) could not be written: its
-    /// staged name (`lvs1.7`) alone would not tell a reader which file it was.
+    /// staged name (`0.7`: host and position numbers) alone would not tell a reader which file it was.
     Staged {
         file: String,
         path: Utf8PathBuf,
