@@ -472,7 +472,12 @@ fn print_text(format: Format, text: Vec<u8>, result: impl FnOnce(String) -> Stri
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    match std::io::stdout().write_all(bytes) {
+    stdout_outcome(std::io::stdout().write_all(bytes))
+}
+
+/// What a write to standard output means for lvsdr's exit.
+fn stdout_outcome(written: std::io::Result<()>) -> Result<(), Failure> {
+    match written {
         // The reader stopped reading (`| head`): not a failure of lvsdr's.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => {
@@ -786,17 +791,13 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
         // Written as it renders: a director's file is tens of MB in a large cluster.
         Format::Human | Format::Github => {
             let mut out = StdoutText { out: std::io::BufWriter::new(std::io::stdout().lock()), error: None };
-            let rendered = lvsdr::emit::emit_into(&cluster, plan, chosen, &mut out);
-            let flushed = rendered.map_err(|_| out.error.take()).and_then(|()| out.out.flush().map_err(Some));
-            match flushed {
-                Ok(()) => {}
-                // The reader stopped reading (`| head`): not a failure of lvsdr's.
-                Err(Some(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => {
-                    let e = e.unwrap_or_else(|| std::io::Error::other("the artifact could not be rendered"));
-                    return Err(Failure { code: Code::WriteError, message: format!("writing standard output: {e}") });
+            let written = match lvsdr::emit::emit_into(&cluster, plan, chosen, &mut out) {
+                Ok(()) => out.out.flush(),
+                Err(_) => {
+                    Err(out.error.take().unwrap_or_else(|| std::io::Error::other("the artifact could not be rendered")))
                 }
-            }
+            };
+            stdout_outcome(written)?;
         }
     }
     Ok(0)

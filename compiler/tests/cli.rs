@@ -549,18 +549,7 @@ fn a_full_disk_while_a_large_file_streams_leaves_out_as_it_was() {
     std::fs::write(&wide, wide_manifest(200, 200)).unwrap();
     let disk = SmallDisk::mount(&dir.join("disk"), "1536k");
     let out = disk.0.join("out");
-    let compile = |manifest: &Path| {
-        let run: Run = Command::new(LVSDR)
-            .arg("compile")
-            .arg(manifest)
-            .arg("-o")
-            .arg(&out)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-            .into();
-        run
-    };
+    let compile = |manifest: &Path| lvsdr(&["compile", manifest.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     let first = compile(&small);
     assert_eq!(first.status, 0, "{}", first.stderr);
     let before = whole_tree(&out).unwrap();
@@ -584,8 +573,8 @@ fn a_full_disk_while_a_large_file_streams_leaves_out_as_it_was() {
         assert_eq!(beside(&disk.0), expected_beside, "{case}: leftovers beside OUT");
         if case == "update" {
             assert_eq!(whole_tree(&out).unwrap(), before, "the previous tree is not whole");
-            let check = Command::new(LVSDR).arg("compile").arg(&small).arg("-o").arg(&out).arg("--check").output();
-            assert!(check.unwrap().status.success(), "--check does not see the previous tree");
+            let check = lvsdr(&["compile", small.to_str().unwrap(), "-o", out.to_str().unwrap(), "--check"]);
+            assert_eq!(check.status, 0, "--check does not see the previous tree: {}", check.stdout);
             std::fs::remove_dir_all(&out).unwrap();
             std::fs::remove_file(disk.0.join(".out.lvsdr-state")).unwrap();
         }

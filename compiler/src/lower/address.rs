@@ -21,7 +21,7 @@ impl AddressError {
     }
 
     /// The diagnostic for `who`'s value `text` at `path`.
-    pub fn at(self, path: &str, who: &str, text: &str) -> Diagnostic {
+    pub fn at(self, path: String, who: &impl std::fmt::Display, text: &str) -> Diagnostic {
         Diagnostic::new(self.code, path, format!("{who}: {} {}", self.problem, super::quoted(text))).hint(self.hint)
     }
 }

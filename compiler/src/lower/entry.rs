@@ -34,12 +34,6 @@ impl Entry {
     }
 }
 
-impl fmt::Display for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.list, self.index)
-    }
-}
-
 /// A value of the manifest: a top-level key (`/cluster`) or a key of a list entry.
 #[derive(Clone, Copy, Debug)]
 pub enum At {
@@ -83,7 +77,6 @@ mod tests {
     fn pointers_are_built_as_written() {
         let entry = Entry::new("/real_servers", 7);
         assert_eq!(entry.path(), "/real_servers/7");
-        assert_eq!(entry.to_string(), entry.path());
         assert_eq!(entry.key("address"), "/real_servers/7/address");
         assert_eq!(entry.at("name").path(), "/real_servers/7/name");
         assert_eq!(At::Top("/cluster").path(), "/cluster");

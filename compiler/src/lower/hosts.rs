@@ -109,7 +109,7 @@ fn host_address(
     let net = match parse_host(text) {
         Ok(net) => net,
         Err(error) => {
-            found.push(error.at(&path(), &who.to_string(), text));
+            found.push(error.at(path(), who, text));
             return None;
         }
     };

@@ -314,7 +314,7 @@ fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, at: At, who:
     let vip = match parse_vip(text) {
         Ok(vip) => vip,
         Err(error) => {
-            found.push(error.at(&at.path(), &who.to_string(), text));
+            found.push(error.at(at.path(), who, text));
             return None;
         }
     };
