@@ -31,11 +31,13 @@ TRANSLATIONS = [
     (re.compile(r"\{%(-?) *when None *(-?)%\}"), r"{%\1 if false \2%}"),
     (re.compile(r"\{%(-?) *when Some\(\w+\) *(-?)%\}"), r"{%\1 endif \2%}"),
     (re.compile(r"\{%(-?) *endmatch *(-?)%\}"), r"{%\1 endif \2%}"),
+    (re.compile(r"\{%(-?) *else if "), r"{%\1 elif "),
     (re.compile(r"!([\w.]+)\.is_empty\(\)"), r"\1"),
     (re.compile(r"!loop\."), "not loop."),
     (re.compile(r"Protocol::Tcp"), '"tcp"'),
     (re.compile(r"&&"), " and "),
     (re.compile(r"\.unwrap_or_default\(\)"), ' or ""'),
+    (re.compile(r"\[(\w+)\.len\(\) - 1\]"), "[-1]"),
     (re.compile(r"\.(\w+)\(\)"), r".\1"),
 ]
 
@@ -70,20 +72,18 @@ PLATFORMS = {
     "el8": ("nftables", "systemd", "networkmanager"),
     "el9": ("nftables", "systemd", "networkmanager"),
 }
+# Dialect → (rules file, its template, the vips script's part, the context of that part).
 RULES = {
-    "arptables_jf": ("etc/sysconfig/arptables", "dialect/arptables_jf.save", "dialect/arptables-check.sh", "arptables"),
-    "arptables": ("etc/sysconfig/arptables", "dialect/arptables.save", "dialect/arptables-check.sh", "arptables"),
-    "nftables": ("etc/nftables/lvsdr.nft", "dialect/nftables.nft", "dialect/nftables-check.sh", "nft"),
+    "arptables_jf": ("etc/sysconfig/arptables", "dialect/arptables_jf.save", "dialect/arptables-runtime.sh",
+                     {"dialect": "arptables_jf", "input_chains": ["IN", "INPUT"], "output_chains": ["OUT", "OUTPUT"],
+                      "restore": None}),
+    "arptables": ("etc/sysconfig/arptables", "dialect/arptables.save", "dialect/arptables-runtime.sh",
+                  {"dialect": "arptables", "input_chains": ["INPUT"], "output_chains": ["OUTPUT"],
+                   "restore": "/etc/sysconfig/arptables"}),
+    "nftables": ("etc/nftables/lvsdr.nft", "dialect/nftables.nft", "dialect/nftables-runtime.sh",
+                 {"script": "/etc/nftables/lvsdr.nft"}),
 }
-LOAD = {
-    "arptables_jf": [["/sbin/service", "arptables_jf", "restart"]],
-    "arptables": [["/usr/sbin/arptables-restore", "/etc/sysconfig/arptables"]],
-    "nftables": [["/usr/sbin/nft", "-f", "/etc/nftables/lvsdr.nft"]],
-}
-UNLOAD = {
-    "arptables": [["/usr/sbin/arptables", "-F"]],
-    "nftables": [["/usr/sbin/nft", "delete", "table", "arp", "lvsdr"]],
-}
+LOAD = [["/usr/libexec/lvsdr/vips", "load"]]
 
 
 def address_key(address):
@@ -132,26 +132,27 @@ def main(manifest_path, out):
             vips.append(Obj(address=vip, label=label, services=vips_of[name][vip]))
         server = Obj(name=name, interface=interface, suppression=dialect, vips=vips)
         ctx = {"cluster": cluster, "server": server, "real_ip": real_ip, "markers": markers}
-        rules_path, rules_template, check_template, tool = RULES[dialect]
-        chains = {"input_chains": ["IN", "INPUT"], "output_chains": ["OUT", "OUTPUT"]}
-        check = templates[check_template].render(**ctx, **chains)
+        rules_path, rules_template, runtime_template, runtime_ctx = RULES[dialect]
+        runtime = templates[runtime_template].render(**ctx, **runtime_ctx)
         entries = []
         write(name, rules_path, 0o600, templates[rules_template].render(**ctx), entries)
+        if dialect == "nftables":
+            write(name, "etc/systemd/system/nftables.service.d/50-lvsdr.conf", 0o644,
+                  templates["dialect/nftables.service.conf"].render(**ctx), entries)
+        network = Obj(name="NetworkManager" if stack == "networkmanager" else (
+            "InitscriptsBesideNetworkManager" if platform in ("el7", "el8") else "Initscripts"))
         write(name, "usr/libexec/lvsdr/vips", 0o755,
-              templates["vips.sh"].render(**ctx, check=check, tool=tool), entries)
+              templates["vips.sh"].render(**ctx, runtime=runtime, network=network), entries)
         if init == "systemd":
             units = "etc/systemd/system"
-            write(name, f"{units}/lvsdr-arp.service", 0o644, templates["systemd/lvsdr-arp.service"].render(
-                **ctx, load=[" ".join(s) for s in LOAD[dialect]], unload=[" ".join(s) for s in UNLOAD[dialect]]), entries)
+            write(name, f"{units}/lvsdr-arp.service", 0o644, templates["systemd/lvsdr-arp.service"].render(**ctx), entries)
             write(name, f"{units}/lvsdr-vips.service", 0o644, templates["systemd/lvsdr-vips.service"].render(
                 **ctx, loader="lvsdr-arp.service", device=f"sys-subsystem-net-devices-{interface}.device"), entries)
             write(name, f"{units}/lvsdr-guard.service", 0o644,
-                  templates["systemd/lvsdr-guard.service"].render(**ctx), entries)
-            write(name, f"{units}/lvsdr-guard.timer", 0o644,
-                  templates["systemd/lvsdr-guard.timer"].render(**ctx), entries)
+                  templates["systemd/lvsdr-guard.service"].render(**ctx, loader="lvsdr-arp.service"), entries)
         else:
             write(name, "fragments/etc/rc.d/rc.local", 0o755, templates["rc.local.sh"].render(
-                **ctx, preload=[" ".join(s) for s in LOAD[dialect]]), entries)
+                **ctx, preload=[" ".join(s) for s in LOAD] if dialect != "arptables_jf" else []), entries)
         if stack == "networkmanager":
             write(name, "etc/NetworkManager/dispatcher.d/50-lvsdr", 0o755,
                   templates["nm-dispatcher.sh"].render(**ctx), entries)

@@ -1,9 +1,10 @@
 #!/bin/sh
 {% include "_header.txt" %}
-# NetworkManager runs this with INTERFACE ACTION after it changes an interface. Activating a
-# connection can remove addresses NetworkManager did not configure, the VIPs among them:
-# bring them back, each only while its ARP suppression is loaded. The VIPs never come from
-# NetworkManager itself, which would announce them by ARP.
+# NetworkManager runs this with INTERFACE ACTION after it changes an interface. Activating
+# a connection, or reapplying one, can remove addresses NetworkManager did not configure,
+# the VIPs among them: bring them back, each only while its ARP suppression is loaded
+# (before NetworkManager 1.42 a reapply fires no event: lvsdr-guard.service repairs it).
+# The VIPs never come from NetworkManager itself, which would announce them by ARP.
 [ "$1" = {{ server.interface }} ] || exit 0
 case $2 in
 up | reapply | dhcp4-change) exec /usr/libexec/lvsdr/vips up ;;

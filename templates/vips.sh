@@ -5,23 +5,34 @@
 # lvsdr's own ARP suppression rules for it ({{ server.suppression }}) are loaded: after any run
 # of this script, no VIP of this host is on an interface without its rules.
 #
-#   vips up       add every VIP whose rules are loaded; take down every VIP whose rules are
-#                 not (fail closed), and the VIPs an earlier tree had that this one has not
-#   vips retire   take down only the VIPs an earlier tree had that this one has not
-#   vips enforce  take down every VIP whose rules are not loaded; add nothing
-#   vips down     take down every VIP this script manages
-#   vips status   exit 0 when every VIP is up as a /32 on {{ server.interface }} with its rules
+#   vips up         add every VIP whose rules are loaded; take down every VIP whose rules are
+#                   not (fail closed), and the VIPs an earlier tree had that this one has not
+#   vips retire     take down only the VIPs an earlier tree had that this one has not
+#   vips load       load lvsdr's rules without a moment in which a VIP that stays lacks them
+#   vips repair     after another program acted: while the VIPs are meant to be up (since the
+#                   last `up`, until `down`), load lvsdr's rules again where they are gone and
+#                   bring back the VIPs that were removed; otherwise as `enforce`
+#   vips enforce    take down every VIP whose rules are not loaded; add nothing
+#   vips down       take down every VIP this script manages
+#   vips unload     take every VIP down, then, only if that worked, remove lvsdr's rules
+#   vips watch      repair whenever the rules or the addresses change (the guard's loop)
+#   vips status [--json]  exit 0 when every VIP is up as a /32 on {{ server.interface }}, protected
+#   vips check-listing    print the VIPs that the rules listing on stdin protects
 #
 # Exit status 1 when a VIP was refused or a command failed (the reason goes to syslog, tag
-# lvsdr), 2 on a usage error. Safe to run twice at once. It never uses ifup or
-# NetworkManager, which probe for and announce an address.
+# lvsdr), 2 on a usage error. Runs one at a time (flock, where the host has it). It never
+# uses ifup or NetworkManager, which probe for and announce an address.
 
 PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export PATH
 LVSDR_IF={{ server.interface }}
 LVSDR_VIPS="{% for vip in server.vips %}{{ vip.address }}{% if !loop.last %} {% endif %}{% endfor %}"
+# VIP=label for each VIP that has an alias label.
+LVSDR_LABELS="{% for vip in server.vips %}{% if let Some(label) = vip.label %}{{ vip.address }}={{ label }} {% endif %}{% endfor %}"
 # The VIPs the last run managed, one per line: how a changed tree finds the VIPs it owned.
 LVSDR_STATE=${LVSDR_STATE:-/var/lib/lvsdr/vips}
+# Runtime only (emptied at boot): the lock, and the mark that the VIPs are meant to be up.
+LVSDR_RUN=${LVSDR_RUN:-/var/run/lvsdr}
 lvsdr_status=0
 
 lvsdr_log() {
@@ -30,85 +41,197 @@ lvsdr_log() {
 	return 0
 }
 
-{{ check }}
+# lvsdr_retired: the VIPs an earlier tree managed that this one does not.
+lvsdr_retired() {
+	[ -f "$LVSDR_STATE" ] || return 0
+	awk -v ours="$LVSDR_VIPS" 'BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
+		NF && !($1 in mine) { print $1 }' "$LVSDR_STATE"
+}
 
-# lvsdr_label VIP: the VIP's alias label, when it has one.
-lvsdr_label() {
-	case $1 in
-{%- for vip in server.vips %}
-{%- if let Some(label) = vip.label %}
-	{{ vip.address }}) echo {{ label }} ;;
-{%- endif %}
-{%- endfor %}
-	*) ;;
+{{ runtime }}
+
+# lvsdr_protected: the VIPs of this tree whose rules are loaded, from one listing.
+lvsdr_protected() {
+	if ! command -v $LVSDR_TOOL >/dev/null 2>&1; then
+		lvsdr_log "$LVSDR_TOOL is not installed, so no ARP suppression is loaded for the VIPs"
+		return 0
+	fi
+	lvsdr_rules_listing | lvsdr_protected_in "$LVSDR_VIPS"
+}
+{% if network.name() == "NetworkManager" %}
+
+# lvsdr_network: "ready" when VIPs may be added to $LVSDR_IF now, else why not. Only once
+# NetworkManager has activated $LVSDR_IF: an address found on it before that makes
+# NetworkManager take the interface over as an external connection, and the admin's own
+# profile (the real IP) never comes up. The dispatcher script runs `vips up` at activation.
+lvsdr_network() {
+	lvsdr_nm=$(nmcli -t -f GENERAL.STATE device show "$LVSDR_IF" 2>/dev/null) || {
+		echo "wait: NetworkManager is not running or does not know $LVSDR_IF; the VIPs come up when it activates $LVSDR_IF"
+		return
+	}
+	case $lvsdr_nm in
+	*:100*) echo ready ;;
+	*) echo "wait: NetworkManager has not activated $LVSDR_IF (${lvsdr_nm#*:}); the VIPs come up when it does" ;;
 	esac
 }
+{%- else if network.name() == "InitscriptsBesideNetworkManager" %}
 
-# lvsdr_where VIP: "DEVICE PREFIX" for every place VIP is configured, on any interface.
-lvsdr_where() {
-	ip -4 -o addr show | awk -v vip="$1" '{
-		for (i = 1; i < NF; i++) if ($i == "inet") {
-			split($(i + 1), a, "/"); dev = $2; sub(/@.*/, "", dev)
-			if (a[1] == vip) print dev, a[2]
+# lvsdr_network: "ready" when VIPs may be added to $LVSDR_IF now, else why not. On this
+# release NetworkManager may run beside the network service: where it manages $LVSDR_IF, it
+# reads the ifcfg alias files into $LVSDR_IF's connection and announces their addresses by
+# ARP where no rule sees it, and ifup hands $LVSDR_IF to it (ifup-local never runs).
+lvsdr_network() {
+	command -v nmcli >/dev/null 2>&1 || { echo ready; return; }
+	lvsdr_nm=$(nmcli -t -f GENERAL.STATE device show "$LVSDR_IF" 2>/dev/null) || { echo ready; return; }
+	case ${lvsdr_nm#*:} in
+	"10 "* | 10) echo ready ;;
+	*) echo "refuse: NetworkManager manages $LVSDR_IF: it reads the ifcfg alias files and announces their addresses; set NM_CONTROLLED=no in ifcfg-$LVSDR_IF and restart NetworkManager (or declare network_stack NetworkManager)" ;;
+	esac
+}
+{%- else %}
+
+# lvsdr_network: "ready": on this release NetworkManager never manages $LVSDR_IF.
+lvsdr_network() {
+	echo ready
+}
+{%- endif %}
+
+# lvsdr_nm_owned: the VIPs of this tree that an active NetworkManager connection configures:
+# NetworkManager announces those by ARP at every activation, where no rule sees it.
+lvsdr_nm_owned() {
+	command -v nmcli >/dev/null 2>&1 || return 0
+	nmcli -t -f UUID connection show --active 2>/dev/null | while read -r lvsdr_uuid; do
+		nmcli -t -f ipv4.addresses connection show "$lvsdr_uuid" 2>/dev/null
+	done | awk -v ours="$LVSDR_VIPS" '
+		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
+		{
+			line = $0
+			while (match(line, /[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/)) {
+				a = substr(line, RSTART, RLENGTH)
+				if (a in mine && !(a in seen)) { seen[a] = 1; print a }
+				line = substr(line, RSTART + RLENGTH)
+			}
+		}'
+}
+
+# lvsdr_plan MODE: from one listing of the addresses (stdin) and the lists gathered before,
+# the `ip` commands that bring the addresses where MODE wants them ("addr ..." lines), and
+# what to log ("log ..."). MODE: up, enforce, down, or status (lines "VIP up device
+# protected problem", or JSON with LVSDR_JSON=1).
+lvsdr_plan() {
+	awk -v mode="$1" -v dev="$LVSDR_IF" -v ours="$LVSDR_VIPS" -v labels="$LVSDR_LABELS" \
+		-v protected="$lvsdr_protected" -v retired="$lvsdr_retired" -v owned="$lvsdr_owned" \
+		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" '
+		function set(list, into,    t, i, n) { n = split(list, t, " "); for (i = 1; i <= n; i++) into[t[i]] = 1 }
+		function take_down(v,    p, i, n) {
+			n = split(places[v], p, " ")
+			for (i = 1; i <= n; i++) print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
 		}
-	}'
+		function bring_up(v,    p, i, n) {
+			n = split(places[v], p, " ")
+			for (i = 1; i <= n; i++) if (p[i] != dev "/32") print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
+			if (!good[v]) print "addr add " v "/32 brd " v " dev " dev ((v in label) ? " label " label[v] : "")
+		}
+		function quote(s) { gsub(/["\\]/, "\\\\&", s); return "\"" s "\"" }
+		BEGIN {
+			nv = split(ours, vip, " ")
+			for (i = 1; i <= nv; i++) mine[vip[i]] = 1
+			set(protected, is_protected); set(retired, is_retired); set(owned, is_owned)
+			n = split(labels, t, " ")
+			for (i = 1; i <= n; i++) { k = index(t[i], "="); label[substr(t[i], 1, k - 1)] = substr(t[i], k + 1) }
+			reason = network; sub(/^[a-z]*: /, "", reason)
+		}
+		{
+			for (i = 1; i < NF; i++) if ($i == "inet") {
+				split($(i + 1), a, "/"); d = $2; sub(/@.*/, "", d); sub(/:$/, "", d)
+				if ((a[1] in mine) || (a[1] in is_retired)) {
+					places[a[1]] = places[a[1]] " " d "/" a[2]
+					if (d == dev && a[2] == 32) good[a[1]] = 1
+				}
+			}
+		}
+		END {
+			if (mode != "status" && mode != "enforce") for (v in is_retired) take_down(v)
+			for (i = 1; i <= nv; i++) {
+				v = vip[i]
+				if (mode == "retire") continue
+				if (mode == "down") { take_down(v); continue }
+				if (mode == "status") {
+					problem = ""
+					if (!(v in is_protected)) problem = "ARP suppression not loaded"
+					else if (v in is_owned) problem = "NetworkManager configures it in an active connection, and announces it"
+					else if (!good[v]) problem = (network == "ready") ? "not up on " dev : reason
+					else if (places[v] != " " dev "/32") problem = "also on" places[v]
+					if (problem != "") failed = 1
+					where = places[v]; sub(/^ /, "", where); gsub(/ /, "\",\"", where)
+					if (json) {
+						out = out (i > 1 ? "," : "") "{\"address\":" quote(v) ",\"up\":" (good[v] ? "true" : "false") \
+							",\"on\":[" (where == "" ? "" : "\"" where "\"") "]" ",\"label\":" ((v in label) ? quote(label[v]) : "null") \
+							",\"protected\":" ((v in is_protected) ? "true" : "false") ",\"problem\":" (problem == "" ? "null" : quote(problem)) "}"
+					} else if (problem == "") print "VIP " v ": up on " dev ", protected"
+					else print "VIP " v ": " problem
+					continue
+				}
+				if (!(v in is_protected)) {
+					if (places[v] != "" || mode == "up") print "log ARP suppression for VIP " v " is not loaded; keeping it off " dev
+					if (places[v] != "" || mode == "up") print "fail"
+					take_down(v)
+				} else if (mode == "enforce") {
+					continue
+				} else if (v in is_owned) {
+					print "log NetworkManager configures VIP " v " in an active connection and announces it; remove it from the connection (nmcli connection modify ID -ipv4.addresses " v "/32)"
+					print "fail"
+					take_down(v)
+				} else if (network ~ /^refuse/) {
+					if (!refused++) print "log " reason
+					print "fail"
+					take_down(v)
+				} else if (network == "ready") {
+					bring_up(v)
+				} else if (!waited++) print "log " reason
+			}
+			if (mode == "status" && json)
+				printf "{\"interface\":%s,\"ok\":%s,\"network\":%s,\"vips\":[%s]}\n", quote(dev), failed ? "false" : "true", quote(network == "ready" ? "ready" : reason), out
+			if (mode == "status" && failed) exit 1
+		}'
 }
 
-# lvsdr_take_down VIP: VIP on no interface.
-lvsdr_take_down() {
-	lvsdr_where "$1" | while read -r dev prefix; do
-		ip addr del "$1/$prefix" dev "$dev" 2>/dev/null
-	done
-	if lvsdr_where "$1" | grep -q .; then
-		lvsdr_log "could not take VIP $1 down"
-		return 1
-	fi
-}
-
-# lvsdr_bring_up VIP: VIP as a /32 on the interface, and nowhere else.
-lvsdr_bring_up() {
-	lvsdr_where "$1" | while read -r dev prefix; do
-		if [ "$dev" != "$LVSDR_IF" ] || [ "$prefix" != 32 ]; then
-			ip addr del "$1/$prefix" dev "$dev" 2>/dev/null
-		fi
-	done
-	lvsdr_where "$1" | grep -q -x -F -e "$LVSDR_IF 32" && return 0
-	lvsdr_label=$(lvsdr_label "$1")
-	if [ -n "$lvsdr_label" ]; then
-		ip addr add "$1/32" brd "$1" dev "$LVSDR_IF" label "$lvsdr_label" 2>/dev/null
+# lvsdr_addr_batch: runs the "addr ..." lines of stdin as ip commands, in one process where
+# this ip has -batch.
+lvsdr_addr_batch() {
+	if ip -force -batch /dev/null >/dev/null 2>&1; then
+		ip -force -batch - >/dev/null 2>&1
 	else
-		ip addr add "$1/32" brd "$1" dev "$LVSDR_IF" 2>/dev/null
+		while read -r lvsdr_line; do
+			# shellcheck disable=SC2086
+			ip $lvsdr_line >/dev/null 2>&1
+		done
 	fi
-	# A run at the same time may have added it first.
-	if ! lvsdr_where "$1" | grep -q -x -F -e "$LVSDR_IF 32"; then
-		lvsdr_log "could not add VIP $1 to $LVSDR_IF"
-		return 1
-	fi
+	return 0
 }
 
-# lvsdr_ours VIP: VIP is one of this tree's.
-lvsdr_ours() {
-	for lvsdr_vip in $LVSDR_VIPS; do
-		[ "$lvsdr_vip" = "$1" ] && return 0
-	done
-	return 1
-}
-
-# lvsdr_guarded VIP: its rules are loaded (and the tool that shows them is installed).
-lvsdr_guarded() {
-	if ! command -v {{ tool }} >/dev/null 2>&1; then
-		lvsdr_log "{{ tool }} is not installed, so no ARP suppression is loaded for VIP $1"
-		return 1
+# lvsdr_converge MODE: gathers the rules, the network's readiness and the addresses once
+# each, applies the plan, and checks the result with a second listing: what is left to do
+# then is a failure.
+lvsdr_converge() {
+	lvsdr_protected=$(lvsdr_protected)
+	lvsdr_retired=$(lvsdr_retired)
+	lvsdr_network=ready
+	lvsdr_owned=
+	if [ "$1" = up ] && [ -n "$LVSDR_VIPS" ]; then
+		lvsdr_network=$(lvsdr_network)
+		lvsdr_owned=$(lvsdr_nm_owned)
 	fi
-	lvsdr_protected "$1"
-}
-
-lvsdr_retire() {
-	[ -f "$LVSDR_STATE" ] || return 0
-	while read -r lvsdr_old; do
-		lvsdr_ours "$lvsdr_old" && continue
-		lvsdr_take_down "$lvsdr_old" || lvsdr_status=1
-	done <"$LVSDR_STATE"
+	lvsdr_plan=$(ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1")
+	printf '%s\n' "$lvsdr_plan" | sed -n 's/^log //p' | while read -r lvsdr_line; do lvsdr_log "$lvsdr_line"; done
+	printf '%s\n' "$lvsdr_plan" | grep -qx fail && lvsdr_status=1
+	printf '%s\n' "$lvsdr_plan" | grep '^addr ' | lvsdr_addr_batch
+	ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_IF"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
+	while read -r lvsdr_line; do
+		lvsdr_log "$lvsdr_line"
+		lvsdr_status=1
+	done <"$LVSDR_RUN/left.$$"
+	rm -f "$LVSDR_RUN/left.$$"
 }
 
 lvsdr_remember() {
@@ -118,54 +241,139 @@ lvsdr_remember() {
 		{ lvsdr_log "could not record the VIPs in $LVSDR_STATE"; lvsdr_status=1; }
 }
 
+# lvsdr_lock: one run at a time; the guard's repairs wait for an apply's steps.
+lvsdr_lock() {
+	mkdir -p "$LVSDR_RUN" || { lvsdr_log "cannot create $LVSDR_RUN"; exit 1; }
+	command -v flock >/dev/null 2>&1 || return 0
+	exec 9>"$LVSDR_RUN/lock"
+	flock -w 60 9 || { lvsdr_log "another run of $0 holds $LVSDR_RUN/lock"; exit 1; }
+}
+
+# lvsdr_watch: repairs at once after a change to lvsdr's rules or a removed address, and at
+# least every LVSDR_POLL_TICKS ticks of 0.2 s; a burst of changes runs one repair a tick.
+# Each repair is a new run of this file, so an installed new tree is the one that repairs.
+lvsdr_watch() {
+	mkdir -p "$LVSDR_RUN" || exit 1
+	if [ -f "$LVSDR_RUN/watch.pid" ] && kill -0 "$(cat "$LVSDR_RUN/watch.pid")" 2>/dev/null; then
+		echo "lvsdr: a watch already runs (pid $(cat "$LVSDR_RUN/watch.pid"))" >&2
+		exit 0
+	fi
+	echo $$ >"$LVSDR_RUN/watch.pid"
+	lvsdr_self=$0
+	sh "$lvsdr_self" repair
+	{
+		lvsdr_rule_events &
+		ip monitor address 2>/dev/null &
+		while :; do
+			echo tick
+			sleep 0.2 2>/dev/null || sleep 1
+		done
+	} | {
+		# Read by the shell, line by line: an awk here may wait for a full buffer.
+		lvsdr_sent=0 lvsdr_pending=0 lvsdr_ticks=0
+		while read -r lvsdr_line; do
+			case $lvsdr_line in
+			tick)
+				lvsdr_sent=0
+				lvsdr_ticks=$((lvsdr_ticks + 1))
+				if [ $lvsdr_pending = 1 ] || [ $lvsdr_ticks -ge "$LVSDR_POLL_TICKS" ]; then
+					lvsdr_pending=0 lvsdr_ticks=0
+					sh "$lvsdr_self" repair
+				fi
+				;;
+			"Deleted "* | "delete "*" arp lvsdr "*)
+				if [ $lvsdr_sent = 0 ]; then
+					lvsdr_sent=1 lvsdr_ticks=0
+					sh "$lvsdr_self" repair
+				else
+					lvsdr_pending=1
+				fi
+				;;
+			*) ;;
+			esac
+		done
+	}
+}
+
 case $1 in
 up)
-	lvsdr_retire
-	for vip in $LVSDR_VIPS; do
-		if lvsdr_guarded "$vip"; then
-			lvsdr_bring_up "$vip" || lvsdr_status=1
-		else
-			lvsdr_log "ARP suppression for VIP $vip is not loaded; keeping it off $LVSDR_IF"
-			lvsdr_take_down "$vip"
-			lvsdr_status=1
-		fi
-	done
+	lvsdr_lock
+	lvsdr_converge up
+	: >"$LVSDR_RUN/up"
 	lvsdr_remember
 	;;
 retire)
-	lvsdr_retire
+	lvsdr_lock
+	lvsdr_converge retire
 	lvsdr_remember
 	;;
-enforce)
-	for vip in $LVSDR_VIPS; do
-		lvsdr_where "$vip" | grep -q . || continue
-		lvsdr_guarded "$vip" && continue
-		lvsdr_log "ARP suppression for VIP $vip is gone; taking it down"
-		lvsdr_take_down "$vip"
+load)
+	lvsdr_lock
+	lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+	lvsdr_missing=$(lvsdr_protected | awk -v ours="$LVSDR_VIPS" '{ have[$1] = 1 }
+		END { n = split(ours, o, " "); for (i = 1; i <= n; i++) if (!(o[i] in have)) printf "%s ", o[i] }')
+	if [ -n "$lvsdr_missing" ]; then
+		lvsdr_log "after loading, the ARP suppression rules of VIP(s) ${lvsdr_missing% } are not as lvsdr wrote them"
 		lvsdr_status=1
-	done
+	fi
+	;;
+repair)
+	lvsdr_lock
+	if [ -f "$LVSDR_RUN/up" ]; then
+		lvsdr_converge retire
+		if [ "$(lvsdr_protected)" != "$(printf '%s\n' $LVSDR_VIPS)" ]; then
+			lvsdr_log "ARP suppression rules are missing; loading them again"
+			lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+		fi
+		lvsdr_converge up
+		lvsdr_remember
+	else
+		lvsdr_converge enforce
+	fi
+	;;
+enforce)
+	lvsdr_lock
+	lvsdr_converge enforce
 	;;
 down)
-	lvsdr_retire
-	for vip in $LVSDR_VIPS; do
-		lvsdr_take_down "$vip" || lvsdr_status=1
-	done
+	lvsdr_lock
+	rm -f "$LVSDR_RUN/up"
+	lvsdr_converge down
+	;;
+unload)
+	lvsdr_lock
+	rm -f "$LVSDR_RUN/up"
+	lvsdr_converge down
+	if [ $lvsdr_status = 0 ]; then
+		lvsdr_rules_unload || { lvsdr_log "could not remove the ARP suppression rules"; lvsdr_status=1; }
+	else
+		lvsdr_log "a VIP is still up: leaving the ARP suppression rules loaded"
+	fi
+	;;
+watch)
+	lvsdr_watch
+	;;
+check-listing)
+	lvsdr_protected_in "$LVSDR_VIPS"
 	;;
 status)
-	for vip in $LVSDR_VIPS; do
-		if ! lvsdr_guarded "$vip" 2>/dev/null; then
-			echo "VIP $vip: ARP suppression not loaded"
-			lvsdr_status=1
-		elif ! lvsdr_where "$vip" | grep -q -x -F -e "$LVSDR_IF 32"; then
-			echo "VIP $vip: not up on $LVSDR_IF"
-			lvsdr_status=1
-		else
-			echo "VIP $vip: up, protected"
-		fi
-	done
+	case $2 in --json) LVSDR_JSON=1 ;; "") ;; *)
+		echo "usage: $0 status [--json]" >&2
+		exit 2
+		;;
+	esac
+	lvsdr_protected=$(lvsdr_protected 2>/dev/null)
+	lvsdr_retired=
+	lvsdr_network=ready
+	lvsdr_owned=
+	if [ -n "$LVSDR_VIPS" ]; then
+		lvsdr_network=$(lvsdr_network)
+		lvsdr_owned=$(lvsdr_nm_owned)
+	fi
+	ip -4 -o addr show 2>/dev/null | lvsdr_plan status || lvsdr_status=1
 	;;
 *)
-	echo "usage: $0 up|retire|enforce|down|status" >&2
+	echo "usage: $0 up|retire|load|repair|enforce|down|unload|watch|status [--json]|check-listing" >&2
 	exit 2
 	;;
 esac

@@ -22,7 +22,6 @@ pub const UNIT_DIR: &str = "/etc/systemd/system";
 pub const SUPPRESSION_UNIT: &str = "lvsdr-arp.service";
 pub const VIPS_UNIT: &str = "lvsdr-vips.service";
 pub const GUARD_SERVICE: &str = "lvsdr-guard.service";
-pub const GUARD_TIMER: &str = "lvsdr-guard.timer";
 
 const SYSTEMCTL: &str = "/usr/bin/systemctl";
 
@@ -37,56 +36,50 @@ fn by(who: &str, step: &Step) -> BootStep {
 /// The unit the VIPs are bound to on systemd: lvsdr's own, or the dialect's service.
 pub fn suppression_unit(loader: &Loader) -> String {
     match loader {
-        Loader::Commands { .. } => SUPPRESSION_UNIT.to_owned(),
+        Loader::Vips => SUPPRESSION_UNIT.to_owned(),
         Loader::Service { name } => format!("{name}.service"),
     }
 }
 
 /// The steps of `server`, from its platform's init system and its dialect's loader.
+///
+/// Applying a change is the same on every platform and dialect, and hitless: the VIPs that
+/// left go down while their old rules still hold (`vips retire`), the new rules load
+/// without a moment in which a VIP that stays lacks its rules (`vips load`: one nft
+/// transaction, or arptables rules added before stale ones are deleted), then the VIPs
+/// that arrive come up behind them (`vips up`). No service restart flushes under live VIPs.
 pub fn steps(server: &RealServer) -> HostSteps {
     let profile = server.platform.profile();
-    let loader = dialect(server.suppression).loader(server);
+    let loader = dialect(server.suppression).loader();
+    let hitless = [vips("retire"), vips("load"), vips("up")];
     match (profile.init, &loader) {
-        (InitSystem::Systemd, Loader::Commands { load, atomic, .. }) => {
-            let units = [SUPPRESSION_UNIT, VIPS_UNIT, GUARD_TIMER];
-            let mut apply = vec![Step::new([SYSTEMCTL, "daemon-reload"]), leaving(*atomic)];
-            if *atomic {
-                // The new rules replace the old in one transaction under the VIPs that
-                // stay; starting the units afterwards (a first install) repeats nothing
-                // unsafe: the same atomic load, then `vips up`.
-                apply.extend(load.iter().cloned());
-                apply.push(vips("up"));
-                apply.push(systemctl("start", &units));
-            } else {
-                // A load that flushes first must never run under a VIP: restarting the
-                // rules' unit unloads and reloads them with every VIP down (`vips down`
-                // above, and PartOf stops lvsdr-vips.service), then the VIPs start.
-                apply.push(systemctl("restart", &[SUPPRESSION_UNIT]));
-                apply.push(systemctl("start", &[VIPS_UNIT, GUARD_TIMER]));
-            }
+        (InitSystem::Systemd, Loader::Vips) => {
+            let units = [SUPPRESSION_UNIT, VIPS_UNIT, GUARD_SERVICE];
+            let mut apply = vec![Step::new([SYSTEMCTL, "daemon-reload"])];
+            apply.extend(hitless);
+            // A first install starts the units: the same load, then `vips up`, again; a
+            // running guard is restarted so that its loop is the new tree's.
+            apply.push(systemctl("start", &units));
+            apply.push(systemctl("restart", &[GUARD_SERVICE]));
             HostSteps {
                 enable: vec![Step::new([SYSTEMCTL, "daemon-reload"]), systemctl("enable", &units)],
-                boot_before_network: load.iter().map(|s| by(SUPPRESSION_UNIT, s)).collect(),
+                boot_before_network: vec![by(SUPPRESSION_UNIT, &vips("load"))],
                 boot_after_network: vec![by(VIPS_UNIT, &vips("up"))],
                 apply,
             }
         }
         (InitSystem::Systemd, Loader::Service { name }) => {
             let service = format!("{name}.service");
-            let units = [service.as_str(), VIPS_UNIT, GUARD_TIMER];
-            let restart = systemctl("restart", &[service.as_str()]);
+            let units = [service.as_str(), VIPS_UNIT, GUARD_SERVICE];
+            let mut apply = vec![Step::new([SYSTEMCTL, "daemon-reload"])];
+            apply.extend(hitless);
+            apply.push(systemctl("start", &units));
+            apply.push(systemctl("restart", &[GUARD_SERVICE]));
             HostSteps {
                 enable: vec![Step::new([SYSTEMCTL, "daemon-reload"]), systemctl("enable", &units)],
                 boot_before_network: vec![by(&service, &systemctl("start", &[service.as_str()]))],
                 boot_after_network: vec![by(VIPS_UNIT, &vips("up"))],
-                // A service restart flushes before it restores: the VIPs go down first,
-                // and start again only after it.
-                apply: vec![
-                    Step::new([SYSTEMCTL, "daemon-reload"]),
-                    leaving(false),
-                    restart,
-                    systemctl("start", &units[1..]),
-                ],
+                apply,
             }
         }
         (InitSystem::SysV, Loader::Service { name }) => {
@@ -101,26 +94,20 @@ pub fn steps(server: &RealServer) -> HostSteps {
                 enable: vec![Step::new(["/sbin/chkconfig", "--level", "2345", name, "on"])],
                 boot_before_network: before,
                 boot_after_network: after,
-                // The init script's restart flushes before it restores: the VIPs go down first.
-                apply: vec![leaving(false), Step::new(["/sbin/service", name, "restart"]), vips("up")],
+                // Never the init script's restart, which flushes before it restores.
+                apply: hitless.to_vec(),
             }
         }
-        (InitSystem::SysV, Loader::Commands { load, atomic, .. }) => {
+        (InitSystem::SysV, Loader::Vips) => {
             // No service of the platform's: rc.local loads the rules, then brings the VIPs up.
-            let mut after: Vec<BootStep> = load.iter().map(|s| by("rc.local", s)).collect();
-            after.push(by("rc.local", &vips("up")));
-            let mut apply = vec![leaving(*atomic)];
-            apply.extend(load.iter().cloned());
-            apply.push(vips("up"));
-            HostSteps { enable: Vec::new(), boot_before_network: Vec::new(), boot_after_network: after, apply }
+            HostSteps {
+                enable: Vec::new(),
+                boot_before_network: Vec::new(),
+                boot_after_network: vec![by("rc.local", &vips("load")), by("rc.local", &vips("up"))],
+                apply: hitless.to_vec(),
+            }
         }
     }
-}
-
-/// Before the rules change: an atomic load keeps every rule of a VIP that stays, so only
-/// the VIPs that left go down; any other load has a moment without rules, so all go down.
-fn leaving(atomic: bool) -> Step {
-    vips(if atomic { "retire" } else { "down" })
 }
 
 fn systemctl(verb: &str, units: &[&str]) -> Step {

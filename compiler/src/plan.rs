@@ -60,19 +60,12 @@ pub enum ServerArtifact<'c> {
     Suppression(&'static DialectArtifact),
     /// `/usr/libexec/lvsdr/vips`: the only thing that brings its VIPs up or down.
     VipsScript,
-    /// `lvsdr-arp.service` (systemd, a dialect loaded by commands): the dialect's load
-    /// and unload commands.
-    SuppressionUnit {
-        load: Vec<Step>,
-        unload: Vec<Step>,
-    },
+    /// `lvsdr-arp.service` (systemd, a dialect lvsdr loads itself): `vips load` and `vips unload`.
+    SuppressionUnit,
     /// `lvsdr-vips.service` (systemd), bound to `loader`, the unit that loads the rules.
-    VipsUnit {
-        loader: String,
-    },
-    /// `lvsdr-guard.service` and its timer (systemd): take down VIPs whose rules are gone.
-    GuardService,
-    GuardTimer,
+    VipsUnit { loader: String },
+    /// `lvsdr-guard.service` (systemd): `vips watch`, which repairs what other programs undo.
+    GuardService { loader: String },
     /// The NetworkManager dispatcher script that brings the VIPs back after NM changes
     /// the interface (NetworkManager hosts).
     NetworkManagerDispatcher,
@@ -83,9 +76,7 @@ pub enum ServerArtifact<'c> {
     IfupLocal,
     /// The block for `/etc/rc.d/rc.local` (SysV platforms), with the commands that load
     /// the rules when no service of the platform's does.
-    RcLocal {
-        preload: Vec<Step>,
-    },
+    RcLocal { preload: Vec<Step> },
 }
 
 /// A director's artifacts.
@@ -217,7 +208,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
         ),
         ServerArtifact::VipsScript,
     );
-    let loader = dialect.loader(server);
+    let loader = dialect.loader();
     match profile.init {
         InitSystem::Systemd => {
             let unit = |file_name: &str| Placement {
@@ -231,15 +222,12 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
             };
             let vips_loader = boot::suppression_unit(&loader);
             match loader {
-                Loader::Commands { load, unload, .. } => {
-                    push(unit(boot::SUPPRESSION_UNIT), ServerArtifact::SuppressionUnit { load, unload })
-                }
+                Loader::Vips => push(unit(boot::SUPPRESSION_UNIT), ServerArtifact::SuppressionUnit),
                 // The dialect's own service loads the rules: no unit of lvsdr's for them.
                 Loader::Service { .. } => {}
             }
-            push(unit(boot::VIPS_UNIT), ServerArtifact::VipsUnit { loader: vips_loader });
-            push(unit(boot::GUARD_SERVICE), ServerArtifact::GuardService);
-            push(unit(boot::GUARD_TIMER), ServerArtifact::GuardTimer);
+            push(unit(boot::VIPS_UNIT), ServerArtifact::VipsUnit { loader: vips_loader.clone() });
+            push(unit(boot::GUARD_SERVICE), ServerArtifact::GuardService { loader: vips_loader });
         }
         InitSystem::SysV => push(
             Placement {
@@ -253,7 +241,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
             },
             ServerArtifact::RcLocal {
                 preload: match loader {
-                    Loader::Commands { load, .. } => load,
+                    Loader::Vips => vec![Step::new([boot::VIPS_SCRIPT, "load"])],
                     Loader::Service { .. } => Vec::new(),
                 },
             },

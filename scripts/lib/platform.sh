@@ -8,7 +8,8 @@
 
 # The kernel modules the dialects' rules need (the VM loads them; a full system autoloads).
 lvsdr_modules() {
-	echo "arp_tables arptable_filter arpt_mangle nf_tables"
+	# overlay: the harness's nmcli is laid over /usr/bin (lvsdr_host_exec).
+	echo "arp_tables arptable_filter arpt_mangle nf_tables overlay"
 }
 
 # lvsdr_tool DIALECT: the command whose listing the dialect's check reads (the vips
@@ -47,6 +48,27 @@ lvsdr_seed_rules() {
 	esac
 }
 
+# lvsdr_host_exec ROOT NS CMD...: CMD in the host's namespace NS as on the host, in a
+# private mount namespace: the host's files are laid over /etc and /usr/libexec (read-only
+# overlays with ROOT's on top), so its scripts find each other and their files at their
+# install paths; and the harness's nmcli (scripts/lib/nm-emulation) is laid over /usr/bin,
+# so that the vips script sees the NetworkManager state LVSDR_NM_STATE describes. The vips
+# script keeps its state in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-NS and its runtime files
+# in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-NS.
+lvsdr_host_exec() {
+	lvsdr_root=$1 lvsdr_ns=$2
+	shift 2
+	LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns LVSDR_RUN=${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-$lvsdr_ns \
+		unshare -m sh -c '
+		for dir in etc usr/libexec; do
+			[ -d "$1/$dir" ] || continue
+			mount -t overlay overlay -o "lowerdir=$1/$dir:/$dir" "/$dir" || exit 125
+		done
+		mount -t overlay overlay -o "lowerdir=$2/nm-emulation:/usr/bin" /usr/bin || exit 125
+		shift 2
+		exec ip netns exec "$@"' sh "$lvsdr_root" "$LVSDR_LIB_DIR" "$lvsdr_ns" "$@"
+}
+
 # lvsdr_run_step ROOT NS ARGV...: one step of index.json (an argument vector) on the
 # host. Service managers are emulated by what the platform's unit or init script does;
 # lvsdr's own scripts run from ROOT; any other command runs as it is, with the install
@@ -69,7 +91,8 @@ lvsdr_run_step() {
 		lvsdr_verb=$2
 		shift 2
 		for lvsdr_unit in "$@"; do
-			case $lvsdr_unit in *.timer) continue ;; esac
+			# A long-running unit (the guard's watch) is started by the harness itself.
+			case $lvsdr_unit in *.timer | lvsdr-guard.service) continue ;; esac
 			# What systemd runs for the unit: on a restart its ExecStop lines (failures
 			# ignored, as their "-" says), then its ExecStart lines, in order.
 			if [ "$lvsdr_verb" = restart ]; then
@@ -93,10 +116,8 @@ lvsdr_run_step() {
 		;;
 	esac
 	if [ -f "$lvsdr_root$1" ]; then
-		# lvsdr's own script (the vips script), run from the tree.
-		lvsdr_cmd=$lvsdr_root$1
-		shift
-		LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns ip netns exec "$lvsdr_ns" sh "$lvsdr_cmd" "$@"
+		# lvsdr's own script (the vips script), at its install path.
+		lvsdr_host_exec "$lvsdr_root" "$lvsdr_ns" sh "$@"
 		return
 	fi
 	lvsdr_cmd=${1##*/}
@@ -112,17 +133,14 @@ lvsdr_run_step() {
 	ip netns exec "$lvsdr_ns" "$lvsdr_cmd" "$@"
 }
 
-# lvsdr_installed ROOT NS CMD...: CMD in the host's namespace with the host's vips
-# script at its install path, /usr/libexec/lvsdr/vips, in a private mount namespace: for
-# the scripts that call it (rc.local and ifup-local blocks, NetworkManager's dispatcher).
+# lvsdr_installed ROOT NS CMD...: CMD as on the host (lvsdr_host_exec): for the scripts
+# that call /usr/libexec/lvsdr/vips (rc.local and ifup-local blocks, NetworkManager's dispatcher).
 lvsdr_installed() {
-	lvsdr_root=$1 lvsdr_ns=$2
-	shift 2
-	LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns unshare -m sh -c '
-		mount -t tmpfs tmpfs /usr/libexec && mkdir -p /usr/libexec/lvsdr &&
-			cp "$1/usr/libexec/lvsdr/vips" /usr/libexec/lvsdr/vips && chmod 0755 /usr/libexec/lvsdr/vips &&
-			shift && exec ip netns exec "$@"' sh "$lvsdr_root" "$lvsdr_ns" "$@"
+	lvsdr_host_exec "$@"
 }
+
+# Where this library's helpers are: set by its callers, or found from $0 when run as a command.
+LVSDR_LIB_DIR=${LVSDR_LIB_DIR:-$(cd "$(dirname "$0")" && pwd)}
 
 # Run as a command: sh platform.sh FUNCTION ARGS...
 case ${0##*/} in

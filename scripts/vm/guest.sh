@@ -48,6 +48,7 @@ capture_stop() {
 }
 
 # The shared test library: lvsdr_run_step runs index.json's load steps as the platform would.
+LVSDR_LIB_DIR=/check
 . /check/platform.sh
 
 # run_steps PHASE NAME NS: index.json's steps of PHASE (boot_before, boot_after, apply)

@@ -2,7 +2,7 @@
 //! or COMMIT, because its Perl restore hands every other line to `arptables`.
 
 use super::{Dialect, DialectArtifact, Loader, ServerView};
-use crate::contract::{InstallKind as Install, Step, RULES_MODE};
+use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
 use std::net::Ipv4Addr;
@@ -20,14 +20,19 @@ struct Rules<'a> {
     real_ip: Ipv4Addr,
 }
 
-/// The check, shared by both arptables dialects: they list rules alike and differ in
-/// the names of the chains.
+/// The vips script's part, shared by both arptables dialects: they list rules alike and
+/// differ in the names of the chains and in who restores the file at boot.
 #[derive(Template)]
-#[template(path = "dialect/arptables-check.sh")]
-pub struct Check<'a> {
+#[template(path = "dialect/arptables-runtime.sh")]
+pub struct Runtime<'a> {
+    pub dialect: &'a str,
     pub real_ip: Ipv4Addr,
+    /// The chain names this dialect's tool uses first, then a newer tool's over the same hooks.
     pub input_chains: &'a [&'a str],
     pub output_chains: &'a [&'a str],
+    /// The save file `vips load` restores in one command when none of lvsdr's rules is
+    /// loaded (at boot, after a flush); `None` where the platform's service restores it.
+    pub restore: Option<&'a str>,
 }
 
 static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
@@ -35,7 +40,7 @@ static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
     install_path: SAVE_FILE,
     install: Install::File,
     mode: RULES_MODE,
-    activate: "none of its own: lvsdr-arp.service restores it before the network (leave arptables.service off: it starts after the network)",
+    activate: "none of its own: lvsdr-arp.service restores it before the network (leave arptables.service off: it starts after the network and its restore flushes under live VIPs)",
     render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
 }];
 
@@ -44,34 +49,21 @@ impl Dialect for Arptables {
         &ARTIFACTS
     }
 
-    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
-        Check { real_ip: view.real_ip, input_chains: &["INPUT"], output_chains: &["OUTPUT"] }.render()
-    }
-
-    fn tool(&self) -> &'static str {
-        "arptables"
+    fn render_runtime(&self, view: &ServerView<'_>) -> askama::Result<String> {
+        Runtime {
+            dialect: "arptables",
+            real_ip: view.real_ip,
+            input_chains: &["INPUT"],
+            output_chains: &["OUTPUT"],
+            restore: Some(SAVE_FILE),
+        }
+        .render()
     }
 
     /// el7's arptables-restore (a Perl script reading its file arguments) flushes and then
-    /// adds rule by rule, so a reload is not atomic; unloading deletes lvsdr's rules only.
-    fn loader(&self, server: &RealServer) -> Loader {
-        let real_ip = server.address.addr().to_string();
-        let mut unload = Vec::new();
-        for vip in &server.vips {
-            let vip = vip.address.to_string();
-            unload.push(Step::new(["/usr/sbin/arptables", "-D", "INPUT", "-d", &vip, "-j", "DROP"]));
-            unload.push(Step::new([
-                "/usr/sbin/arptables",
-                "-D",
-                "OUTPUT",
-                "-s",
-                &vip,
-                "-j",
-                "mangle",
-                "--mangle-ip-s",
-                &real_ip,
-            ]));
-        }
-        Loader::Commands { load: vec![Step::new(["/usr/sbin/arptables-restore", SAVE_FILE])], unload, atomic: false }
+    /// adds rule by rule: `vips load` uses it only when none of lvsdr's rules is loaded,
+    /// and otherwise adds and deletes lvsdr's rules one by one.
+    fn loader(&self) -> Loader {
+        Loader::Vips
     }
 }

@@ -2,7 +2,7 @@
 //! hooks so), `[0:0]` counters and COMMIT, because its init script pipes the file to
 //! `arptables-restore -c`.
 
-use super::arptables::{Check, SAVE_FILE};
+use super::arptables::{Runtime, SAVE_FILE};
 use super::{Dialect, DialectArtifact, Loader, ServerView};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
@@ -33,17 +33,20 @@ impl Dialect for ArptablesJf {
         &ARTIFACTS
     }
 
-    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String> {
+    fn render_runtime(&self, view: &ServerView<'_>) -> askama::Result<String> {
         // arptables_jf names the hooks IN and OUT; a host whose arptables names them INPUT
         // and OUTPUT (a newer tool over the same kernel hooks) has lvsdr's rules there.
-        Check { real_ip: view.real_ip, input_chains: &["IN", "INPUT"], output_chains: &["OUT", "OUTPUT"] }.render()
+        Runtime {
+            dialect: "arptables_jf",
+            real_ip: view.real_ip,
+            input_chains: &["IN", "INPUT"],
+            output_chains: &["OUT", "OUTPUT"],
+            restore: None,
+        }
+        .render()
     }
 
-    fn tool(&self) -> &'static str {
-        "arptables"
-    }
-
-    fn loader(&self, _server: &RealServer) -> Loader {
+    fn loader(&self) -> Loader {
         Loader::Service { name: "arptables_jf" }
     }
 }

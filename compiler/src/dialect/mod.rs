@@ -13,7 +13,7 @@ mod arptables;
 mod arptables_jf;
 mod nftables;
 
-use crate::contract::{InstallKind as Install, Step};
+use crate::contract::InstallKind as Install;
 use crate::model::{RealServer, Suppression};
 use std::net::Ipv4Addr;
 
@@ -41,27 +41,26 @@ pub trait Dialect: Sync {
     /// Its artifacts, the rules file first.
     fn artifacts(&self) -> &'static [DialectArtifact];
 
-    /// The vips script's `lvsdr_protected VIP` shell function: exits 0 exactly when
-    /// this dialect's own rules for VIP are loaded (drop as ARP target on input, rewrite as
-    /// ARP sender on output), so a wrong-but-plausible rule never counts.
-    fn render_check(&self, view: &ServerView<'_>) -> askama::Result<String>;
+    /// The vips script's part of this dialect (`templates/dialect/*-runtime.sh`): the
+    /// command that lists the rules (`LVSDR_TOOL`, `lvsdr_rules_listing`), the filter that
+    /// prints the VIPs whose own two rules are loaded (drop as ARP target on input, rewrite
+    /// as ARP sender on output: a wrong-but-plausible rule never counts), loading the rules
+    /// without a moment in which a VIP that stays lacks them, removing lvsdr's rules only,
+    /// and the source of change events the guard waits on (with its poll in ticks).
+    fn render_runtime(&self, view: &ServerView<'_>) -> askama::Result<String>;
 
-    /// The command whose listing the check reads; the VIPs stay down when it is missing.
-    fn tool(&self) -> &'static str;
-
-    /// How the rules get loaded, at boot and on a change.
-    fn loader(&self, server: &RealServer) -> Loader;
+    /// How the rules get loaded at boot. On a change every dialect loads through the
+    /// vips script (`vips load`), which never leaves a VIP that stays without its rules.
+    fn loader(&self) -> Loader;
 }
 
-/// How a dialect's rules are loaded.
+/// Who loads a dialect's rules at boot.
 pub enum Loader {
-    /// The platform's own service restores the rules file at boot; `restart` reloads it
-    /// (flushing first, so not atomically).
+    /// The platform's own service restores the rules file (arptables_jf's init script).
     Service { name: &'static str },
-    /// Commands of lvsdr's own (`lvsdr-arp.service` on systemd): `load` installs the rules
-    /// file, replacing all of lvsdr's rules at once when `atomic`; `unload` removes lvsdr's
-    /// rules and nothing else.
-    Commands { load: Vec<Step>, unload: Vec<Step>, atomic: bool },
+    /// lvsdr itself: `vips load`, from `lvsdr-arp.service` on systemd or the rc.local
+    /// block on SysV.
+    Vips,
 }
 
 /// The module of `suppression`.

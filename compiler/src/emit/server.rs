@@ -4,7 +4,7 @@
 
 use crate::contract::{BlockMarkers, Step};
 use crate::dialect::{dialect, ServerView};
-use crate::model::{AliasLabel, Cluster, RealServer, ServedVip};
+use crate::model::{AliasLabel, Cluster, NetworkStack, RealServer, ServedVip};
 use crate::plan::ServerArtifact;
 use askama::Template;
 
@@ -22,10 +22,43 @@ struct IfcfgAlias<'a> {
 struct Vips<'a> {
     cluster: &'a str,
     server: &'a RealServer,
-    /// The dialect's `lvsdr_protected` function.
-    check: &'a str,
-    /// The command the check reads.
-    tool: &'a str,
+    /// The dialect's part of the script: listing, check, load, unload, events.
+    runtime: &'a str,
+    network: NetworkView,
+}
+
+/// What the vips script must know of the network stack before it adds a VIP.
+enum NetworkView {
+    /// NetworkManager owns the interface: wait until it has activated it.
+    NetworkManager,
+    /// The network service owns it on a release where NetworkManager may run too:
+    /// refuse while NetworkManager manages the interface.
+    InitscriptsBesideNetworkManager,
+    /// The network service owns it and NetworkManager never manages it.
+    Initscripts,
+}
+
+impl NetworkView {
+    /// The name the template tests (each variant has its branch in `templates/vips.sh`).
+    fn name(&self) -> &'static str {
+        match self {
+            NetworkView::NetworkManager => "NetworkManager",
+            NetworkView::InitscriptsBesideNetworkManager => "InitscriptsBesideNetworkManager",
+            NetworkView::Initscripts => "Initscripts",
+        }
+    }
+
+    fn of(server: &RealServer) -> NetworkView {
+        match server.network_stack {
+            NetworkStack::NetworkManager => NetworkView::NetworkManager,
+            NetworkStack::Initscripts
+                if server.platform.profile().network_stacks.contains(&NetworkStack::NetworkManager) =>
+            {
+                NetworkView::InitscriptsBesideNetworkManager
+            }
+            NetworkStack::Initscripts => NetworkView::Initscripts,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -56,8 +89,6 @@ struct NmDispatcher<'a> {
 struct SuppressionUnit<'a> {
     cluster: &'a str,
     server: &'a RealServer,
-    load: &'a [Step],
-    unload: &'a [Step],
 }
 
 #[derive(Template)]
@@ -76,13 +107,8 @@ struct VipsUnit<'a> {
 struct GuardService<'a> {
     cluster: &'a str,
     server: &'a RealServer,
-}
-
-#[derive(Template)]
-#[template(path = "systemd/lvsdr-guard.timer")]
-struct GuardTimer<'a> {
-    cluster: &'a str,
-    server: &'a RealServer,
+    /// The unit that loads the rules.
+    loader: &'a str,
 }
 
 pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArtifact<'_>) -> askama::Result<String> {
@@ -93,18 +119,17 @@ pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArti
     match artifact {
         ServerArtifact::Suppression(spec) => (spec.render)(&view),
         ServerArtifact::VipsScript => {
-            let check = dialect.render_check(&view)?;
-            Vips { cluster, server, check: &check, tool: dialect.tool() }.render()
+            let runtime = dialect.render_runtime(&view)?;
+            Vips { cluster, server, runtime: &runtime, network: NetworkView::of(server) }.render()
         }
         ServerArtifact::IfcfgAlias(vip, label) => IfcfgAlias { cluster, server, vip, label }.render(),
         ServerArtifact::RcLocal { preload } => RcLocal { markers: &markers, server, preload }.render(),
         ServerArtifact::IfupLocal => IfupLocal { markers: &markers, server }.render(),
         ServerArtifact::NetworkManagerDispatcher => NmDispatcher { cluster, server }.render(),
-        ServerArtifact::SuppressionUnit { load, unload } => SuppressionUnit { cluster, server, load, unload }.render(),
+        ServerArtifact::SuppressionUnit => SuppressionUnit { cluster, server }.render(),
         ServerArtifact::VipsUnit { loader } => {
             VipsUnit { cluster, server, loader, device: &server.interface.systemd_device_unit() }.render()
         }
-        ServerArtifact::GuardService => GuardService { cluster, server }.render(),
-        ServerArtifact::GuardTimer => GuardTimer { cluster, server }.render(),
+        ServerArtifact::GuardService { loader } => GuardService { cluster, server, loader }.render(),
     }
 }
