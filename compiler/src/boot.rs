@@ -130,13 +130,18 @@ pub fn explain() -> String {
         let stacks: Vec<&str> = profile.network_stacks.iter().map(|s| s.as_str()).collect();
         let (rules, vips) = match profile.init {
             InitSystem::Systemd => (
-                "lvsdr-arp.service, before network-pre.target (for a dialect without a service of its own)",
-                "lvsdr-vips.service, bound to the rules' unit and to the interface; lvsdr-guard.timer takes down unprotected VIPs every 30 s",
+                "lvsdr-arp.service (vips load), after nftables.service and firewalld, before network-pre.target",
+                "lvsdr-vips.service (vips up), after network-online.target, bound to the rules' unit and the interface;\n  \
+                 guard: lvsdr-guard.service (vips watch) repairs within a second what other programs undo",
             ),
-            InitSystem::SysV if profile.rules_service_before_network => {
-                ("the dialect's init script, before the network", "the rc.local block, run last")
-            }
-            InitSystem::SysV => ("the dialect's init script, after the network", "the rc.local block, run last"),
+            InitSystem::SysV if profile.rules_service_before_network => (
+                "the dialect's init script, before the network",
+                "the rc.local block, run last; no guard (run vips repair after anything flushes the rules)",
+            ),
+            InitSystem::SysV => (
+                "the dialect's init script, after the network",
+                "the rc.local block, run last; no guard (run vips repair after anything flushes the rules)",
+            ),
         };
         text += &format!(
             "{platform} ({}): dialects {}; network stacks {} (default {})\n  rules: {rules}\n  VIPs: {vips}\n",
@@ -147,7 +152,16 @@ pub fn explain() -> String {
         );
         for stack in profile.network_stacks {
             let after = match stack {
-                NetworkStack::NetworkManager => "NetworkManager's dispatcher script runs vips up; no ifcfg alias files",
+                NetworkStack::NetworkManager => {
+                    "NetworkManager's dispatcher script runs vips up (up, reapply, dhcp4-change); no ifcfg alias\n    \
+                     files; vips up adds nothing until NetworkManager has activated the interface"
+                }
+                NetworkStack::Initscripts if profile.network_stacks.contains(&NetworkStack::NetworkManager) => {
+                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips up after ifup. NetworkManager\n    \
+                     must not manage the interface: set NM_CONTROLLED=no in its ifcfg file (NetworkManager reads\n    \
+                     the alias files into the parent's connection and announces them, and ifup hands the interface\n    \
+                     to it); vips up refuses every VIP while it does"
+                }
                 NetworkStack::Initscripts => {
                     "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips up after ifup"
                 }
@@ -155,9 +169,23 @@ pub fn explain() -> String {
             text += &format!("  {stack}: {after}\n");
         }
     }
-    text += "\nA change: install the new files, run steps.enable, then steps.apply: VIPs that left go down\n\
-             while their old rules hold (all VIPs when the dialect cannot reload atomically), the new rules\n\
-             load, the VIPs come up behind them.\n\n\
+    text += "\nA change: install the new files, run steps.enable, then steps.apply, the same on every\n\
+             platform and dialect: VIPs that left go down while their old rules hold (vips retire), the new\n\
+             rules load with no moment in which a VIP that stays lacks its rules (vips load: one nft\n\
+             transaction, or arptables rules added before stale ones go), the VIPs that arrive come up\n\
+             behind them (vips up). VIPs that stay never go down.\n\n\
+             What other programs do, and what lvsdr then does (systemd platforms):\n\
+             - nft flush ruleset, arptables -F, a ruleset loaded over lvsdr's: the guard loads lvsdr's\n  \
+             rules again (nft monitor reports the change at once; arptables is polled every second).\n\
+             - nftables.service: its reload and stop flush the ruleset, its start may load a stale saved\n  \
+             copy of table arp lvsdr; lvsdr's drop-in runs vips repair after each. firewalld's start stops\n  \
+             nftables.service (Conflicts=); firewalld itself deletes only its own tables.\n\
+             - NetworkManager's reapply, re-activation or a link flap remove the VIPs: the dispatcher (up,\n  \
+             and reapply from NetworkManager 1.42) and the guard bring them back.\n\
+             - a VIP in a NetworkManager connection's addresses is announced by NetworkManager: vips up\n  \
+             refuses it and vips status reports it unsafe.\n\
+             - systemctl stop lvsdr-arp.service: vips unload takes the VIPs down, then removes the rules.\n\
+             - vips down: the VIPs stay down; the guard adds nothing until the next vips up.\n\n\
              Left out where unsafe:\n\
              - ifcfg alias files on NetworkManager hosts: NetworkManager's ifcfg-rh reader adds every\n  \
              ifcfg-<dev>:<n> address to the parent connection (it reads no ONPARENT, ARPCHECK or ARPUPDATE)\n  \
