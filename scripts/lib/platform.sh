@@ -62,6 +62,7 @@ lvsdr_host_exec() {
 		unshare -m sh -c '
 		for dir in etc usr/libexec; do
 			[ -d "$1/$dir" ] || continue
+			mkdir -p "/$dir" || exit 125
 			mount -t overlay overlay -o "lowerdir=$1/$dir:/$dir" "/$dir" || exit 125
 		done
 		mount -t overlay overlay -o "lowerdir=$2/nm-emulation:/usr/bin" /usr/bin || exit 125
