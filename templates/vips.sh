@@ -9,6 +9,7 @@
 #                   not (fail closed), and the VIPs an earlier tree had that this one has not
 #   vips retire     take down only the VIPs an earlier tree had that this one has not
 #   vips load       load lvsdr's rules without a moment in which a VIP that stays lacks them
+#                   (the VIPs an earlier tree had go down first, as in retire)
 #   vips repair     after another program acted: while the VIPs are meant to be up (since the
 #                   last `up`, until `down`), load lvsdr's rules again where they are gone and
 #                   bring back the VIPs that were removed; otherwise as `enforce`
@@ -309,6 +310,8 @@ retire)
 	;;
 load)
 	lvsdr_lock
+	# The VIPs an earlier tree had go down first: loading drops their rules.
+	lvsdr_converge retire
 	lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
 	lvsdr_missing=$(lvsdr_protected | awk -v ours="$LVSDR_VIPS" '{ have[$1] = 1 }
 		END { n = split(ours, o, " "); for (i = 1; i <= n; i++) if (!(o[i] in have)) printf "%s ", o[i] }')

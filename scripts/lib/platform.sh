@@ -134,6 +134,21 @@ lvsdr_run_step() {
 	ip netns exec "$lvsdr_ns" "$lvsdr_cmd" "$@"
 }
 
+# lvsdr_naive_load ROOT NS DIALECT: the host's new rules file loaded straight with the
+# dialect's tool, as a handler that ignores index.json's apply steps would: the control
+# that shows a change in the wrong order leaks.
+lvsdr_naive_load() {
+	case $3 in
+	arptables_jf) lvsdr_jf_to_modern "$1/etc/sysconfig/arptables" | ip netns exec "$2" arptables-restore ;;
+	arptables) ip netns exec "$2" arptables-restore <"$1/etc/sysconfig/arptables" ;;
+	nftables) ip netns exec "$2" nft -f "$1/etc/nftables/lvsdr.nft" ;;
+	*)
+		echo "lvsdr_naive_load: unknown dialect $3" >&2
+		return 2
+		;;
+	esac
+}
+
 # lvsdr_installed ROOT NS CMD...: CMD as on the host (lvsdr_host_exec): for the scripts
 # that call /usr/libexec/lvsdr/vips (rc.local and ifup-local blocks, NetworkManager's dispatcher).
 lvsdr_installed() {
