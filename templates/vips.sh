@@ -211,21 +211,30 @@ lvsdr_addr_batch() {
 	return 0
 }
 
-# lvsdr_converge MODE: gathers the rules, the network's readiness and the addresses once
-# each, applies the plan, and checks the result with a second listing: what is left to do
-# then is a failure.
+# lvsdr_converge MODE [repair]: gathers the rules (unless the caller has, in
+# lvsdr_protected), the network's readiness and the addresses once each, applies the plan,
+# and checks the result with a second listing: what is left to do then is a failure. A
+# repair asks NetworkManager only when a VIP is to be added, and not which VIPs its
+# connections configure (vips up and status do).
 lvsdr_converge() {
-	lvsdr_protected=$(lvsdr_protected)
+	[ -n "${lvsdr_protected+set}" ] || lvsdr_protected=$(lvsdr_protected)
 	lvsdr_retired=$(lvsdr_retired)
 	lvsdr_network=ready
 	lvsdr_owned=
+	lvsdr_addrs=$(ip -4 -o addr show 2>/dev/null)
+	lvsdr_plan=$(printf '%s\n' "$lvsdr_addrs" | lvsdr_plan "$1")
 	if [ "$1" = up ] && [ -n "$LVSDR_VIPS" ]; then
-		lvsdr_network=$(lvsdr_network)
-		lvsdr_owned=$(lvsdr_nm_owned)
+		case "$2 $lvsdr_plan" in
+		"repair "*"addr add"* | " "*)
+			lvsdr_network=$(lvsdr_network)
+			[ "$2" = repair ] || lvsdr_owned=$(lvsdr_nm_owned)
+			lvsdr_plan=$(printf '%s\n' "$lvsdr_addrs" | lvsdr_plan "$1")
+			;;
+		esac
 	fi
-	lvsdr_plan=$(ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1")
 	printf '%s\n' "$lvsdr_plan" | sed -n 's/^log //p' | while read -r lvsdr_line; do lvsdr_log "$lvsdr_line"; done
 	printf '%s\n' "$lvsdr_plan" | grep -qx fail && lvsdr_status=1
+	case $lvsdr_plan in *"addr "*) ;; *) return 0 ;; esac
 	printf '%s\n' "$lvsdr_plan" | grep '^addr ' | lvsdr_addr_batch
 	ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_IF"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
 	while read -r lvsdr_line; do
@@ -247,7 +256,13 @@ lvsdr_lock() {
 	mkdir -p "$LVSDR_RUN" || { lvsdr_log "cannot create $LVSDR_RUN"; exit 1; }
 	command -v flock >/dev/null 2>&1 || return 0
 	exec 9>"$LVSDR_RUN/lock"
-	flock -w 60 9 || { lvsdr_log "another run of $0 holds $LVSDR_RUN/lock"; exit 1; }
+	# flock -n, tried for a minute: every flock has -n (busybox's has no -w).
+	lvsdr_tries=0
+	until flock -n 9; do
+		lvsdr_tries=$((lvsdr_tries + 1))
+		[ $lvsdr_tries -lt 600 ] || { lvsdr_log "another run of $0 holds $LVSDR_RUN/lock"; exit 1; }
+		sleep 0.1 2>/dev/null || sleep 1
+	done
 }
 
 # lvsdr_watch: repairs at once after a change to lvsdr's rules or a removed address, and at
@@ -323,13 +338,16 @@ load)
 repair)
 	lvsdr_lock
 	if [ -f "$LVSDR_RUN/up" ]; then
-		lvsdr_converge retire
-		if [ "$(lvsdr_protected)" != "$(printf '%s\n' $LVSDR_VIPS)" ]; then
+		lvsdr_protected=$(lvsdr_protected)
+		if [ "$lvsdr_protected" != "$(printf '%s\n' $LVSDR_VIPS)" ]; then
+			# The VIPs an earlier tree had go down before a load drops their rules.
+			lvsdr_converge retire
 			lvsdr_log "ARP suppression rules are missing; loading them again"
 			lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+			lvsdr_protected=$(lvsdr_protected)
 		fi
-		lvsdr_converge up
-		lvsdr_remember
+		lvsdr_converge up repair
+		[ "$(cat "$LVSDR_STATE" 2>/dev/null)" = "$(printf '%s\n' $LVSDR_VIPS)" ] || lvsdr_remember
 	else
 		lvsdr_converge enforce
 	fi
