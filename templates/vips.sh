@@ -251,6 +251,34 @@ lvsdr_remember() {
 		{ lvsdr_log "could not record the VIPs in $LVSDR_STATE"; lvsdr_status=1; }
 }
 
+# lvsdr_switches: arp_announce 2 on $LVSDR_IF, a second line behind the output rule that no
+# flush of a ruleset removes: the kernel then sends ARP from the address whose subnet holds
+# the target, never from a /32 VIP. (No switch keeps a VIP on $LVSDR_IF from being answered
+# while its input rule is gone: arp_ignore 2 still answers for a VIP inside the real IP's
+# subnet.) Set before any VIP is added; the value found first is kept in
+# $LVSDR_STATE.switches, and `unload` puts it back. all.arp_announce is left alone.
+lvsdr_switches() {
+	lvsdr_conf=/proc/sys/net/ipv4/conf
+	[ -d "$lvsdr_conf/$LVSDR_IF" ] || return 0
+	if [ ! -f "$LVSDR_STATE.switches" ]; then
+		mkdir -p "${LVSDR_STATE%/*}" && cat "$lvsdr_conf/$LVSDR_IF/arp_announce" >"$LVSDR_STATE.switches"
+	fi
+	# The kernel takes the larger of all.arp_announce and the interface's.
+	case "$(cat "$lvsdr_conf/all/arp_announce") $(cat "$lvsdr_conf/$LVSDR_IF/arp_announce")" in
+	[01]" "[01]) echo 2 >"$lvsdr_conf/$LVSDR_IF/arp_announce" ;;
+	esac
+	return 0
+}
+
+# lvsdr_switches_back: the value lvsdr_switches found, back on $LVSDR_IF.
+lvsdr_switches_back() {
+	[ -f "$LVSDR_STATE.switches" ] || return 0
+	if [ -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ]; then
+		cat "$LVSDR_STATE.switches" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/arp_announce"
+	fi
+	rm -f "$LVSDR_STATE.switches"
+}
+
 # lvsdr_lock: one run at a time; the guard's repairs wait for an apply's steps.
 lvsdr_lock() {
 	mkdir -p "$LVSDR_RUN" || { lvsdr_log "cannot create $LVSDR_RUN"; exit 1; }
@@ -314,6 +342,7 @@ lvsdr_watch() {
 case $1 in
 up)
 	lvsdr_lock
+	lvsdr_switches
 	lvsdr_converge up
 	: >"$LVSDR_RUN/up"
 	lvsdr_remember
@@ -346,6 +375,7 @@ repair)
 			lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
 			lvsdr_protected=$(lvsdr_protected)
 		fi
+		lvsdr_switches
 		lvsdr_converge up repair
 		[ "$(cat "$LVSDR_STATE" 2>/dev/null)" = "$(printf '%s\n' $LVSDR_VIPS)" ] || lvsdr_remember
 	else
@@ -367,6 +397,7 @@ unload)
 	lvsdr_converge down
 	if [ $lvsdr_status = 0 ]; then
 		lvsdr_rules_unload || { lvsdr_log "could not remove the ARP suppression rules"; lvsdr_status=1; }
+		lvsdr_switches_back
 	else
 		lvsdr_log "a VIP is still up: leaving the ARP suppression rules loaded"
 	fi

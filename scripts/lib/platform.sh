@@ -54,12 +54,13 @@ lvsdr_seed_rules() {
 # install paths; and the harness's nmcli (scripts/lib/nm-emulation) is laid over /usr/bin,
 # so that the vips script sees the NetworkManager state LVSDR_NM_STATE describes. The vips
 # script keeps its state in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-NS and its runtime files
-# in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-NS.
+# in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-NS. (/bin/sh by its path: the VM's busybox
+# unshare runs its own shell for a bare "sh", and that shell its own ip.)
 lvsdr_host_exec() {
 	lvsdr_root=$1 lvsdr_ns=$2
 	shift 2
 	LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns LVSDR_RUN=${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-$lvsdr_ns \
-		unshare -m sh -c '
+		unshare -m /bin/sh -c '
 		for dir in etc usr/libexec; do
 			[ -d "$1/$dir" ] || continue
 			mkdir -p "/$dir" || exit 125

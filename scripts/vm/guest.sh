@@ -71,7 +71,12 @@ boot_server() {
 	ip netns add "$ns"
 	# The platform's boot, from index.json: what runs before the network...
 	if ! run_steps boot_before "$name" "$ns" >/tmp/load.err 2>&1; then
-		fail "$name: its boot steps before the network failed: $(cat /tmp/load.err)"
+		if [ "$BOOT_WITH" = seed ] && grep -q "not as lvsdr wrote them" /tmp/load.err; then
+			# vips load checks what it loaded: the seed's rule fails the rules' unit.
+			ok "$name: loading the seed's rule fails the rules' unit: $(head -n 1 /tmp/load.err)"
+		else
+			fail "$name: its boot steps before the network failed: $(cat /tmp/load.err)"
+		fi
 	fi
 	add_host "$ns" "$ifname" "$mac" "$cidr"
 	# ...and after it (or, in the ifcfg phase, ifup-aliases on its alias files).
