@@ -82,7 +82,9 @@ _rh_plug() {
   ip netns add "$ns" || return
   ip -n "$RH_SEG" link add "$peer" type veth peer name "$ifname" netns "$ns" || return
   [[ -z $mac ]] || ip -n "$ns" link set "$ifname" address "$mac" || return
-  ip -n "$RH_SEG" link set "$peer" master "$RH_BR" up
+  ip -n "$RH_SEG" link set "$peer" master "$RH_BR" || return
+  # RH_CARRIER=down: the host boots with no carrier on eth0 (its switch port down).
+  [[ ${RH_CARRIER:-up} == down && $ns != lvh-client ]] || ip -n "$RH_SEG" link set "$peer" up
 }
 
 # ---------------------------------------------------------------- client
@@ -225,6 +227,8 @@ _rh_wait_ready() {
     sleep 0.2
   done
   _rh_since "$t0" >"$hd/system.seconds"
+  # RH_CARRIER=down: eth0 cannot be connected yet; ready is the system alone.
+  [[ ${RH_CARRIER:-up} == down ]] && { _rh_since "$t0" >"$hd/boot.seconds"; return 0; }
   while :; do
     dev=$(rh_exec "$name" nmcli -g GENERAL.STATE device show eth0 2>/dev/null) || true
     [[ $dev == 100* ]] && break
