@@ -48,6 +48,19 @@ lvsdr_seed_rules() {
 	esac
 }
 
+# lvsdr_nm_state ROOT: what the harness's nmcli says of the host's interface, unless
+# LVSDR_NM_STATE says otherwise: NetworkManager has activated it on a NetworkManager host
+# (its tree has the dispatcher script), and leaves it unmanaged on any other.
+lvsdr_nm_state() {
+	if [ -n "${LVSDR_NM_STATE:-}" ]; then
+		echo "$LVSDR_NM_STATE"
+	elif [ -e "$1/etc/NetworkManager/dispatcher.d/50-lvsdr" ]; then
+		echo "100 (connected)"
+	else
+		echo "10 (unmanaged)"
+	fi
+}
+
 # lvsdr_host_exec ROOT NS CMD...: CMD in the host's namespace NS as on the host, in a
 # private mount namespace: the host's files are laid over /etc and /usr/libexec (read-only
 # overlays with ROOT's on top), so its scripts find each other and their files at their
@@ -59,7 +72,8 @@ lvsdr_seed_rules() {
 lvsdr_host_exec() {
 	lvsdr_root=$1 lvsdr_ns=$2
 	shift 2
-	LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns LVSDR_RUN=${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-$lvsdr_ns \
+	LVSDR_NM_STATE=$(lvsdr_nm_state "$lvsdr_root") \
+		LVSDR_STATE=${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-$lvsdr_ns LVSDR_RUN=${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-$lvsdr_ns \
 		unshare -m /bin/sh -c '
 		for dir in etc usr/libexec; do
 			[ -d "$1/$dir" ] || continue
