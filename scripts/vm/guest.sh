@@ -90,6 +90,8 @@ boot_server() {
 				ok "$name: its boot refuses its VIPs with only the seed's rule loaded"
 			fi
 		fi
+		# That script sets no arp_announce either (the vips script does, as a second line).
+		in_ns "$ns" sh -c "echo 0 > /proc/sys/net/ipv4/conf/$ifname/arp_announce"
 		awk -v n="$name" '$1 == n { print $2, $3 }' "$PLAN/vips" | while read -r vip label; do
 			if [ "$label" = - ]; then
 				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname"
@@ -173,7 +175,8 @@ setup_segment() {
 	first=1
 	while read -r name cidr ifname mac ipvsadm_file; do
 		add_host "dir-$name" "$ifname" "$mac" "$cidr"
-		if [ $first = 1 ]; then
+		# DIRECTORS_BY=keepalived: their own keepalived brings the VIPs and the table.
+		if [ $first = 1 ] && [ "${DIRECTORS_BY:-}" != keepalived ]; then
 			active=$name active_if=$ifname active_mac=$mac active_ipvsadm=$TREE/$ipvsadm_file
 			grep "^$name " "$PLAN/director_vips" | while read -r _ vip label; do
 				if [ "$label" = - ]; then
@@ -193,7 +196,7 @@ setup_segment() {
 		ip -n client route get "$vip" 2>/dev/null | grep -q " dev eth0 " && ! ip -n client route get "$vip" | grep -q " via " ||
 			ip -n client route add "$vip/32" via "$active_ip" dev eth0 2>/dev/null
 	done
-	load_ipvs
+	[ "${DIRECTORS_BY:-}" = keepalived ] || load_ipvs
 }
 
 ipvs_flag() { [ "$1" = tcp ] && echo -t || echo -u; }
@@ -403,7 +406,89 @@ run_control() {
 	teardown
 }
 
+# ka_pids NAME: the process ids of director NAME's keepalived (parent, VRRP and checker).
+ka_pids() { cat "/tmp/ka-$1.pid" "/tmp/ka-$1.vrrp.pid" "/tmp/ka-$1.check.pid" 2>/dev/null; }
+
+# vip_on NAME VIP: VIP is an address of director NAME.
+vip_on() { in_ns "dir-$1" ip -4 -o addr show | grep -q " inet $2/"; }
+
+# run_keepalived CASE: the directors run their own compiled keepalived.conf with the real
+# keepalived: VRRP elects the first as master, which brings the VIPs up; every director's
+# checkers program its IPVS table; then the master dies and the backup takes over.
+run_keepalived() {
+	PLAN=$1/real TREE=$1/real/tree PHASE_LABEL="keepalived: " BOOT_WITH=rclocal spare=1
+	master=$(head -n 1 "$PLAN/directors" | cut -d' ' -f1)
+	[ -f "$TREE/$master/etc/keepalived/keepalived.conf" ] || return 0
+	[ "$(grep -c . "$PLAN/directors")" -ge 2 ] || return 0
+	info "keepalived: cluster $(cat "$PLAN/cluster"): the directors run keepalived $(keepalived -v 2>&1 | head -n 1 | cut -d' ' -f2)"
+	DIRECTORS_BY=keepalived setup_segment
+	boot_all
+	# The checkers connect to each real server's own address: a service listens there too.
+	while read -r _ _ proto port server rip _; do
+		[ "$proto" = tcp ] && [ "$port" != 0 ] &&
+			in_ns "rs-$server" socat "TCP-LISTEN:$port,bind=$rip,fork,reuseaddr" "SYSTEM:echo $server" </dev/null >/dev/null 2>&1 &
+	done <"$PLAN/members"
+	while read -r name _; do
+		in_ns "dir-$name" keepalived -n -l -D -f "$TREE/$name/etc/keepalived/keepalived.conf" \
+			-p "/tmp/ka-$name.pid" -r "/tmp/ka-$name.vrrp.pid" -c "/tmp/ka-$name.check.pid" >"/tmp/ka-$name.log" 2>&1 &
+	done <"$PLAN/directors"
+	vip=$(awk '$3 == "tcp" && $4 != 0 { print $2; exit }' "$PLAN/services")
+	port=$(awk '$3 == "tcp" && $4 != 0 { print $4; exit }' "$PLAN/services")
+	i=0
+	while ! vip_on "$master" "$vip" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if vip_on "$master" "$vip"; then
+		ok "the first director $master became VRRP master and brought up the VIPs $(awk -v n="$master" '$1 == n { printf "%s ", $2 }' "$PLAN/director_vips")in $((i / 10)).$((i % 10)) s"
+	else
+		fail "the first director $master did not bring up VIP $vip in 10 s: $(tail -n 5 "/tmp/ka-$master.log" | tr '\n' ' ')"
+	fi
+	# Each director's checkers program its own table: equal to the compiled ipvsadm file.
+	sort "$TREE/$(head -n 1 "$PLAN/directors" | cut -d' ' -f5)" >/tmp/ipvs-file
+	while read -r name _; do
+		i=0
+		while ! in_ns "dir-$name" ipvsadm-save -n | sort | cmp -s - /tmp/ipvs-file && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+		if in_ns "dir-$name" ipvsadm-save -n | sort | cmp -s - /tmp/ipvs-file; then
+			ok "director $name: keepalived programmed IPVS exactly as the compiled ipvsadm file says"
+		else
+			fail "director $name: keepalived's IPVS table differs from the compiled file: $(in_ns "dir-$name" ipvsadm-save -n | sort | diff /tmp/ipvs-file - | grep '^[-+][-]' | tr '\n' ' ')"
+		fi
+	done <"$PLAN/directors"
+	active=$master active_mac=$(head -n 1 "$PLAN/directors" | cut -d' ' -f4)
+	check_arp_owner
+	# The master dies: its keepalived killed, its link down. Requests every 0.1 s meanwhile.
+	: >/tmp/ka-requests
+	(
+		end=$(($(date +%s) + 12))
+		while [ "$(date +%s)" -lt $end ]; do
+			answer=$(in_ns client socat -T 1 -t 0.1 - "TCP:$vip:$port,connect-timeout=1" </dev/null 2>/dev/null)
+			# The time since boot in hundredths of a second, then the outcome.
+			t=$(cut -d' ' -f1 /proc/uptime | tr -d .)
+			if [ -n "$answer" ]; then echo "$t ok"; else echo "$t fail"; fi
+			sleep 0.1
+		done >/tmp/ka-requests
+	) &
+	requests=$!
+	sleep 2
+	kill -9 $(ka_pids "$master") 2>/dev/null
+	in_ns "dir-$master" ip link set "$(head -n 1 "$PLAN/directors" | cut -d' ' -f3)" down
+	wait "$requests"
+	second=$(sed -n 2p "$PLAN/directors" | cut -d' ' -f1)
+	lost=$(grep -c fail /tmp/ka-requests)
+	# The gap: from the last answered request before the first failure to the first after it.
+	gap=$(awk '$2 == "ok" && !f { last = $1 } $2 == "fail" { f = 1 } f && $2 == "ok" { printf "%d.%02d", ($1 - last) / 100, ($1 - last) % 100; exit }' /tmp/ka-requests)
+	if vip_on "$second" "$vip" && [ -n "$gap" ] && [ "$(tail -n 1 /tmp/ka-requests | cut -d' ' -f2)" = ok ]; then
+		ok "the master died: $second took the VIPs and requests through the VIP resumed after a gap of $gap s ($lost of $(grep -c . /tmp/ka-requests) requests, one every 0.1 s, failed)"
+	else
+		fail "after the master died: VIP on $second: $(vip_on "$second" "$vip" && echo yes || echo no), requests: $(tr '\n' ' ' </tmp/ka-requests | cut -c1-300)"
+	fi
+	active=$second active_mac=$(sed -n 2p "$PLAN/directors" | cut -d' ' -f4)
+	check_arp_owner
+	while read -r name _; do kill $(ka_pids "$name") 2>/dev/null; done <"$PLAN/directors"
+	sleep 1
+	teardown
+}
+
 for case in /check/trees/*; do
 	run_real "$case"
+	run_keepalived "$case"
 	run_control "$case"
 done
