@@ -142,7 +142,8 @@ def main(manifest_path, out):
         network = Obj(name="NetworkManager" if stack == "networkmanager" else (
             "InitscriptsBesideNetworkManager" if platform in ("el7", "el8") else "Initscripts"))
         write(name, "usr/libexec/lvsdr/vips", 0o755,
-              templates["vips.sh"].render(**ctx, runtime=runtime, network=network), entries)
+              templates["vips.sh"].render(**ctx, runtime=runtime, network=network,
+                                          rules_unit="lvsdr-arp.service" if init == "systemd" else None), entries)
         if init == "systemd":
             units = "etc/systemd/system"
             write(name, f"{units}/lvsdr-arp.service", 0o644, templates["systemd/lvsdr-arp.service"].render(**ctx), entries)

@@ -11,8 +11,9 @@
 #   vips load       load lvsdr's rules without a moment in which a VIP that stays lacks them
 #                   (the VIPs an earlier tree had go down first, as in retire)
 #   vips repair     after another program acted: while the VIPs are meant to be up (since the
-#                   last `up`, until `down`), load lvsdr's rules again where they are gone and
-#                   bring back the VIPs that were removed; otherwise as `enforce`
+#                   last `up`, until `down`), load lvsdr's rules again where they are gone
+#                   (systemd: while the rules' unit is active) and bring back the VIPs that
+#                   were removed; otherwise as `enforce`
 #   vips enforce    take down every VIP whose rules are not loaded; add nothing
 #   vips down       take down every VIP this script manages
 #   vips unload     take every VIP down, then, only if that worked, remove lvsdr's rules
@@ -371,8 +372,18 @@ repair)
 		if [ "$lvsdr_protected" != "$(printf '%s\n' $LVSDR_VIPS)" ]; then
 			# The VIPs an earlier tree had go down before a load drops their rules.
 			lvsdr_converge retire
+{%- if let Some(unit) = rules_unit %}
+			# Only while the rules' unit is active: a stopped or masked unit means no rules.
+			if systemctl is-active --quiet {{ unit }}; then
+				lvsdr_log "ARP suppression rules are missing; loading them again"
+				lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+			else
+				lvsdr_log "ARP suppression rules are missing and {{ unit }} is not active: keeping the VIPs without them down"
+			fi
+{%- else %}
 			lvsdr_log "ARP suppression rules are missing; loading them again"
 			lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+{%- endif %}
 			lvsdr_protected=$(lvsdr_protected)
 		fi
 		lvsdr_switches

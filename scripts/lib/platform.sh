@@ -64,7 +64,7 @@ lvsdr_nm_state() {
 # lvsdr_host_exec ROOT NS CMD...: CMD in the host's namespace NS as on the host, in a
 # private mount namespace: the host's files are laid over /etc and /usr/libexec (read-only
 # overlays with ROOT's on top), so its scripts find each other and their files at their
-# install paths; and the harness's nmcli (scripts/lib/nm-emulation) is laid over /usr/bin,
+# install paths; and the harness's nmcli (scripts/lib/emulation) is laid over /usr/bin,
 # so that the vips script sees the NetworkManager state LVSDR_NM_STATE describes. The vips
 # script keeps its state in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-state-NS and its runtime files
 # in ${LVSDR_STATE_DIR:-/tmp}/lvsdr-run-NS. (/bin/sh by its path: the VM's busybox
@@ -80,7 +80,7 @@ lvsdr_host_exec() {
 			mkdir -p "/$dir" || exit 125
 			mount -t overlay overlay -o "lowerdir=$1/$dir:/$dir" "/$dir" || exit 125
 		done
-		mount -t overlay overlay -o "lowerdir=$2/nm-emulation:/usr/bin" /usr/bin || exit 125
+		mount -t overlay overlay -o "lowerdir=$2/emulation:/usr/bin" /usr/bin || exit 125
 		shift 2
 		exec ip netns exec "$@"' sh "$lvsdr_root" "$LVSDR_LIB_DIR" "$lvsdr_ns" "$@"
 }

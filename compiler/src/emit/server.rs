@@ -2,7 +2,9 @@
 //! lvsdr's systemd units, the NetworkManager dispatcher, ifcfg alias files and the
 //! ifup-local and rc.local blocks.
 
+use crate::boot;
 use crate::contract::{BlockMarkers, Step};
+use crate::platform::InitSystem;
 use crate::dialect::{dialect, ServerView};
 use crate::model::{AliasLabel, Cluster, NetworkStack, RealServer, ServedVip};
 use crate::plan::ServerArtifact;
@@ -25,6 +27,8 @@ struct Vips<'a> {
     /// The dialect's part of the script: listing, check, load, unload, events.
     runtime: &'a str,
     network: NetworkView,
+    /// The systemd unit that loads the rules: a repair loads them only while it is active.
+    rules_unit: Option<String>,
 }
 
 /// What the vips script must know of the network stack before it adds a VIP.
@@ -120,7 +124,11 @@ pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArti
         ServerArtifact::Suppression(spec) => (spec.render)(&view),
         ServerArtifact::VipsScript => {
             let runtime = dialect.render_runtime(&view)?;
-            Vips { cluster, server, runtime: &runtime, network: NetworkView::of(server) }.render()
+            let rules_unit = match server.platform.profile().init {
+                InitSystem::Systemd => Some(boot::suppression_unit(&dialect.loader())),
+                InitSystem::SysV => None,
+            };
+            Vips { cluster, server, runtime: &runtime, network: NetworkView::of(server), rules_unit }.render()
         }
         ServerArtifact::IfcfgAlias(vip, label) => IfcfgAlias { cluster, server, vip, label }.render(),
         ServerArtifact::RcLocal { preload } => RcLocal { markers: &markers, server, preload }.render(),
