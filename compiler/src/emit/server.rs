@@ -4,10 +4,10 @@
 
 use crate::boot;
 use crate::contract::{BlockMarkers, Step};
-use crate::platform::InitSystem;
 use crate::dialect::{dialect, ServerView};
 use crate::model::{AliasLabel, Cluster, NetworkStack, RealServer, ServedVip};
 use crate::plan::ServerArtifact;
+use crate::platform::InitSystem;
 use askama::Template;
 
 #[derive(Template)]
