@@ -1,0 +1,459 @@
+"""A real server booted from its tree in namespaces: its VIPs behind their rules, what
+other programs do to them, and the controls that must leak.
+"""
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .netns import Capture, addresses, answers, flush_rules, kernel_arp_from, leaks, neighbour_address, no_vip_up, pair, vips_up
+from .platform import LIB, artifact, boot, host_root, installed, nm_emulation, platform_lib, rules_artifacts, run_steps, vips_script
+from .runner import CheckError, check, run
+
+
+class Watch:
+    """`vips watch` (the guard's loop) running in the host's namespace, and a neighbour
+    asking for every VIP every 20 ms, for as long as it runs."""
+
+    def __init__(self, srv, nb, tree, server):
+        lib = ["sh", str(LIB), "lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips", "watch"]
+        self.proc = subprocess.Popen(lib, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        self.srv, self.server = srv, server
+        time.sleep(0.8)
+
+    def until(self, what, fn, limit=3.0):
+        """Seconds until fn() holds (it is polled every 10 ms), or a CheckError at limit."""
+        start = time.monotonic()
+        while True:
+            try:
+                fn()
+                return time.monotonic() - start
+            except CheckError as e:
+                if time.monotonic() - start > limit:
+                    raise CheckError(f"{what}: not within {limit} s: {e}")
+            time.sleep(0.01)
+
+    def stop(self):
+        os.killpg(self.proc.pid, 15)
+        self.proc.wait(timeout=10)
+
+
+def listings(server):
+    """Listings of lvsdr's rules for the server's VIPs as each arptables prints them, with
+    whether the reader must find every VIP protected. The 1.8.2 form (target last, the
+    default --h-length and --h-type printed) is written from iptables' nft-arp.c of that
+    release; the others are also produced live by host-check's boot."""
+    real = server["address"].split("/")[0]
+    vips = [v["address"] for v in server["vips"]]
+    inp, out = ("IN", "OUT") if server["arp_suppression"] == "arptables_jf" else ("INPUT", "OUTPUT")
+
+    def listing(drop, mangle, numbered=False):
+        lines = [f"Chain {inp} (policy ACCEPT)"]
+        lines += [(f"{n} " if numbered else "") + drop(v) for n, v in enumerate(vips, 1)]
+        lines += ["", f"Chain {out} (policy ACCEPT)"]
+        lines += [(f"{n} " if numbered else "") + mangle(v) for n, v in enumerate(vips, 1)]
+        return "\n".join(lines + ["", "Chain FORWARD (policy ACCEPT)", ""])
+    return [
+        ("arptables 0.0.5 (trailing space)", listing(lambda v: f"-j DROP -d {v} ",
+                                                     lambda v: f"-j mangle -s {v} --mangle-ip-s {real} "), True),
+        ("arptables-nft 1.8.9, numbered", listing(lambda v: f"-j DROP -d {v}",
+                                                  lambda v: f"-j mangle -s {v} --mangle-ip-s {real}", True), True),
+        ("arptables-nft 1.8.2 (target last, defaults printed)",
+         listing(lambda v: f"-d {v} --h-length 6 --h-type 1 -j DROP",
+                 lambda v: f"-s {v} --h-length 6 --h-type 1 -j mangle --mangle-ip-s {real}"), True),
+        ("/32 and a full mask", listing(lambda v: f"-j DROP -d {v}/32",
+                                        lambda v: f"-j mangle -s {v}/255.255.255.255 --mangle-ip-s {real}"), True),
+        ("control: the seed's -d in the output chain", listing(lambda v: f"-j DROP -d {v}",
+                                                                lambda v: f"-j mangle -d {v} --mangle-ip-s {real}"), False),
+        ("control: an interface condition", listing(lambda v: f"-j DROP -i eth9 -d {v}",
+                                                    lambda v: f"-j mangle -s {v} --mangle-ip-s {real}"), False),
+        ("control: another real IP", listing(lambda v: f"-j DROP -d {v}",
+                                             lambda v: f"-j mangle -s {v} --mangle-ip-s 192.0.2.1"), False),
+    ]
+
+
+def listing_reader(tree, server):
+    script = tree / artifact(server, "vips")[0]["path"]
+    vips = [v["address"] for v in server["vips"]]
+    said = []
+    for what, text, protected in listings(server):
+        res = run(["sh", str(script), "check-listing"], input=text, check=False)
+        found = res.stdout.split()
+        if found != (vips if protected else []):
+            raise CheckError(f"{what}: the reader found {found} protected, expected {vips if protected else []}:\n{text}")
+        said.append(what)
+    return f"{len(said)} listings read as they must be"
+
+
+def server_checks(tree, index, server, control_done):
+    nm_emulation(server)
+    name = server["name"]
+    if server["arp_suppression"] in ("arptables", "arptables_jf") and server["vips"]:
+        check(f"{name}: the arptables listing reader is tolerant of layout, strict of meaning",
+              lambda: listing_reader(tree, server))
+    net = ipaddress.ip_interface(server["address"])
+    vips = [v["address"] for v in server["vips"]]
+    taken = {net.ip, *map(ipaddress.ip_address, vips)}
+    neighbour = neighbour_address(net.network, taken)
+    neighbour_cidr = f"{neighbour}/{net.network.prefixlen}"
+    iface = server["interface"]
+    print(f" real server {name} ({server['platform']}, {server['arp_suppression']}, {server['network_stack']}, "
+          f"{server['address']} on {iface}, VIPs: {', '.join(vips) or 'none'})", flush=True)
+
+    def fresh(configure=True):
+        return pair(iface, server["address"], neighbour_cidr, configure=configure)
+
+    srv, nb = fresh(configure=False)
+    try:
+        def booted():
+            res = boot(srv, tree, server, iface, server["address"])
+            if vips and res is not None and res.returncode != 0:
+                raise CheckError(f"the boot's last step exited {res.returncode}: {res.stderr.strip()}")
+            vips_up(srv, server, iface)
+            steps = server["steps"]["boot_before_network"] + server["steps"]["boot_after_network"]
+            return f"{len(vips)} VIP(s) up as /32 after {' ; '.join(st['by'] for st in steps)}"
+        check(f"{name}: boots from its tree by index.json's boot steps, VIPs up behind their rules", booted)
+
+        def reapply():
+            before = addresses(srv)
+            res = run_steps(srv, tree, server, "apply", check=False)
+            after = addresses(srv)
+            if res.returncode != 0:
+                raise CheckError(f"apply exited {res.returncode}: {res.stderr.strip()}")
+            if before != after:
+                raise CheckError(f"applying the same tree again changed the addresses:\n{before}\n->\n{after}")
+        check(f"{name}: applying the same tree again (index.json's apply steps) changes nothing", reapply)
+
+        check(f"{name}: vips status reports every VIP up and protected",
+              lambda: vips_script(srv, tree, server, "status", check=True) and None)
+
+        if vips:
+            cap = Capture(nb)
+            unanswered = []
+            for vip in vips:
+                res = nb("arping", "-c", "1", "-w", "1", "-I", "nb0", vip, check=False)
+                if res.returncode == 0:
+                    unanswered.append(f"{vip} answered: {res.stdout.strip()}")
+                kernel_arp_from(srv, vip, neighbour)
+            text = cap.stop()
+
+            def no_answer():
+                if unanswered:
+                    raise CheckError("; ".join(unanswered))
+            check(f"{name}: ARP requests for the VIPs get no answer", no_answer)
+
+            def sender_is_real_ip():
+                seen = leaks(text, vips)
+                if seen:
+                    raise CheckError(f"VIP leaked, neighbour saw: {seen[0]}")
+                mangled = len(re.findall(rf"tell {re.escape(str(net.ip))}\b", text))
+                if mangled < len(vips):
+                    raise CheckError(f"expected kernel ARP from the real IP {net.ip} for each VIP, saw {mangled}:\n{text}")
+                return f"{mangled} kernel ARP request(s), all 'tell {net.ip}'"
+            check(f"{name}: kernel ARP from a VIP carries the real IP", sender_is_real_ip)
+
+            if server["network_stack"] == "initscripts":
+                def ifup_then_ifup_local():
+                    # ifup-aliases removes every <dev>:<n> it did not bring up; ifup-post then runs ifup-local DEV.
+                    srv("ip", "addr", "flush", "dev", iface, "label", f"{iface}:*")
+                    block = tree / artifact(server, "ifup-local")[0]["path"]
+                    res = installed(srv, tree, server, "sh", str(block), iface)
+                    if res.returncode != 0:
+                        raise CheckError(f"the ifup-local block exited {res.returncode}")
+                    vips_up(srv, server, iface)
+                check(f"{name}: after ifup's flush of {iface}:* labels, the ifup-local block brings the VIPs back",
+                      ifup_then_ifup_local)
+            else:
+                def nm_dispatcher():
+                    # Reactivating a connection can remove the addresses NM did not configure.
+                    for v in vips:
+                        srv("ip", "addr", "del", f"{v}/32", "dev", iface)
+                    script = tree / artifact(server, "nm-dispatcher")[0]["path"]
+                    res = installed(srv, tree, server, "sh", str(script), iface, "up")
+                    if res.returncode != 0:
+                        raise CheckError(f"the dispatcher script exited {res.returncode}: {res.stderr.strip()}")
+                    vips_up(srv, server, iface)
+                check(f"{name}: after NetworkManager removes the VIPs, its dispatcher script brings them back", nm_dispatcher)
+
+            def wrong_prefix():
+                srv("ip", "addr", "del", f"{vips[0]}/32", "dev", iface, check=False)
+                srv("ip", "addr", "add", f"{vips[0]}/{net.network.prefixlen}", "dev", iface)
+                vips_script(srv, tree, server, "up", check=True)
+                vips_up(srv, server, iface)
+            check(f"{name}: a VIP found with the subnet's prefix is left only as the /32", wrong_prefix)
+
+            def two_at_once():
+                for v in vips:
+                    srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                lib = ["sh", str(LIB), "lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips", "up"]
+                procs = [subprocess.Popen(lib, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+                results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
+                if any(code != 0 for code, _ in results):
+                    raise CheckError(f"exit statuses {[c for c, _ in results]}: {[e.strip() for _, e in results]}")
+                vips_up(srv, server, iface)
+            check(f"{name}: two runs of vips up at once both succeed, each VIP up once", two_at_once)
+
+            def rules_loaded():
+                res = vips_script(srv, tree, server, "status")
+                if res.returncode != 0:
+                    raise CheckError(res.stdout.strip())
+
+            def after_other_programs():
+                """What other programs do after boot, each undone by the guard (vips watch)
+                within a second, under an ARP request for every VIP every 20 ms."""
+                cap = Capture(nb)
+                asking = subprocess.Popen(["sh", "-c", 'while :; do for v in "$@"; do ip netns exec "$0" arping -c 1 -w 0.02 '
+                                           '-I nb0 "$v" >/dev/null 2>&1; done; done', nb.name, *vips],
+                                          start_new_session=True)
+                watch = Watch(srv, nb, tree, server)
+                times = {}
+                try:
+                    flush_rules(srv)
+                    times["nft flush ruleset / arptables -F"] = watch.until("rules and VIPs back after a flush", rules_loaded)
+                    for v in vips:
+                        srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                    times["VIPs removed (NetworkManager's reapply, ifdown)"] = watch.until("VIPs back after their removal",
+                                                                                          rules_loaded)
+                    if server["arp_suppression"] == "nftables":
+                        # nftables.service as RHEL ships it: reload is flush + include, stop is flush;
+                        # lvsdr's drop-in runs `vips repair` after each.
+                        dropin = (host_root(tree, server) / "etc/systemd/system/nftables.service.d/50-lvsdr.conf").read_text()
+                        repairs = [line.split("=", 1)[1].lstrip("-") for line in dropin.splitlines()
+                                   if line.startswith(("ExecReload=", "ExecStopPost="))]
+                        if len(repairs) != 2 or any(r != "/usr/libexec/lvsdr/vips repair" for r in repairs):
+                            raise CheckError(f"the nftables.service drop-in runs {repairs}")
+                        watch.stop()
+                        for what in ("systemctl reload nftables", "systemctl stop nftables"):
+                            start = time.monotonic()
+                            srv("nft", "flush", "ruleset")
+                            vips_script(srv, tree, server, "repair", check=True)
+                            rules_loaded()
+                            times[f"{what} (the drop-in, no guard)"] = time.monotonic() - start
+                        watch = Watch(srv, nb, tree, server)
+                    # A stale copy of lvsdr's table saved into nftables.conf: the next load replaces it.
+                finally:
+                    watch.stop()
+                    os.killpg(asking.pid, 15)
+                    asking.wait()
+                text = cap.stop()
+                seen = answers(text, vips)
+                sent = leaks(text, vips)
+                if sent:
+                    raise CheckError(f"a VIP was sent as ARP sender meanwhile: {sent[0]}")
+                worst = max(times.values())
+                summary = "; ".join(f"{k}: {v * 1000:.0f} ms" for k, v in times.items())
+                if worst > 1.0:
+                    raise CheckError(f"repaired in more than a second: {summary}")
+                return f"{summary}; ARP replies for a VIP meanwhile: {len(seen)}" + (f" ({seen[0]})" if seen else "")
+            check(f"{name}: after a flush, a removal of the VIPs (and nftables.service's reload and stop), rules and VIPs "
+                  "are back within a second", after_other_programs)
+
+            def unload_takes_vips_down_first():
+                # `systemctl stop lvsdr-arp.service` (or a stop of the dialect's service's unit):
+                # its ExecStop is vips unload, whatever state lvsdr-vips.service is in.
+                res = vips_script(srv, tree, server, "unload")
+                no_vip_up(srv, server)
+                if res.returncode != 0:
+                    raise CheckError(f"vips unload exited {res.returncode}: {res.stderr.strip()}")
+                left = platform_lib("lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips",
+                                    "status", check=False)
+                if "ARP suppression not loaded" not in left.stdout:
+                    raise CheckError(f"rules still loaded after unload: {left.stdout.strip()}")
+                flush_rules(srv)
+                res = vips_script(srv, tree, server, "repair")
+                no_vip_up(srv, server)
+                return "VIPs down, then lvsdr's rules gone; a repair after that adds nothing"
+            if server["arp_suppression"] != "arptables_jf":
+                check(f"{name}: unloading the rules takes the VIPs down first; after vips down the guard restores nothing",
+                      unload_takes_vips_down_first)
+
+            def repair_respects_the_unit():
+                vips_script(srv, tree, server, "load", check=True)
+                vips_script(srv, tree, server, "up", check=True)
+                flush_rules(srv)
+                os.environ["LVSDR_INACTIVE_UNITS"] = "lvsdr-arp.service"
+                try:
+                    res = vips_script(srv, tree, server, "repair")
+                finally:
+                    del os.environ["LVSDR_INACTIVE_UNITS"]
+                no_vip_up(srv, server)
+                if "is not active" not in res.stderr:
+                    raise CheckError(f"repair said: {res.stderr.strip()}")
+                vips_script(srv, tree, server, "repair", check=True)
+                vips_up(srv, server, iface)
+                return "with lvsdr-arp.service stopped or masked a repair loads nothing and keeps the VIPs down; active again, it restores both"
+            if any(st["by"] == "lvsdr-arp.service" for st in server["steps"]["boot_before_network"]):
+                check(f"{name}: a repair loads the rules only while their unit is active", repair_respects_the_unit)
+
+            def nm_cases():
+                said = []
+                vips_script(srv, tree, server, "load", check=True)
+                if server["network_stack"] == "networkmanager":
+                    # NetworkManager has not activated the interface yet (wait-online off, no carrier).
+                    os.environ["LVSDR_NM_STATE"] = "30 (disconnected)"
+                    for v in vips:
+                        srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                    res = vips_script(srv, tree, server, "up")
+                    no_vip_up(srv, server)
+                    if res.returncode != 0 or "has not activated" not in res.stderr:
+                        raise CheckError(f"before activation: exit {res.returncode}, said {res.stderr.strip()!r}")
+                    said.append("before activation nothing is added")
+                    os.environ["LVSDR_NM_STATE"] = "100 (connected)"
+                    script = tree / artifact(server, "nm-dispatcher")[0]["path"]
+                    installed(srv, tree, server, "sh", str(script), iface, "up")
+                    vips_up(srv, server, iface)
+                    said.append("the dispatcher's up brings them")
+                else:
+                    os.environ["LVSDR_NM_STATE"] = "100 (connected)"
+                    res = vips_script(srv, tree, server, "up")
+                    if server["platform"] in ("el7", "el8"):
+                        no_vip_up(srv, server)
+                        if res.returncode == 0 or "NM_CONTROLLED=no" not in res.stderr:
+                            raise CheckError(f"with NetworkManager managing {iface}: exit {res.returncode}, said {res.stderr.strip()!r}")
+                        said.append(f"refused while NetworkManager manages {iface}")
+                    os.environ["LVSDR_NM_STATE"] = "10 (unmanaged)"
+                    vips_script(srv, tree, server, "up", check=True)
+                if server["platform"] in ("el4", "el5", "el6"):
+                    return "; ".join(said) or "no NetworkManager that manages addresses on this release"
+                # An operator's nmcli connection modify +ipv4.addresses VIP/32.
+                os.environ["LVSDR_NM_ADDRESSES"] = f"{server['address']}, {vips[0]}/32"
+                os.environ["LVSDR_NM_STATE"] = "100 (connected)" if server["network_stack"] == "networkmanager" else "10 (unmanaged)"
+                try:
+                    st = vips_script(srv, tree, server, "status")
+                    js = json.loads(platform_lib("lvsdr_run_step", str(host_root(tree, server)), srv.name,
+                                                 "/usr/libexec/lvsdr/vips", "status", "--json", check=False).stdout)
+                    if st.returncode == 0 or "NetworkManager configures" not in st.stdout or js["ok"]:
+                        raise CheckError(f"a VIP in NetworkManager's connection: status exit {st.returncode}: {st.stdout.strip()}")
+                    up = vips_script(srv, tree, server, "up")
+                    if up.returncode == 0:
+                        raise CheckError("vips up exited 0 with a VIP that NetworkManager configures")
+                    said.append("a VIP NetworkManager configures is reported unsafe (status, --json, log)")
+                finally:
+                    os.environ.pop("LVSDR_NM_ADDRESSES", None)
+                vips_script(srv, tree, server, "up", check=True)
+                return "; ".join(said)
+            check(f"{name}: NetworkManager's state decides (not activated: wait; managing an initscripts host's "
+                  "interface: refuse; configuring a VIP: unsafe)", nm_cases)
+
+            if not control_done:
+                def control():
+                    bare, bare_nb = fresh()
+                    try:
+                        bare("ip", "addr", "add", f"{vips[0]}/32", "dev", iface)
+                        if bare_nb("arping", "-c", "1", "-w", "1", "-I", "nb0", vips[0], check=False).returncode != 0:
+                            raise CheckError("without rules arping got no answer: the no-answer check cannot fail")
+                        cap = Capture(bare_nb)
+                        kernel_arp_from(bare, vips[0], neighbour)
+                        seen = leaks(cap.stop(), vips[:1])
+                        if not seen:
+                            raise CheckError("without rules no leak was seen: the capture cannot detect one")
+                        return f"without rules the neighbour sees '{seen[0]}', as expected"
+                    finally:
+                        bare.delete()
+                        bare_nb.delete()
+                check("control: without rules the VIP is answered and leaks, and the checks see it", control)
+
+                def nm_announcement():
+                    # What NetworkManager does with an address from an alias file: announce it
+                    # on a packet socket, which no ARP rule sees, lvsdr's loaded ones included.
+                    booted, booted_nb = fresh(configure=False)
+                    try:
+                        boot(booted, tree, server, iface, server["address"])
+                        vips_up(booted, server, iface)
+                        cap = Capture(booted_nb)
+                        booted("arping", "-U", "-c", "1", "-I", iface, "-s", vips[0], vips[0])
+                        seen = leaks(cap.stop(), vips[:1])
+                        if not seen:
+                            raise CheckError("the announcement was not seen: the NetworkManager case proves nothing")
+                        return f"with lvsdr's rules loaded the neighbour still sees '{seen[0]}'"
+                    finally:
+                        booted.delete()
+                        booted_nb.delete()
+                check("control: an address announced as NetworkManager announces an alias file's leaks even behind "
+                      "lvsdr's rules, which is why NetworkManager hosts get no alias files", nm_announcement)
+                control_done = True
+    finally:
+        srv.delete()
+        nb.delete()
+
+    def fail_closed():
+        bare, bare_nb = fresh()
+        try:
+            # Also: a VIP already up (from an earlier run, or by hand) without its rules.
+            if vips:
+                bare("ip", "addr", "add", f"{vips[0]}/32", "dev", iface)
+            res = vips_script(bare, tree, server, "up")
+            no_vip_up(bare, server)
+            if vips and res.returncode == 0:
+                raise CheckError("vips up exited 0 although it refused the VIPs")
+            return f"refused, exit {res.returncode}" if vips else "no VIPs"
+        finally:
+            bare.delete()
+            bare_nb.delete()
+    check(f"{name}: without the rules every VIP stays down, one already up is taken down", fail_closed)
+
+    if vips:
+        def tool_missing():
+            bare, bare_nb = fresh()
+            try:
+                run_steps(bare, tree, server, "boot_before_network")
+                tool = platform_lib("lvsdr_tool", server["arp_suppression"]).stdout.strip()
+                binary = os.path.realpath(shutil.which(tool))
+                lib = ["sh", str(LIB), "lvsdr_run_step", str(host_root(tree, server)), bare.name, "/usr/libexec/lvsdr/vips", "up"]
+                script = 'mount --bind /dev/null "$1" && shift && exec "$@"'
+                res = run(["unshare", "-m", "sh", "-c", script, "sh", binary, *lib], check=False)
+                no_vip_up(bare, server)
+                if res.returncode == 0 or "not installed" not in res.stderr:
+                    raise CheckError(f"exit {res.returncode}, said: {res.stderr.strip()}")
+                return res.stderr.strip().splitlines()[0]
+            finally:
+                bare.delete()
+                bare_nb.delete()
+        check(f"{name}: with the suppression tool missing, every VIP stays down and the log says why", tool_missing)
+
+        def seed_rule_refused():
+            """The seed document's rule (OUT matching the VIP as target) in place of lvsdr's: not protected."""
+            bare, bare_nb = fresh()
+            seeded = Path(tempfile.mkdtemp(prefix="lvsdr-seed-"))
+            try:
+                shutil.copytree(host_root(tree, server), seeded / name, symlinks=True)
+                for art in rules_artifacts(server):
+                    installed = seeded / name / art["install_path"].lstrip("/")
+                    text = platform_lib("lvsdr_seed_rules", art["kind"], str(installed)).stdout
+                    if text == installed.read_text():
+                        raise CheckError(f"{art['path']}: no rewriting rule to turn into the seed's form")
+                    installed.write_text(text)
+                run_steps(bare, seeded, server, "boot_before_network", "boot_after_network", check=False)
+                no_vip_up(bare, server)
+                res = vips_script(bare, seeded, server, "up")
+                if res.returncode == 0:
+                    raise CheckError("vips up exited 0 although it refused the VIPs")
+                return f"refused, exit {res.returncode}"
+            finally:
+                shutil.rmtree(seeded, ignore_errors=True)
+                bare.delete()
+                bare_nb.delete()
+        check(f"{name}: with the seed's rule loaded in place of lvsdr's, every VIP stays down", seed_rule_refused)
+
+    rc_local = artifact(server, "rc-local")
+    if rc_local and vips:
+        def set_e_caller():
+            bare, bare_nb = fresh()
+            try:
+                block = tree / rc_local[0]["path"]
+                res = installed(bare, tree, server, "sh", "-e", "-c", '. "$1"; echo "rc.local went on"', "sh", str(block))
+                if "rc.local went on" not in res.stdout:
+                    raise CheckError(f"the block stopped a set -e rc.local (exit {res.returncode})")
+                no_vip_up(bare, server)
+            finally:
+                bare.delete()
+                bare_nb.delete()
+        check(f"{name}: a refused VIP does not stop a set -e rc.local", set_e_caller)
+    return control_done
