@@ -138,7 +138,7 @@ def main(manifest_path, out):
         write(name, rules_path, 0o600, templates[rules_template].render(**ctx), entries)
         if dialect == "nftables":
             write(name, "etc/systemd/system/nftables.service.d/50-lvsdr.conf", 0o644,
-                  templates["dialect/nftables.service.conf"].render(**ctx), entries)
+                  templates["dialect/nftables.service.conf"].render(**ctx, script="/etc/nftables/lvsdr.nft"), entries)
         network = Obj(name="NetworkManager" if stack == "networkmanager" else (
             "InitscriptsBesideNetworkManager" if platform in ("el7", "el8") else "Initscripts"))
         write(name, "usr/libexec/lvsdr/vips", 0o755,

@@ -36,6 +36,8 @@ LVSDR_STATE=${LVSDR_STATE:-/var/lib/lvsdr/vips}
 # Runtime only (emptied at boot): the lock, and the mark that the VIPs are meant to be up.
 LVSDR_RUN=${LVSDR_RUN:-/var/run/lvsdr}
 lvsdr_status=0
+# Computed here only, never taken from the environment.
+unset lvsdr_protected
 
 lvsdr_log() {
 	echo "lvsdr: $*" >&2
@@ -71,8 +73,9 @@ lvsdr_network() {
 		echo "wait: NetworkManager is not running or does not know $LVSDR_IF; the VIPs come up when it activates $LVSDR_IF"
 		return
 	}
-	case $lvsdr_nm in
-	*:100*) echo ready ;;
+	case ${lvsdr_nm#*:} in
+	100*) echo ready ;;
+	"10 "* | 10) echo "refuse: NetworkManager does not manage $LVSDR_IF, yet this host's network_stack is NetworkManager: its dispatcher script would never run; let NetworkManager manage $LVSDR_IF (or declare network_stack initscripts)" ;;
 	*) echo "wait: NetworkManager has not activated $LVSDR_IF (${lvsdr_nm#*:}); the VIPs come up when it does" ;;
 	esac
 }
@@ -245,9 +248,22 @@ lvsdr_converge() {
 	rm -f "$LVSDR_RUN/left.$$"
 }
 
+# lvsdr_remember: this tree's VIPs, and an earlier tree's VIPs that are not gone yet (still
+# up, or their rules still loaded), so that a later run still takes them down and removes
+# their rules.
 lvsdr_remember() {
+	lvsdr_pending=
+	lvsdr_retired=$(lvsdr_retired)
+	if [ -n "$lvsdr_retired" ]; then
+		lvsdr_pending=$( (
+			lvsdr_rules_listing | lvsdr_protected_in "$(echo $lvsdr_retired)"
+			ip -4 -o addr show 2>/dev/null | awk -v old="$(echo $lvsdr_retired)" '
+				BEGIN { n = split(old, o, " "); for (i = 1; i <= n; i++) was[o[i]] = 1 }
+				{ for (i = 1; i < NF; i++) if ($i == "inet") { split($(i + 1), a, "/"); if (a[1] in was) print a[1] } }'
+		) | sort -u)
+	fi
 	mkdir -p "${LVSDR_STATE%/*}" &&
-		printf '%s\n' $LVSDR_VIPS >"$LVSDR_STATE.$$" &&
+		printf '%s\n' $LVSDR_VIPS $lvsdr_pending >"$LVSDR_STATE.$$" &&
 		mv -f "$LVSDR_STATE.$$" "$LVSDR_STATE" ||
 		{ lvsdr_log "could not record the VIPs in $LVSDR_STATE"; lvsdr_status=1; }
 }
@@ -299,11 +315,16 @@ lvsdr_lock() {
 # Each repair is a new run of this file, so an installed new tree is the one that repairs.
 lvsdr_watch() {
 	mkdir -p "$LVSDR_RUN" || exit 1
-	if [ -f "$LVSDR_RUN/watch.pid" ] && kill -0 "$(cat "$LVSDR_RUN/watch.pid")" 2>/dev/null; then
-		echo "lvsdr: a watch already runs (pid $(cat "$LVSDR_RUN/watch.pid"))" >&2
+	# A watch already runs when the recorded process is alive and is a watch (a pid can
+	# be reused by anything).
+	lvsdr_pid=$(cat "$LVSDR_RUN/watch.pid" 2>/dev/null)
+	if [ -n "$lvsdr_pid" ] && [ "$lvsdr_pid" != $$ ] && tr '\0' ' ' <"/proc/$lvsdr_pid/cmdline" 2>/dev/null | grep -q " watch"; then
+		echo "lvsdr: a watch already runs (pid $lvsdr_pid)" >&2
 		exit 0
 	fi
 	echo $$ >"$LVSDR_RUN/watch.pid"
+	trap 'rm -f "$LVSDR_RUN/watch.pid"; kill 0' TERM INT
+	trap 'rm -f "$LVSDR_RUN/watch.pid"' EXIT
 	lvsdr_self=$0
 	sh "$lvsdr_self" repair
 	{
@@ -326,7 +347,7 @@ lvsdr_watch() {
 					sh "$lvsdr_self" repair
 				fi
 				;;
-			"Deleted "* | "delete "*" arp lvsdr "*)
+			"Deleted "* | "delete "*" arp lvsdr" | "delete "*" arp lvsdr "*)
 				if [ $lvsdr_sent = 0 ]; then
 					lvsdr_sent=1 lvsdr_ticks=0
 					sh "$lvsdr_self" repair

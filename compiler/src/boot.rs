@@ -153,17 +153,17 @@ pub fn explain() -> String {
         for stack in profile.network_stacks {
             let after = match stack {
                 NetworkStack::NetworkManager => {
-                    "NetworkManager's dispatcher script runs vips up (up, reapply, dhcp4-change); no ifcfg alias\n    \
+                    "NetworkManager's dispatcher script runs vips repair (up, reapply, dhcp4-change); no ifcfg alias\n    \
                      files; vips up adds nothing until NetworkManager has activated the interface"
                 }
                 NetworkStack::Initscripts if profile.network_stacks.contains(&NetworkStack::NetworkManager) => {
-                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips up after ifup. NetworkManager\n    \
+                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips repair after ifup. NetworkManager\n    \
                      must not manage the interface: set NM_CONTROLLED=no in its ifcfg file (NetworkManager reads\n    \
                      the alias files into the parent's connection and announces them, and ifup hands the interface\n    \
                      to it); vips up refuses every VIP while it does"
                 }
                 NetworkStack::Initscripts => {
-                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips up after ifup"
+                    "ifcfg alias files (ONPARENT=no); the ifup-local block runs vips repair after ifup"
                 }
             };
             text += &format!("  {stack}: {after}\n");

@@ -62,13 +62,14 @@ lvsdr_chains() {
 # lvsdr_rules_load: adds the rules of every VIP of this tree that lacks them, then deletes
 # lvsdr's rules of the VIPs an earlier tree had (taken down first by vips retire), rule by
 # rule: the rules of VIPs that stay are never absent.
-{%- if let Some(file) = restore %} When no VIP has its rules (at boot, or
-# after a flush) it restores {{ file }} instead, in one command.
+{%- if let Some(file) = restore %} When the host has no arptables rule at all
+# (at boot, or after a flush) it restores {{ file }} instead, in one command.
 {%- endif %}
 lvsdr_rules_load() {
 	lvsdr_have=$(lvsdr_rules_listing | lvsdr_protected_in "$LVSDR_VIPS") || return 1
 {%- if let Some(file) = restore %}
-	if [ -z "$lvsdr_have" ]; then
+	# Only when the host has no arptables rule at all: a restore flushes every chain.
+	if [ -z "$lvsdr_have" ] && ! lvsdr_rules_listing | awk 'NF && $1 != "Chain" { found = 1 } END { exit !found }'; then
 		arptables-restore <{{ file }}
 		return
 	fi

@@ -32,6 +32,7 @@ struct Runtime {
 struct NftablesServiceDropIn<'a> {
     cluster: &'a str,
     server: &'a RealServer,
+    script: &'static str,
 }
 
 // Not included from /etc/sysconfig/nftables.conf: nftables.service conflicts with firewalld
@@ -54,7 +55,7 @@ static ARTIFACTS: [DialectArtifact; 2] = [
         install: Install::File,
         mode: CONFIG_MODE,
         activate: "systemctl daemon-reload (index.json's steps): nftables.service then runs vips repair after it starts, reloads and stops",
-        render: |v| NftablesServiceDropIn { cluster: v.cluster, server: v.server }.render(),
+        render: |v| NftablesServiceDropIn { cluster: v.cluster, server: v.server, script: SCRIPT_PATH }.render(),
     },
 ];
 
