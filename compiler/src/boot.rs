@@ -176,7 +176,7 @@ pub fn explain() -> String {
              behind them (vips up). VIPs that stay never go down.\n\n\
              What other programs do, and what lvsdr then does (systemd platforms):\n\
              - nft flush ruleset, arptables -F, a ruleset loaded over lvsdr's: the guard loads lvsdr's\n  \
-             rules again (nft monitor reports the change at once; arptables is polled every second).\n\
+             rules again (nft monitor reports the change at once; arptables is polled every 0.8 s).\n\
              - nftables.service: its reload and stop flush the ruleset, its start may load a stale saved\n  \
              copy of table arp lvsdr; lvsdr's drop-in runs vips repair after each. firewalld's start stops\n  \
              nftables.service (Conflicts=); firewalld itself deletes only its own tables.\n\

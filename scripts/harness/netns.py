@@ -131,3 +131,21 @@ def flush_rules(ns):
 def answers(text, vips):
     """ARP replies for a VIP in a capture: what a host that answers for the VIP sends."""
     return [line for line in text.splitlines() if any(re.search(rf"Reply {re.escape(v)} is-at", line) for v in vips)]
+
+
+# In a namespace: an ARP request for each VIP every INTERVAL seconds from IFACE and SOURCE,
+# until killed (arping's interval and deadline take whole seconds only):
+#   python3 -c ASKER IFACE SOURCE INTERVAL VIP...
+ASKER = r"""
+import socket, sys, time
+iface, source, interval, vips = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
+mac = bytes.fromhex(open(f"/sys/class/net/{iface}/address").read().strip().replace(":", ""))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((iface, 0))
+frames = [b"\xff" * 6 + mac + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01" + mac
+          + socket.inet_aton(source) + b"\x00" * 6 + socket.inet_aton(v) for v in vips]
+while True:
+    for f in frames:
+        s.send(f)
+    time.sleep(interval)
+"""

@@ -2,8 +2,8 @@
 # {{ input_chains|join(" or ") }} and one mangle rule in {{ output_chains|join(" or ") }} per VIP, among whatever other rules the host has.
 LVSDR_TOOL=arptables
 # Ticks of 0.2 s between two checks: arptables has no change events, so a foreign flush
-# is found by polling, within a second.
-LVSDR_POLL_TICKS=5
+# is found by polling every 0.8 s.
+LVSDR_POLL_TICKS=4
 
 lvsdr_rules_listing() {
 	arptables -n -L 2>/dev/null
