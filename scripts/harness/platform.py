@@ -51,10 +51,11 @@ def boot(srv, tree, server, iface, cidr):
     return run_steps(srv, tree, server, "boot_after_network", check=False)
 
 
-def nm_emulation(server):
-    """What the harness's nmcli says of the server's interface: NetworkManager has activated
-    it (NetworkManager hosts), or leaves it unmanaged (initscripts hosts)."""
-    os.environ["LVSDR_NM_STATE"] = "100 (connected)" if server["network_stack"] == "networkmanager" else "10 (unmanaged)"
+def nm_emulation(server=None):
+    """No override of what the harness's nmcli says: platform.sh's lvsdr_nm_state derives
+    it from the host's tree (NetworkManager activated the interface on a NetworkManager
+    host, leaves it unmanaged on any other), and no connection configures a VIP."""
+    os.environ.pop("LVSDR_NM_STATE", None)
     os.environ.pop("LVSDR_NM_ADDRESSES", None)
 
 

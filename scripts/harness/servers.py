@@ -332,13 +332,13 @@ def server_checks(tree, index, server, control_done):
                         if res.returncode == 0 or "NM_CONTROLLED=no" not in res.stderr:
                             raise CheckError(f"with NetworkManager managing {iface}: exit {res.returncode}, said {res.stderr.strip()!r}")
                         said.append(f"refused while NetworkManager manages {iface}")
-                    os.environ["LVSDR_NM_STATE"] = "10 (unmanaged)"
+                    nm_emulation()
                     vips_script(srv, tree, server, "up", check=True)
                 if server["platform"] in ("el4", "el5", "el6"):
                     return "; ".join(said) or "no NetworkManager that manages addresses on this release"
                 # An operator's nmcli connection modify +ipv4.addresses VIP/32.
+                nm_emulation()
                 os.environ["LVSDR_NM_ADDRESSES"] = f"{server['address']}, {vips[0]}/32"
-                os.environ["LVSDR_NM_STATE"] = "100 (connected)" if server["network_stack"] == "networkmanager" else "10 (unmanaged)"
                 try:
                     st = vips_script(srv, tree, server, "status")
                     js = json.loads(platform_lib("lvsdr_run_step", str(host_root(tree, server)), srv.name,
