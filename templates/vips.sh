@@ -1,9 +1,9 @@
 #!/bin/sh
 {% include "_header.txt" %}
 #
-# The VIPs of this real server, as /32 host addresses on {{ server.interface }}, each only while
-# lvsdr's own ARP suppression rules for it ({{ server.suppression }}) are loaded: after any run
-# of this script, no VIP of this host is on an interface without its rules.
+# The VIPs of this real server, as /32 host addresses on {{ server.vip_device }}, each only while
+# lvsdr's own ARP suppression for it ({{ server.suppression }}, on {{ server.interface }}) is loaded:
+# after any run of this script, no VIP of this host is up without it.
 #
 #   vips up         add every VIP whose rules are loaded; take down every VIP whose rules are
 #                   not (fail closed), and the VIPs an earlier tree had that this one has not
@@ -18,7 +18,7 @@
 #   vips down       take down every VIP this script manages
 #   vips unload     take every VIP down, then, only if that worked, remove lvsdr's rules
 #   vips watch      repair whenever the rules or the addresses change (the guard's loop)
-#   vips status [--json]  exit 0 when every VIP is up as a /32 on {{ server.interface }}, protected
+#   vips status [--json]  exit 0 when every VIP is up as a /32 on {{ server.vip_device }}, protected
 #   vips check-listing    print the VIPs that the rules listing on stdin protects
 #
 # Exit status 1 when a VIP was refused or a command failed (the reason goes to syslog, tag
@@ -27,7 +27,10 @@
 
 PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export PATH
+# The interface ARP for the VIPs arrives on, and the device the VIPs live on (the dialect's
+# choice: the same interface, or lo behind the interface's switches).
 LVSDR_IF={{ server.interface }}
+LVSDR_DEV={{ server.vip_device }}
 LVSDR_VIPS="{% for vip in server.vips %}{{ vip.address }}{% if !loop.last %} {% endif %}{% endfor %}"
 # VIP=label for each VIP that has an alias label.
 LVSDR_LABELS="{% for vip in server.vips %}{% if let Some(label) = vip.label %}{{ vip.address }}={{ label }} {% endif %}{% endfor %}"
@@ -101,13 +104,16 @@ lvsdr_network() {
 }
 {%- endif %}
 
-# lvsdr_nm_owned: the VIPs of this tree that an active NetworkManager connection configures:
-# NetworkManager announces those by ARP at every activation, where no rule sees it.
+# lvsdr_nm_owned: the VIPs of this tree that the NetworkManager connection active on
+# $LVSDR_IF configures: NetworkManager announces those by ARP at every activation, where no
+# rule or switch sees it. (Only that one: NetworkManager announces on the device it
+# configures, and it lists the addresses it finds on lo in a generated connection of its
+# own, the sysctl dialect's VIPs among them, which it never announces.)
 lvsdr_nm_owned() {
 	command -v nmcli >/dev/null 2>&1 || return 0
-	nmcli -t -f UUID connection show --active 2>/dev/null | while read -r lvsdr_uuid; do
-		nmcli -t -f ipv4.addresses connection show "$lvsdr_uuid" 2>/dev/null
-	done | awk -v ours="$LVSDR_VIPS" '
+	lvsdr_uuid=$(nmcli -g GENERAL.CON-UUID device show "$LVSDR_IF" 2>/dev/null)
+	[ -n "$lvsdr_uuid" ] || return 0
+	nmcli -t -f ipv4.addresses connection show "$lvsdr_uuid" 2>/dev/null | awk -v ours="$LVSDR_VIPS" '
 		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
 		{
 			line = $0
@@ -124,9 +130,9 @@ lvsdr_nm_owned() {
 # what to log ("log ..."). MODE: up, enforce, down, or status (lines "VIP up device
 # protected problem", or JSON with LVSDR_JSON=1).
 lvsdr_plan() {
-	awk -v mode="$1" -v dev="$LVSDR_IF" -v ours="$LVSDR_VIPS" -v labels="$LVSDR_LABELS" \
+	awk -v mode="$1" -v dev="$LVSDR_DEV" -v ours="$LVSDR_VIPS" -v labels="$LVSDR_LABELS" \
 		-v protected="$lvsdr_protected" -v retired="$lvsdr_retired" -v owned="$lvsdr_owned" \
-		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" '
+		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" -v arp_if="$LVSDR_IF" '
 		function set(list, into,    t, i, n) { n = split(list, t, " "); for (i = 1; i <= n; i++) into[t[i]] = 1 }
 		function take_down(v,    p, i, n) {
 			n = split(places[v], p, " ")
@@ -196,7 +202,7 @@ lvsdr_plan() {
 				} else if (!waited++) print "log " reason
 			}
 			if (mode == "status" && json)
-				printf "{\"interface\":%s,\"ok\":%s,\"network\":%s,\"vips\":[%s]}\n", quote(dev), failed ? "false" : "true", quote(network == "ready" ? "ready" : reason), out
+				printf "{\"interface\":%s,\"device\":%s,\"ok\":%s,\"network\":%s,\"vips\":[%s]}\n", quote(arp_if), quote(dev), failed ? "false" : "true", quote(network == "ready" ? "ready" : reason), out
 			if (mode == "status" && failed) exit 1
 		}'
 }
@@ -240,7 +246,7 @@ lvsdr_converge() {
 	printf '%s\n' "$lvsdr_plan" | grep -qx fail && lvsdr_status=1
 	case $lvsdr_plan in *"addr "*) ;; *) return 0 ;; esac
 	printf '%s\n' "$lvsdr_plan" | grep '^addr ' | lvsdr_addr_batch
-	ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_IF"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
+	ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
 	while read -r lvsdr_line; do
 		lvsdr_log "$lvsdr_line"
 		lvsdr_status=1
@@ -268,32 +274,63 @@ lvsdr_remember() {
 		{ lvsdr_log "could not record the VIPs in $LVSDR_STATE"; lvsdr_status=1; }
 }
 
-# lvsdr_switches: arp_announce 2 on $LVSDR_IF, a second line behind the output rule that no
-# flush of a ruleset removes: the kernel then sends ARP from the address whose subnet holds
-# the target, never from a /32 VIP. (No switch keeps a VIP on $LVSDR_IF from being answered
-# while its input rule is gone: arp_ignore 2 still answers for a VIP inside the real IP's
-# subnet.) Set before any VIP is added; the value found first is kept in
-# $LVSDR_STATE.switches, and `unload` puts it back. all.arp_announce is left alone.
-lvsdr_switches() {
-	lvsdr_conf=/proc/sys/net/ipv4/conf
-	[ -d "$lvsdr_conf/$LVSDR_IF" ] || return 0
-	if [ ! -f "$LVSDR_STATE.switches" ]; then
-		mkdir -p "${LVSDR_STATE%/*}" && cat "$lvsdr_conf/$LVSDR_IF/arp_announce" >"$LVSDR_STATE.switches"
+# lvsdr_switch NAME VALUE: $LVSDR_IF's switch NAME (arp_ignore, arp_announce) set to VALUE;
+# the value found the first time is kept in $LVSDR_STATE.switches ("NAME VALUE" lines), and
+# `unload` puts it back.
+lvsdr_switch() {
+	if ! grep -q "^$1 " "$LVSDR_STATE.switches" 2>/dev/null; then
+		mkdir -p "${LVSDR_STATE%/*}" &&
+			echo "$1 $(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/$1")" >>"$LVSDR_STATE.switches" ||
+			{ lvsdr_log "could not record $LVSDR_IF's $1 in $LVSDR_STATE.switches"; return 1; }
 	fi
-	# The kernel takes the larger of all.arp_announce and the interface's.
-	case "$(cat "$lvsdr_conf/all/arp_announce") $(cat "$lvsdr_conf/$LVSDR_IF/arp_announce")" in
-	[01]" "[01]) echo 2 >"$lvsdr_conf/$LVSDR_IF/arp_announce" ;;
+	[ "$(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/$1")" = "$2" ] || echo "$2" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/$1"
+}
+
+# lvsdr_switches: arp_announce 2 on $LVSDR_IF, for every dialect: a second line behind an
+# output rule that no flush of a ruleset removes: the kernel then sends ARP from the address
+# whose subnet holds the target, never from a /32 VIP. Set before any VIP is added.
+# all.arp_announce is left alone (the kernel takes the larger of the two).
+lvsdr_switches() {
+	[ -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ] || return 0
+	case "$(cat /proc/sys/net/ipv4/conf/all/arp_announce) $(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/arp_announce")" in
+	[01]" "[01]) lvsdr_switch arp_announce 2 ;;
 	esac
 	return 0
 }
 
-# lvsdr_switches_back: the value lvsdr_switches found, back on $LVSDR_IF.
+# lvsdr_switches_back [KEEP]: every switch lvsdr set on $LVSDR_IF but those named in KEEP
+# (the ones this tree's dialect owns) back to the value found first. (A state file of an
+# older tree holds the arp_announce value alone.)
 lvsdr_switches_back() {
 	[ -f "$LVSDR_STATE.switches" ] || return 0
-	if [ -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ]; then
-		cat "$LVSDR_STATE.switches" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/arp_announce"
+	lvsdr_kept=
+	while read -r lvsdr_name lvsdr_value; do
+		[ -n "$lvsdr_value" ] || { lvsdr_value=$lvsdr_name; lvsdr_name=arp_announce; }
+		case " $1 " in
+		*" $lvsdr_name "*) lvsdr_kept="$lvsdr_kept$lvsdr_name $lvsdr_value
+" ;;
+		*) [ ! -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ] || echo "$lvsdr_value" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/$lvsdr_name" ;;
+		esac
+	done <"$LVSDR_STATE.switches"
+	if [ -n "$lvsdr_kept" ]; then
+		printf '%s' "$lvsdr_kept" >"$LVSDR_STATE.switches"
+	else
+		rm -f "$LVSDR_STATE.switches"
 	fi
-	rm -f "$LVSDR_STATE.switches"
+}
+
+# lvsdr_load_now: loads the ARP suppression and checks that it protects every VIP of this
+# tree; a switch an earlier tree's dialect set and this one does not use goes back.
+lvsdr_load_now() {
+	rm -f "$LVSDR_RUN/deferred"
+	lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression ({{ server.suppression }})"; lvsdr_status=1; return; }
+	lvsdr_switches_back "$LVSDR_SWITCHES"
+	lvsdr_missing=$(lvsdr_protected | awk -v ours="$LVSDR_VIPS" '{ have[$1] = 1 }
+		END { n = split(ours, o, " "); for (i = 1; i <= n; i++) if (!(o[i] in have)) printf "%s ", o[i] }')
+	if [ -n "$lvsdr_missing" ]; then
+		lvsdr_log "after loading, the ARP suppression ({{ server.suppression }}) of VIP(s) ${lvsdr_missing% } is not as lvsdr wrote it"
+		lvsdr_status=1
+	fi
 }
 
 # lvsdr_lock: one run at a time; the guard's repairs wait for an apply's steps.
@@ -323,7 +360,10 @@ lvsdr_watch() {
 		exit 0
 	fi
 	echo $$ >"$LVSDR_RUN/watch.pid"
-	trap 'rm -f "$LVSDR_RUN/watch.pid"; kill 0' TERM INT
+	# On TERM: the traps go first, since `kill 0` signals this shell too (a trap still set
+	# would run again for it, and again, until the shell's stack gives out), then the
+	# whole group (the monitors, the ticks, a repair in progress) ends with it.
+	trap 'trap - TERM INT EXIT; rm -f "$LVSDR_RUN/watch.pid"; kill 0' TERM INT
 	trap 'rm -f "$LVSDR_RUN/watch.pid"' EXIT
 	lvsdr_self=$0
 	sh "$lvsdr_self" repair
@@ -364,6 +404,8 @@ lvsdr_watch() {
 case $1 in
 up)
 	lvsdr_lock
+	# A load that found no interface to lock left it to this run.
+	[ ! -f "$LVSDR_RUN/deferred" ] || ! lvsdr_rules_ready || lvsdr_load_now
 	lvsdr_switches
 	lvsdr_converge up
 	: >"$LVSDR_RUN/up"
@@ -378,12 +420,12 @@ load)
 	lvsdr_lock
 	# The VIPs an earlier tree had go down first: loading drops their rules.
 	lvsdr_converge retire
-	lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
-	lvsdr_missing=$(lvsdr_protected | awk -v ours="$LVSDR_VIPS" '{ have[$1] = 1 }
-		END { n = split(ours, o, " "); for (i = 1; i <= n; i++) if (!(o[i] in have)) printf "%s ", o[i] }')
-	if [ -n "$lvsdr_missing" ]; then
-		lvsdr_log "after loading, the ARP suppression rules of VIP(s) ${lvsdr_missing% } are not as lvsdr wrote them"
-		lvsdr_status=1
+	if lvsdr_rules_ready; then
+		lvsdr_load_now
+	else
+		# Nothing can be up without it: `up` (and the guard) load it once it can be.
+		lvsdr_log "$LVSDR_IF does not exist yet: the ARP suppression ({{ server.suppression }}) is loaded when it does, before any VIP"
+		: >"$LVSDR_RUN/deferred"
 	fi
 	;;
 repair)
@@ -396,14 +438,14 @@ repair)
 {%- if let Some(unit) = rules_unit %}
 			# Only while the rules' unit is active: a stopped or masked unit means no rules.
 			if systemctl is-active --quiet {{ unit }}; then
-				lvsdr_log "ARP suppression rules are missing; loading them again"
-				lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+				lvsdr_log "the ARP suppression ({{ server.suppression }}) is gone; loading it again"
+				lvsdr_load_now
 			else
-				lvsdr_log "ARP suppression rules are missing and {{ unit }} is not active: keeping the VIPs without them down"
+				lvsdr_log "the ARP suppression ({{ server.suppression }}) is gone and {{ unit }} is not active: keeping the VIPs without it down"
 			fi
 {%- else %}
-			lvsdr_log "ARP suppression rules are missing; loading them again"
-			lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression rules"; lvsdr_status=1; }
+			lvsdr_log "the ARP suppression ({{ server.suppression }}) is gone; loading it again"
+			lvsdr_load_now
 {%- endif %}
 			lvsdr_protected=$(lvsdr_protected)
 		fi
@@ -425,13 +467,13 @@ down)
 	;;
 unload)
 	lvsdr_lock
-	rm -f "$LVSDR_RUN/up"
+	rm -f "$LVSDR_RUN/up" "$LVSDR_RUN/deferred"
 	lvsdr_converge down
 	if [ $lvsdr_status = 0 ]; then
-		lvsdr_rules_unload || { lvsdr_log "could not remove the ARP suppression rules"; lvsdr_status=1; }
+		lvsdr_rules_unload || { lvsdr_log "could not remove the ARP suppression ({{ server.suppression }})"; lvsdr_status=1; }
 		lvsdr_switches_back
 	else
-		lvsdr_log "a VIP is still up: leaving the ARP suppression rules loaded"
+		lvsdr_log "a VIP is still up: leaving the ARP suppression ({{ server.suppression }}) loaded"
 	fi
 	;;
 watch)

@@ -10,8 +10,8 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::contract::{BootStep, HostSteps, Step};
-use crate::dialect::{dialect, Loader};
-use crate::model::RealServer;
+use crate::dialect::{dialect, Loader, VipDevice};
+use crate::model::{RealServer, Suppression};
 use crate::platform::InitSystem;
 
 /// The script that brings a real server's VIPs up and down (`templates/vips.sh`).
@@ -135,11 +135,11 @@ pub fn explain() -> String {
                  guard: lvsdr-guard.service (vips watch) repairs within a second what other programs undo",
             ),
             InitSystem::SysV if profile.rules_service_before_network => (
-                "the dialect's init script, before the network",
+                "arptables_jf's init script, before the network (sysctl: vips load in the rc.local block)",
                 "the rc.local block, run last; no guard (run vips repair after anything flushes the rules)",
             ),
             InitSystem::SysV => (
-                "the dialect's init script, after the network",
+                "arptables_jf's init script, after the network (sysctl: vips load in the rc.local block)",
                 "the rc.local block, run last; no guard (run vips repair after anything flushes the rules)",
             ),
         };
@@ -169,6 +169,22 @@ pub fn explain() -> String {
             text += &format!("  {stack}: {after}\n");
         }
     }
+    text += "\nDialects: where the VIPs live, and what loads their lock at boot:\n";
+    for suppression in Suppression::ALL {
+        let dialect = dialect(*suppression);
+        let place = match dialect.vip_device() {
+            VipDevice::ServiceInterface => "on the interface, behind lvsdr's rules for them",
+            VipDevice::Loopback => {
+                "on lo, behind the interface's arp_ignore 1 and arp_announce 2 (the effective values, which\n    \
+                 all.* can raise, are checked; lvsdr never sets all.*; vips unload puts the old values back)"
+            }
+        };
+        let loader = match dialect.loader() {
+            Loader::Service { name } => format!("the {name} init script"),
+            Loader::Vips => "vips load (lvsdr-arp.service on systemd, the rc.local block on SysV)".to_owned(),
+        };
+        text += &format!("- {suppression}: VIPs {place}; loaded by {loader}\n");
+    }
     text += "\nA change: install the new files, run steps.enable, then steps.apply, the same on every\n\
              platform and dialect: VIPs that left go down while their old rules hold (vips retire), the new\n\
              rules load with no moment in which a VIP that stays lacks its rules (vips load: one nft\n\
@@ -184,6 +200,8 @@ pub fn explain() -> String {
              and reapply from NetworkManager 1.42) and the guard bring them back.\n\
              - a VIP in a NetworkManager connection's addresses is announced by NetworkManager: vips up\n  \
              refuses it and vips status reports it unsafe.\n\
+             - sysctl dialect: no flush of a ruleset touches the switches; a sysctl -w that puts one back\n  \
+             is found by the guard's poll (0.8 s) and set again.\n\
              - systemctl stop lvsdr-arp.service: vips unload takes the VIPs down, then removes the rules.\n\
              - vips down: the VIPs stay down; the guard adds nothing until the next vips up.\n\n\
              Left out where unsafe:\n\

@@ -241,9 +241,10 @@ Example:
 Fix: write one of them, in lower case.";
 
     UnknownPlatform = "E0020", Error, "unknown platform",
-"A `platform` is one of `el4` `el5` `el6` `el7` `el8` `el9` (the RHEL-family
-major release of the server). It decides the ARP suppression dialect:
-arptables_jf on el4-el6, arptables on el7, nftables on el8-el9.
+"A `platform` is one of `el4` `el5` `el6` `el7` `el8` `el9` `el10` (the RHEL-family
+major release of the server). It decides the default ARP suppression dialect:
+arptables_jf on el4-el6, arptables on el7, nftables on el8-el10; `sysctl` (the
+kernel's switches, VIPs on `lo`) is available on all.
 
 Example:
     \"platform\": \"centos7\"
@@ -282,8 +283,9 @@ Example:
 Fix: write a value in range.";
 
     SuppressionUnavailable = "E0024", Error, "the ARP suppression tool is not available on the platform",
-"RHEL 4-6 ship arptables_jf and no nftables; RHEL 8-9 ship nftables and no
-arptables. RHEL 7 ships arptables and can use either.
+"RHEL 4-6 ship arptables_jf and no nftables; RHEL 8-10 ship nftables and no
+arptables (RHEL 8 and 9 ship iptables-nft's, deprecated; RHEL 10 none). RHEL 7 ships arptables and can use either. Every release has the
+kernel's own switches (`sysctl`).
 
 Example:
     { \"platform\": \"el8\", \"arp_suppression\": \"arptables\" }
@@ -292,13 +294,15 @@ Fix: remove `arp_suppression` to get the platform's default, or pick the tool
 the platform has.";
 
     UnknownSuppression = "E0025", Error, "unknown ARP suppression method",
-"`arp_suppression` is `arptables` or `nftables`. On el4-el6 `arptables` means
-the arptables_jf dialect.
+"`arp_suppression` is `arptables`, `nftables` or `sysctl`. On el4-el6
+`arptables` means the arptables_jf dialect. `sysctl` is no rules at all: the
+kernel's `arp_ignore` 1 and `arp_announce` 2 on the interface, with the VIPs
+on `lo`.
 
 Example:
-    \"arp_suppression\": \"sysctl\"
+    \"arp_suppression\": \"iptables\"
 
-Fix: write one of them, or remove the key for the platform's default.";
+Fix: write one of them, or remove the key to get the platform's default.";
 
     NotOneSegment = "E0026", Error, "a director and a real server do not share a subnet",
 "Direct routing rewrites only the destination MAC of a packet, so the director
@@ -448,8 +452,9 @@ Fix: write `initscripts` for the network service, `networkmanager` for
 NetworkManager, or leave the key out for the platform's default.";
 
     NetworkStackUnavailable = "E0039", Error, "the platform has no such network stack",
-"el4-el6 have only the initscripts network service; el9 has only NetworkManager
-(RHEL 9 no longer ships network-scripts); el7 and el8 have both, with
+"el4-el6 have only the initscripts network service; el9 and el10 have only NetworkManager
+(RHEL 9 no longer ships network-scripts, RHEL 10's NetworkManager reads no ifcfg
+files); el7 and el8 have both, with
 NetworkManager as the default.
 
 Example:

@@ -57,11 +57,15 @@ pub struct RealServerEntry {
     pub name: String,
     /// Real IP with prefix, `10.0.0.11/24`.
     pub address: String,
+    /// The service interface: ARP for the VIPs arrives here, and the ARP suppression
+    /// (rules or switches) acts here.
     pub interface: String,
-    /// `el4` … `el9`.
+    /// `el4` … `el10`.
     pub platform: String,
-    /// The dialect: `arptables_jf`, `arptables` or `nftables`.
+    /// The dialect: `arptables_jf`, `arptables`, `nftables` or `sysctl`.
     pub arp_suppression: String,
+    /// Where the VIPs live: `interface` for the netfilter dialects, `lo` for sysctl.
+    pub vip_device: String,
     /// `networkmanager` or `initscripts`.
     pub network_stack: String,
     pub steps: HostSteps,

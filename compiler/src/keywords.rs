@@ -66,13 +66,14 @@ keyword_enum!(
 );
 
 keyword_enum!(
-    /// What the manifest asks for in `arp_suppression`.
-    SuppressionTool { Arptables = "arptables", Nftables = "nftables" }
+    /// What the manifest asks for in `arp_suppression`: netfilter rules (arptables,
+    /// nftables) or the kernel's own switches with the VIPs on `lo` (sysctl).
+    SuppressionTool { Arptables = "arptables", Nftables = "nftables", Sysctl = "sysctl" }
 );
 
 keyword_enum!(
     /// The ARP suppression dialect a server gets: the tool and its platform together.
-    Suppression { ArptablesJf = "arptables_jf", Arptables = "arptables", Nftables = "nftables" }
+    Suppression { ArptablesJf = "arptables_jf", Arptables = "arptables", Nftables = "nftables", Sysctl = "sysctl" }
 );
 
 keyword_enum!(
@@ -93,6 +94,7 @@ impl Suppression {
         match self {
             Suppression::ArptablesJf | Suppression::Arptables => SuppressionTool::Arptables,
             Suppression::Nftables => SuppressionTool::Nftables,
+            Suppression::Sysctl => SuppressionTool::Sysctl,
         }
     }
 }

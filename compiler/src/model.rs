@@ -60,6 +60,11 @@ impl Interface {
         &self.0
     }
 
+    /// The loopback device, where the sysctl dialect puts the VIPs.
+    pub fn loopback() -> Interface {
+        Interface("lo".into())
+    }
+
     /// The interface's systemd device unit, `sys-subsystem-net-devices-<name>.device`,
     /// with the name escaped as systemd-escape does (of the characters an interface name
     /// may have, only `-` needs it).
@@ -184,9 +189,12 @@ pub struct Member {
 pub struct RealServer {
     pub name: Name,
     pub address: Ipv4Net,
+    /// The service interface: ARP for the VIPs arrives here.
     pub interface: Interface,
     pub platform: Platform,
     pub suppression: Suppression,
+    /// The device its VIPs live on, as its dialect says: `interface`, or `lo`.
+    pub vip_device: Interface,
     pub network_stack: NetworkStack,
     /// The VIPs of every service it is a member of, sorted by address, each once.
     pub vips: Vec<ServedVip>,

@@ -14,7 +14,7 @@ use std::fmt;
 
 keyword_enum!(
     /// The RHEL-family major release of a host: each has its row below.
-    Platform { El4 = "el4", El5 = "el5", El6 = "el6", El7 = "el7", El8 = "el8", El9 = "el9" }
+    Platform { El4 = "el4", El5 = "el5", El6 = "el6", El7 = "el7", El8 = "el8", El9 = "el9", El10 = "el10" }
 );
 
 /// How a release starts services at boot.
@@ -54,7 +54,8 @@ const EL4: Profile = Profile {
     platform: Platform::El4,
     product: "RHEL 4",
     init: InitSystem::SysV,
-    dialects: &[Suppression::ArptablesJf],
+    // The kernel's ARP switches (sysctl) exist since Linux 2.6.4: every release has them.
+    dialects: &[Suppression::ArptablesJf, Suppression::Sysctl],
     rules_service_before_network: true,
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: None,
@@ -71,7 +72,7 @@ const EL7: Profile = Profile {
     product: "RHEL 7",
     init: InitSystem::Systemd,
     // el7's nft (0.8) predates `arp saddr ip`; accepted with a warning for newer builds.
-    dialects: &[Suppression::Arptables, Suppression::Nftables],
+    dialects: &[Suppression::Arptables, Suppression::Nftables, Suppression::Sysctl],
     rules_service_before_network: false,
     default_tool: SuppressionTool::Arptables,
     nft_without_arp_address_match: Some("0.8"),
@@ -84,7 +85,7 @@ const EL8: Profile = Profile {
     platform: Platform::El8,
     product: "RHEL 8",
     init: InitSystem::Systemd,
-    dialects: &[Suppression::Nftables],
+    dialects: &[Suppression::Nftables, Suppression::Sysctl],
     rules_service_before_network: false,
     default_tool: SuppressionTool::Nftables,
     nft_without_arp_address_match: None,
@@ -97,6 +98,11 @@ const EL8: Profile = Profile {
 const EL9: Profile =
     Profile { platform: Platform::El9, product: "RHEL 9", network_stacks: &[NetworkStack::NetworkManager], ..EL8 };
 
+// RHEL 10 (2025) drops iptables-nft's arptables and NetworkManager's ifcfg support: nftables
+// and the kernel's switches, NetworkManager only. Its default stays el9's (nftables), so a
+// host moved from el9 to el10 keeps its method.
+const EL10: Profile = Profile { platform: Platform::El10, product: "RHEL 10", ..EL9 };
+
 impl Platform {
     /// This release's row of the platform table.
     pub const fn profile(self) -> &'static Profile {
@@ -107,6 +113,7 @@ impl Platform {
             Platform::El7 => &EL7,
             Platform::El8 => &EL8,
             Platform::El9 => &EL9,
+            Platform::El10 => &EL10,
         }
     }
 }

@@ -140,7 +140,7 @@ pub struct RealServer {
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
     pub platform: Option<SmolStr>,
-    /// ARP suppression tool; default by platform: el4-el7 arptables, el8-el9 nftables.
+    /// ARP suppression: netfilter rules (arptables, nftables) or the kernel's switches with the VIPs on lo (sysctl, every platform); default by platform: el4-el7 arptables, el8-el10 nftables.
     #[serde(default)]
     #[schemars(schema_with = "keys::suppression")]
     pub arp_suppression: Option<SmolStr>,

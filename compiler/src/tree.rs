@@ -179,6 +179,7 @@ pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<H
                 interface: server.interface.to_string(),
                 platform: server.platform.to_string(),
                 arp_suppression: server.suppression.to_string(),
+                vip_device: server.vip_device.as_str().to_owned(),
                 network_stack: server.network_stack.to_string(),
                 steps: crate::boot::steps(server),
                 vips: vip_entries(&server.vips),

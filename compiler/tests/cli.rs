@@ -733,7 +733,7 @@ fn show_init_suggestions_and_completion() {
     let run = lvsdr(&["show", EXAMPLE, "--format", "json"]);
     let value: Value = serde_json::from_str(&run.stdout).unwrap();
     let names: Vec<&str> = value["servers"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["web1", "web2", "web3", "web4", "web5"]);
+    assert_eq!(names, ["web1", "web2", "web3", "web4", "web5", "web6"]);
     assert_eq!(value["directors"][0]["name"], "lvs1");
     let run = lvsdr(&["show", EXAMPLE, "--server", "web1"]);
     assert!(
@@ -742,7 +742,7 @@ fn show_init_suggestions_and_completion() {
         run.stdout
     );
     let table = lvsdr(&["show", EXAMPLE]).stdout;
-    assert_eq!(table.lines().count(), 2 + 7, "a header, a title and one row per host:\n{table}");
+    assert_eq!(table.lines().count(), 2 + 8, "a header, a title and one row per host:\n{table}");
 
     let dir = scratch("init");
     for name in ["cluster.yaml", "cluster.json"] {

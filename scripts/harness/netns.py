@@ -66,6 +66,11 @@ class Capture:
                 raise CheckError(f"tcpdump did not start: {' '.join(lines)}")
             lines.append(line.strip())
 
+    def text(self):
+        """What it has captured so far."""
+        self.file.flush()
+        return Path(self.file.name).read_text()
+
     def stop(self):
         time.sleep(0.3)
         self.proc.terminate()
@@ -126,6 +131,21 @@ def flush_rules(ns):
     """What a firewalld-style flush or a stopped service leaves: no ARP rules at all."""
     ns("nft", "flush", "ruleset", check=False)
     ns("arptables", "-F", check=False)
+
+
+# The dialects that are no rules but the kernel's switches on the interface.
+SWITCH_DIALECTS = {"sysctl"}
+
+
+def take_away(ns, server):
+    """What takes lvsdr's ARP suppression away from outside, by dialect: a flush of the
+    rules (firewalld, nftables.service's stop, an operator), or, for the switches, the
+    interface's arp_ignore and arp_announce put back to the kernel's defaults."""
+    if server["arp_suppression"] in SWITCH_DIALECTS:
+        for switch in ("arp_ignore", "arp_announce"):
+            ns("sysctl", "-qw", f"net.ipv4.conf.{server['interface']}.{switch}=0")
+    else:
+        flush_rules(ns)
 
 
 def answers(text, vips):

@@ -12,7 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .netns import ASKER, Capture, addresses, answers, flush_rules, kernel_arp_from, leaks, neighbour_address, no_vip_up, pair, vips_up
+from .netns import (ASKER, SWITCH_DIALECTS, Capture, addresses, answers, flush_rules, kernel_arp_from, leaks,
+                    neighbour_address, no_vip_up, pair, take_away, vips_up)
 from .platform import LIB, artifact, boot, host_root, installed, nm_emulation, platform_lib, rules_artifacts, run_steps, vips_script
 from .runner import CheckError, check, run
 
@@ -104,6 +105,8 @@ def server_checks(tree, index, server, control_done):
     neighbour = neighbour_address(net.network, taken)
     neighbour_cidr = f"{neighbour}/{net.network.prefixlen}"
     iface = server["interface"]
+    # Where the VIPs live (the dialect's choice): the interface, or lo (sysctl).
+    dev = server["vip_device"]
     print(f" real server {name} ({server['platform']}, {server['arp_suppression']}, {server['network_stack']}, "
           f"{server['address']} on {iface}, VIPs: {', '.join(vips) or 'none'})", flush=True)
 
@@ -116,7 +119,7 @@ def server_checks(tree, index, server, control_done):
             res = boot(srv, tree, server, iface, server["address"])
             if vips and res is not None and res.returncode != 0:
                 raise CheckError(f"the boot's last step exited {res.returncode}: {res.stderr.strip()}")
-            vips_up(srv, server, iface)
+            vips_up(srv, server, dev)
             steps = server["steps"]["boot_before_network"] + server["steps"]["boot_after_network"]
             return f"{len(vips)} VIP(s) up as /32 after {' ; '.join(st['by'] for st in steps)}"
         check(f"{name}: boots from its tree by index.json's boot steps, VIPs up behind their rules", booted)
@@ -162,42 +165,43 @@ def server_checks(tree, index, server, control_done):
             if server["network_stack"] == "initscripts":
                 def ifup_then_ifup_local():
                     # ifup-aliases removes every <dev>:<n> it did not bring up; ifup-post then runs ifup-local DEV.
-                    srv("ip", "addr", "flush", "dev", iface, "label", f"{iface}:*")
+                    # (On lo for the sysctl dialect: `service network restart` takes lo down too.)
+                    srv("ip", "addr", "flush", "dev", dev, "label", f"{dev}:*")
                     block = tree / artifact(server, "ifup-local")[0]["path"]
                     res = installed(srv, tree, server, "sh", str(block), iface)
                     if res.returncode != 0:
                         raise CheckError(f"the ifup-local block exited {res.returncode}")
-                    vips_up(srv, server, iface)
-                check(f"{name}: after ifup's flush of {iface}:* labels, the ifup-local block brings the VIPs back",
+                    vips_up(srv, server, dev)
+                check(f"{name}: after ifup's flush of {dev}:* labels, the ifup-local block brings the VIPs back",
                       ifup_then_ifup_local)
             else:
                 def nm_dispatcher():
                     # Reactivating a connection can remove the addresses NM did not configure.
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", iface)
+                        srv("ip", "addr", "del", f"{v}/32", "dev", dev)
                     script = tree / artifact(server, "nm-dispatcher")[0]["path"]
                     res = installed(srv, tree, server, "sh", str(script), iface, "up")
                     if res.returncode != 0:
                         raise CheckError(f"the dispatcher script exited {res.returncode}: {res.stderr.strip()}")
-                    vips_up(srv, server, iface)
+                    vips_up(srv, server, dev)
                 check(f"{name}: after NetworkManager removes the VIPs, its dispatcher script brings them back", nm_dispatcher)
 
             def wrong_prefix():
-                srv("ip", "addr", "del", f"{vips[0]}/32", "dev", iface, check=False)
+                srv("ip", "addr", "del", f"{vips[0]}/32", "dev", dev, check=False)
                 srv("ip", "addr", "add", f"{vips[0]}/{net.network.prefixlen}", "dev", iface)
                 vips_script(srv, tree, server, "up", check=True)
-                vips_up(srv, server, iface)
+                vips_up(srv, server, dev)
             check(f"{name}: a VIP found with the subnet's prefix is left only as the /32", wrong_prefix)
 
             def two_at_once():
                 for v in vips:
-                    srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                    srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
                 lib = ["sh", str(LIB), "lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips", "up"]
                 procs = [subprocess.Popen(lib, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
                 results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
                 if any(code != 0 for code, _ in results):
                     raise CheckError(f"exit statuses {[c for c, _ in results]}: {[e.strip() for _, e in results]}")
-                vips_up(srv, server, iface)
+                vips_up(srv, server, dev)
             check(f"{name}: two runs of vips up at once both succeed, each VIP up once", two_at_once)
 
             def rules_loaded():
@@ -214,10 +218,25 @@ def server_checks(tree, index, server, control_done):
                 watch = Watch(srv, nb, tree, server)
                 times = {}
                 try:
-                    flush_rules(srv)
-                    times["nft flush ruleset / arptables -F"] = watch.until("rules and VIPs back after a flush", rules_loaded)
+                    if server["arp_suppression"] in SWITCH_DIALECTS:
+                        # A flush of every ruleset takes nothing of the switches': not one
+                        # reply for a VIP may follow it.
+                        before = len(cap.text())
+                        flush_rules(srv)
+                        time.sleep(1)
+                        rules_loaded()
+                        after_flush = answers(cap.text()[before:], vips)
+                        if after_flush:
+                            raise CheckError(f"a VIP was answered after a flush of the rulesets: {after_flush[0]}")
+                        take_away(srv, server)
+                        times["sysctl -w arp_ignore=0 arp_announce=0 (after a flush of every ruleset: no reply)"] = \
+                            watch.until("switches and VIPs back", rules_loaded)
+                    else:
+                        flush_rules(srv)
+                        times["nft flush ruleset / arptables -F"] = watch.until("rules and VIPs back after a flush",
+                                                                                rules_loaded)
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                        srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
                     times["VIPs removed (NetworkManager's reapply, ifdown)"] = watch.until("VIPs back after their removal",
                                                                                           rules_loaded)
                     if server["arp_suppression"] == "nftables":
@@ -291,7 +310,7 @@ def server_checks(tree, index, server, control_done):
             def repair_respects_the_unit():
                 vips_script(srv, tree, server, "load", check=True)
                 vips_script(srv, tree, server, "up", check=True)
-                flush_rules(srv)
+                take_away(srv, server)
                 os.environ["LVSDR_INACTIVE_UNITS"] = "lvsdr-arp.service"
                 try:
                     res = vips_script(srv, tree, server, "repair")
@@ -301,7 +320,7 @@ def server_checks(tree, index, server, control_done):
                 if "is not active" not in res.stderr:
                     raise CheckError(f"repair said: {res.stderr.strip()}")
                 vips_script(srv, tree, server, "repair", check=True)
-                vips_up(srv, server, iface)
+                vips_up(srv, server, dev)
                 return "with lvsdr-arp.service stopped or masked a repair loads nothing and keeps the VIPs down; active again, it restores both"
             if any(st["by"] == "lvsdr-arp.service" for st in server["steps"]["boot_before_network"]):
                 check(f"{name}: a repair loads the rules only while their unit is active", repair_respects_the_unit)
@@ -313,7 +332,7 @@ def server_checks(tree, index, server, control_done):
                     # NetworkManager has not activated the interface yet (wait-online off, no carrier).
                     os.environ["LVSDR_NM_STATE"] = "30 (disconnected)"
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", iface, check=False)
+                        srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
                     res = vips_script(srv, tree, server, "up")
                     no_vip_up(srv, server)
                     if res.returncode != 0 or "has not activated" not in res.stderr:
@@ -322,7 +341,7 @@ def server_checks(tree, index, server, control_done):
                     os.environ["LVSDR_NM_STATE"] = "100 (connected)"
                     script = tree / artifact(server, "nm-dispatcher")[0]["path"]
                     installed(srv, tree, server, "sh", str(script), iface, "up")
-                    vips_up(srv, server, iface)
+                    vips_up(srv, server, dev)
                     said.append("the dispatcher's up brings them")
                 else:
                     os.environ["LVSDR_NM_STATE"] = "100 (connected)"
@@ -360,7 +379,7 @@ def server_checks(tree, index, server, control_done):
                 def control():
                     bare, bare_nb = fresh()
                     try:
-                        bare("ip", "addr", "add", f"{vips[0]}/32", "dev", iface)
+                        bare("ip", "addr", "add", f"{vips[0]}/32", "dev", dev)
                         if bare_nb("arping", "-c", "1", "-w", "1", "-I", "nb0", vips[0], check=False).returncode != 0:
                             raise CheckError("without rules arping got no answer: the no-answer check cannot fail")
                         cap = Capture(bare_nb)
@@ -380,7 +399,7 @@ def server_checks(tree, index, server, control_done):
                     booted, booted_nb = fresh(configure=False)
                     try:
                         boot(booted, tree, server, iface, server["address"])
-                        vips_up(booted, server, iface)
+                        vips_up(booted, server, dev)
                         cap = Capture(booted_nb)
                         booted("arping", "-U", "-c", "1", "-I", iface, "-s", vips[0], vips[0])
                         seen = leaks(cap.stop(), vips[:1])
@@ -402,7 +421,7 @@ def server_checks(tree, index, server, control_done):
         try:
             # Also: a VIP already up (from an earlier run, or by hand) without its rules.
             if vips:
-                bare("ip", "addr", "add", f"{vips[0]}/32", "dev", iface)
+                bare("ip", "addr", "add", f"{vips[0]}/32", "dev", dev)
             res = vips_script(bare, tree, server, "up")
             no_vip_up(bare, server)
             if vips and res.returncode == 0:
@@ -430,12 +449,17 @@ def server_checks(tree, index, server, control_done):
             finally:
                 bare.delete()
                 bare_nb.delete()
-        check(f"{name}: with the suppression tool missing, every VIP stays down and the log says why", tool_missing)
+        if platform_lib("lvsdr_tool", server["arp_suppression"]).stdout.strip():
+            check(f"{name}: with the suppression tool missing, every VIP stays down and the log says why", tool_missing)
 
         def seed_rule_refused():
-            """The seed document's rule (OUT matching the VIP as target) in place of lvsdr's: not protected."""
+            """The seed document's rule (OUT matching the VIP as target) in place of lvsdr's: not
+            protected. For the switches, the plausible mistake: the interface's arp_ignore set
+            while all.arp_ignore is 3 (the kernel takes the larger, which answers for lo)."""
             bare, bare_nb = fresh()
             seeded = Path(tempfile.mkdtemp(prefix="lvsdr-seed-"))
+            if server["arp_suppression"] in SWITCH_DIALECTS:
+                bare("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=3")
             try:
                 shutil.copytree(host_root(tree, server), seeded / name, symlinks=True)
                 for art in rules_artifacts(server):
@@ -454,12 +478,18 @@ def server_checks(tree, index, server, control_done):
                 shutil.rmtree(seeded, ignore_errors=True)
                 bare.delete()
                 bare_nb.delete()
-        check(f"{name}: with the seed's rule loaded in place of lvsdr's, every VIP stays down", seed_rule_refused)
+        check(f"{name}: with the seed's rule loaded in place of lvsdr's, every VIP stays down"
+              if server["arp_suppression"] not in SWITCH_DIALECTS else
+              f"{name}: with all.arp_ignore 3, which the kernel takes over the interface's 1, every VIP stays down",
+              seed_rule_refused)
 
     rc_local = artifact(server, "rc-local")
     if rc_local and vips:
         def set_e_caller():
             bare, bare_nb = fresh()
+            if server["arp_suppression"] in SWITCH_DIALECTS:
+                # The block loads the switches itself: all.arp_ignore 3 makes it refuse.
+                bare("sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=3")
             try:
                 block = tree / rc_local[0]["path"]
                 res = installed(bare, tree, server, "sh", "-e", "-c", '. "$1"; echo "rc.local went on"', "sh", str(block))

@@ -13,11 +13,12 @@ lvsdr_modules() {
 }
 
 # lvsdr_tool DIALECT: the command whose listing the dialect's check reads (the vips
-# script keeps every VIP down when it is missing).
+# script keeps every VIP down when it is missing); nothing for the switches, read from /proc.
 lvsdr_tool() {
 	case $1 in
 	arptables | arptables_jf) echo arptables ;;
 	nftables) echo nft ;;
+	sysctl) ;;
 	*)
 		echo "lvsdr_tool: unknown dialect $1" >&2
 		return 2

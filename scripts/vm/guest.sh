@@ -67,11 +67,16 @@ server_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PLAN/servers";
 boot_server() {
 	name=$1
 	set -- $(awk -v n="$name" '$1 == n' "$PLAN/servers")
-	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5
+	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 vipdev=$6
 	ip netns add "$ns"
+	if [ "$BOOT_WITH" = seed ] && [ "$suppression" = sysctl ]; then
+		# The switches' plausible mistake: the interface's arp_ignore set while all.arp_ignore
+		# is 3, which the kernel takes over it (and which answers for a VIP on lo).
+		in_ns "$ns" sh -c "echo 3 > /proc/sys/net/ipv4/conf/all/arp_ignore"
+	fi
 	# The platform's boot, from index.json: what runs before the network...
 	if ! run_steps boot_before "$name" "$ns" >/tmp/load.err 2>&1; then
-		if [ "$BOOT_WITH" = seed ] && grep -q "not as lvsdr wrote them" /tmp/load.err; then
+		if [ "$BOOT_WITH" = seed ] && grep -q "not as lvsdr wrote it" /tmp/load.err; then
 			# vips load checks what it loaded: the seed's rule fails the rules' unit.
 			ok "$name: loading the seed's rule fails the rules' unit: $(head -n 1 /tmp/load.err)"
 		else
@@ -94,19 +99,20 @@ boot_server() {
 		in_ns "$ns" sh -c "echo 0 > /proc/sys/net/ipv4/conf/$ifname/arp_announce"
 		awk -v n="$name" '$1 == n { print $2, $3 }' "$PLAN/vips" | while read -r vip label; do
 			if [ "$label" = - ]; then
-				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname"
+				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$vipdev"
 			else
-				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$ifname" label "$label"
+				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$vipdev" label "$label"
 			fi
 		done
 	elif [ "$BOOT_WITH" = ifcfg ] && awk -v n="$name" '$1 == n && $4 != "-" { found = 1 } END { exit !found }' "$PLAN/vips"; then
-		# The whole boot but the vips script (el6 restores its rules after the network),
-		# then the VIPs from the alias files, as ifup-aliases would bring them up.
-		grep -v " /usr/libexec/lvsdr/vips " "$PLAN/boot_after" >/tmp/boot_after.rules
+		# The whole boot but `vips up` (el6 restores its rules after the network; the
+		# rc.local block's `vips load` sets the switches), then the VIPs from the alias
+		# files, as ifup-aliases would bring them up on their device.
+		grep -v " /usr/libexec/lvsdr/vips up$" "$PLAN/boot_after" >/tmp/boot_after.rules
 		PLAN_STEPS=/tmp/boot_after.rules run_steps boot_after "$name" "$ns" >/tmp/load.err 2>&1 ||
 			fail "$name: its boot steps after the network failed: $(cat /tmp/load.err)"
 		awk -v n="$name" '$1 == n { print $4 }' "$PLAN/vips" | while read -r alias; do
-			sh /check/ifup-aliases.sh "$ns" "$ifname" "$cidr" "$TREE/$alias"
+			sh /check/ifup-aliases.sh "$ns" "$vipdev" "$cidr" "$TREE/$alias"
 		done
 	else
 		run_steps boot_after "$name" "$ns" >/tmp/block.out 2>&1 || fail "$name: its boot steps after the network failed: $(cat /tmp/block.out)"
@@ -310,8 +316,8 @@ check_ifcfg_equivalence() {
 	# After an ifcfg boot, each VIP must look exactly as the rc.local block makes it.
 	while read -r name vip label alias; do
 		[ "$alias" = - ] && continue
-		ifname=$(server_field "$name" 3)
-		got=$(in_ns "rs-$name" ip -4 -o addr show dev "$ifname" | grep " inet $vip/" | sed 's/.* inet \([^ ]*\) brd \([^ ]*\) scope \([^ ]*\) \([^ \\]*\).*/\1 brd \2 scope \3 \4/')
+		vipdev=$(server_field "$name" 6)
+		got=$(in_ns "rs-$name" ip -4 -o addr show dev "$vipdev" | grep " inet $vip/" | sed 's/.* inet \([^ ]*\) brd \([^ ]*\) scope \([^ ]*\) \([^ \\]*\).*/\1 brd \2 scope \3 \4/')
 		if [ "$got" = "$vip/32 brd $vip scope global $label" ]; then
 			ok "$name: ifcfg alias $label applied as ifup-aliases does gives $vip/32 brd $vip, as the vips script does"
 		else
@@ -362,7 +368,7 @@ run_real() {
 	done <"$PLAN/servers"
 
 	capture_start rerun
-	while read -r name cidr ifname suppression mac; do
+	while read -r name cidr ifname suppression mac rest; do
 		before=$(in_ns "rs-$name" ip -4 -o addr show)
 		run_steps apply "$name" "rs-$name" >/tmp/apply.err 2>&1 || fail "$name: index.json's apply steps failed: $(cat /tmp/apply.err)"
 		after=$(in_ns "rs-$name" ip -4 -o addr show)

@@ -1,5 +1,7 @@
 # The {{ dialect }} dialect's part of this script: lvsdr's rules are one DROP rule in
 # {{ input_chains|join(" or ") }} and one mangle rule in {{ output_chains|join(" or ") }} per VIP, among whatever other rules the host has.
+# The switches this dialect sets: arp_announce, behind the output rule (see lvsdr_switches).
+LVSDR_SWITCHES=arp_announce
 LVSDR_TOOL=arptables
 # Ticks of 0.2 s between two checks: arptables has no change events, so a foreign flush
 # is found by polling every 0.8 s.
@@ -108,4 +110,9 @@ lvsdr_rules_unload() {
 # lvsdr_rule_events: arptables reports no changes; the watch polls instead.
 lvsdr_rule_events() {
 	:
+}
+
+# lvsdr_rules_ready: the rules can be loaded at any time.
+lvsdr_rules_ready() {
+	return 0
 }

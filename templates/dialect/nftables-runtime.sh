@@ -1,5 +1,7 @@
 # The nftables dialect's part of this script: lvsdr's rules are table arp lvsdr, loaded
 # from {{ script }} in one transaction and deleted whole.
+# The switches this dialect sets: arp_announce, behind the output rule (see lvsdr_switches).
+LVSDR_SWITCHES=arp_announce
 LVSDR_TOOL=nft
 # Ticks of 0.2 s between two repairs when nothing happened: nft monitor reports every
 # change to the table at once, so the poll is only a backstop.
@@ -55,4 +57,9 @@ lvsdr_rules_unload() {
 # lvsdr_rule_events: a line for every change to table arp lvsdr, a foreign flush included.
 lvsdr_rule_events() {
 	exec nft monitor 2>/dev/null
+}
+
+# lvsdr_rules_ready: the rules can be loaded at any time.
+lvsdr_rules_ready() {
+	return 0
 }

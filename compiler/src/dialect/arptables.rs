@@ -1,7 +1,7 @@
 //! The arptables 0.0.4/0.0.5 dialect (el7): chains INPUT/OUTPUT/FORWARD, and no counters
 //! or COMMIT, because its Perl restore hands every other line to `arptables`.
 
-use super::{Dialect, DialectArtifact, Loader, ServerView};
+use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
@@ -65,5 +65,10 @@ impl Dialect for Arptables {
     /// and otherwise adds and deletes lvsdr's rules one by one.
     fn loader(&self) -> Loader {
         Loader::Vips
+    }
+
+    /// On the service interface, where the rules drop ARP asking for them.
+    fn vip_device(&self) -> VipDevice {
+        VipDevice::ServiceInterface
     }
 }

@@ -3,7 +3,7 @@
 //! `arptables-restore -c`.
 
 use super::arptables::{Runtime, SAVE_FILE};
-use super::{Dialect, DialectArtifact, Loader, ServerView};
+use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
@@ -48,5 +48,10 @@ impl Dialect for ArptablesJf {
 
     fn loader(&self) -> Loader {
         Loader::Service { name: "arptables_jf" }
+    }
+
+    /// On the service interface, where the rules drop ARP asking for them.
+    fn vip_device(&self) -> VipDevice {
+        VipDevice::ServiceInterface
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! `dialect()` matches every `Suppression` variant: a new dialect is a module here, its
 //! templates under `templates/dialect/`, a variant, and the platforms that have it in
-//! `platform.rs`.
+//! `platform.rs`. The trait has no default methods: a new dialect answers every question,
+//! where its VIPs live included.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
@@ -12,6 +13,7 @@
 mod arptables;
 mod arptables_jf;
 mod nftables;
+mod sysctl;
 
 use crate::contract::InstallKind as Install;
 use crate::model::{RealServer, Suppression};
@@ -52,6 +54,20 @@ pub trait Dialect: Sync {
     /// How the rules get loaded at boot. On a change every dialect loads through the
     /// vips script (`vips load`), which never leaves a VIP that stays without its rules.
     fn loader(&self) -> Loader;
+
+    /// Where the VIPs live. Lowering labels them there, the vips script adds them there,
+    /// index.json records it (`vip_device`); ARP still arrives on the service interface,
+    /// whose device the units are bound to either way.
+    fn vip_device(&self) -> VipDevice;
+}
+
+/// The device a dialect puts the VIPs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VipDevice {
+    /// The service interface itself, where lvsdr's rules drop ARP for them.
+    ServiceInterface,
+    /// The loopback device, behind the service interface's `arp_ignore`.
+    Loopback,
 }
 
 /// Who loads a dialect's rules at boot.
@@ -69,5 +85,6 @@ pub fn dialect(suppression: Suppression) -> &'static dyn Dialect {
         Suppression::ArptablesJf => &arptables_jf::ArptablesJf,
         Suppression::Arptables => &arptables::Arptables,
         Suppression::Nftables => &nftables::Nftables,
+        Suppression::Sysctl => &sysctl::Sysctl,
     }
 }

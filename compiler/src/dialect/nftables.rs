@@ -1,7 +1,7 @@
-//! The nftables dialect (el8/el9, el7 by choice): a table `arp lvsdr` of lvsdr's own,
+//! The nftables dialect (el8–el10, el7 by choice): a table `arp lvsdr` of lvsdr's own,
 //! replaced whole on every load, by lvsdr-arp.service (never through nftables.conf).
 
-use super::{Dialect, DialectArtifact, Loader, ServerView};
+use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
@@ -72,5 +72,10 @@ impl Dialect for Nftables {
     /// table and nothing else.
     fn loader(&self) -> Loader {
         Loader::Vips
+    }
+
+    /// On the service interface, where the rules drop ARP asking for them.
+    fn vip_device(&self) -> VipDevice {
+        VipDevice::ServiceInterface
     }
 }

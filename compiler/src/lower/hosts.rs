@@ -9,6 +9,7 @@ use super::entry::{Entry, Who};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
+use crate::dialect::{dialect, VipDevice};
 use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
 use ipnet::Ipv4Net;
@@ -213,7 +214,20 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
         let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, entry, &c.who));
         let server = match (c.name, c.address, c.interface, c.platform, suppression, stack) {
             (Some(name), Some(address), Some(interface), Some(platform), Some(suppression), Some(network_stack)) => {
-                Some(RealServer { name, address, interface, platform, suppression, network_stack, vips: Vec::new() })
+                let vip_device = match dialect(suppression).vip_device() {
+                    VipDevice::ServiceInterface => interface.clone(),
+                    VipDevice::Loopback => Interface::loopback(),
+                };
+                Some(RealServer {
+                    name,
+                    address,
+                    interface,
+                    platform,
+                    suppression,
+                    vip_device,
+                    network_stack,
+                    vips: Vec::new(),
+                })
             }
             _ => None,
         };

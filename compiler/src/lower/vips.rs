@@ -78,7 +78,7 @@ pub fn attach_to_real_servers(
         // ifcfg alias files (the network service's) name each VIP by its label.
         let labelled = server.network_stack == NetworkStack::Initscripts;
         let who = Who::new("real server", server.name.as_smol_str());
-        server.vips = label(found, &who, &server.interface, vips, labelled, &mut numbers);
+        server.vips = label(found, &who, &server.vip_device, vips, labelled, &mut numbers);
         lowered.push(server);
     }
     lowered.sort_by(|a, b| a.name.cmp(&b.name));

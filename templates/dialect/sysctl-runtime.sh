@@ -1,0 +1,74 @@
+# The sysctl dialect's part of this script: no rules, the kernel's switches on $LVSDR_IF,
+# with the VIPs on $LVSDR_DEV. The kernel uses the larger of all.* and the interface's
+# value of each switch, so the effective value is what counts: arp_ignore 1, 2 or 8 (never
+# answer for an address that is not on the interface asked on), arp_announce exactly 2
+# (larger values act as 0). lvsdr sets only $LVSDR_IF's values, never all.*.
+LVSDR_TOOL=cat
+# The switches this dialect sets (and `load` keeps when a tree moves to it).
+LVSDR_SWITCHES="arp_ignore arp_announce"
+# Ticks of 0.2 s between two checks: a switch changes without an event, so a `sysctl -w`
+# that undoes one is found by polling every 0.8 s.
+LVSDR_POLL_TICKS=4
+
+# Lines "NAME VALUE" for all.arp_ignore, all.arp_announce and $LVSDR_IF's; nothing for an
+# interface that does not exist.
+lvsdr_rules_listing() {
+	lvsdr_conf=/proc/sys/net/ipv4/conf
+	[ -d "$lvsdr_conf/$LVSDR_IF" ] || return 0
+	for lvsdr_dev in all "$LVSDR_IF"; do
+		for lvsdr_switch in arp_ignore arp_announce; do
+			echo "$lvsdr_dev.$lvsdr_switch $(cat "$lvsdr_conf/$lvsdr_dev/$lvsdr_switch" 2>/dev/null)"
+		done
+	done
+}
+
+# lvsdr_protected_in VIPS: reads lvsdr_rules_listing's output; prints every one of VIPS
+# when the effective switches of $LVSDR_IF protect a VIP on $LVSDR_DEV, and none otherwise.
+lvsdr_protected_in() {
+	awk -v ours="$1" -v dev="$LVSDR_IF" '
+		function max(a, b) { return a + 0 > b + 0 ? a + 0 : b + 0 }
+		NF == 2 { value[$1] = $2 }
+		END {
+			if (!((dev ".arp_ignore") in value) || !(("all.arp_ignore") in value)) exit
+			ignore = max(value["all.arp_ignore"], value[dev ".arp_ignore"])
+			announce = max(value["all.arp_announce"], value[dev ".arp_announce"])
+			if ((ignore == 1 || ignore == 2 || ignore == 8) && announce == 2) {
+				n = split(ours, v, " ")
+				for (i = 1; i <= n; i++) print v[i]
+			}
+		}'
+}
+
+# lvsdr_rules_load: arp_ignore 1 and arp_announce 2 on $LVSDR_IF, the values found first kept
+# in $LVSDR_STATE.switches for `unload`. Fails (and says why) when all.* makes the
+# effective value wrong: lvsdr never changes all.*, which holds for every interface.
+lvsdr_rules_load() {
+	lvsdr_conf=/proc/sys/net/ipv4/conf
+	[ -d "$lvsdr_conf/$LVSDR_IF" ] || { lvsdr_log "$LVSDR_IF does not exist: its ARP switches cannot be set"; return 1; }
+	lvsdr_switch arp_ignore 1 && lvsdr_switch arp_announce 2 || return 1
+	case $(cat "$lvsdr_conf/all/arp_ignore") in
+	0 | 1 | 2 | 8) ;;
+	*) lvsdr_log "net.ipv4.conf.all.arp_ignore is $(cat "$lvsdr_conf/all/arp_ignore"): the kernel uses the larger of it and $LVSDR_IF's 1, which answers ARP for a VIP on $LVSDR_DEV; set it to 0 (or 1, 2, 8)"; return 1 ;;
+	esac
+	case $(cat "$lvsdr_conf/all/arp_announce") in
+	0 | 1 | 2) ;;
+	*) lvsdr_log "net.ipv4.conf.all.arp_announce is $(cat "$lvsdr_conf/all/arp_announce"): the kernel uses the larger of it and $LVSDR_IF's 2, and acts on values over 2 as on 0; set it to 0, 1 or 2"; return 1 ;;
+	esac
+	return 0
+}
+
+# lvsdr_rules_unload: the switches' values lvsdr found, back on $LVSDR_IF.
+lvsdr_rules_unload() {
+	lvsdr_switches_back
+}
+
+# lvsdr_rule_events: none; the switches are polled.
+lvsdr_rule_events() {
+	return 0
+}
+
+# lvsdr_rules_ready: the switches can be set once $LVSDR_IF exists (a boot may run `load`
+# before the device appears; `up` then sets them, before any VIP).
+lvsdr_rules_ready() {
+	[ -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ]
+}
