@@ -53,6 +53,8 @@ def listings(server):
     release; the others are also produced live by host-check's boot."""
     real = server["address"].split("/")[0]
     vips = [v["address"] for v in server["vips"]]
+    if server["arp_suppression"] == "nftables":
+        return nft_listings(real, vips)
     inp, out = ("IN", "OUT") if server["arp_suppression"] == "arptables_jf" else ("INPUT", "OUTPUT")
 
     def listing(drop, mangle, numbered=False):
@@ -80,6 +82,30 @@ def listings(server):
     ]
 
 
+def nft_listings(real, vips):
+    """`nft list table arp lvsdr` as nftables 1.1.3 prints it (Debian 13's, captured; RHEL
+    10 ships 1.1.1; host-check's boot reads Debian 12's 1.0.6 live), and the controls."""
+    header = "arp htype 1 arp ptype ip arp hlen 6 arp plen 4"
+    vipset = "{ " + ", ".join(vips) + " }"
+
+    def listing(drop, mangle):
+        return (f"table arp lvsdr {{\n\tchain input {{\n\t\ttype filter hook input priority filter; policy accept;\n"
+                f"\t\t{drop}\n\t}}\n\n\tchain output {{\n\t\ttype filter hook output priority filter; policy accept;\n"
+                f"\t\t{mangle}\n\t}}\n}}\n")
+    return [
+        ("nftables 1.1.3", listing(f"{header} arp daddr ip {vipset} drop",
+                                   f"{header} arp saddr ip {vipset} arp saddr ip set {real}"), True),
+        ("control: the seed's daddr in the output chain",
+         listing(f"{header} arp daddr ip {vipset} drop", f"{header} arp daddr ip {vipset} arp saddr ip set {real}"), False),
+        ("control: an interface condition",
+         listing(f'iifname "eth9" {header} arp daddr ip {vipset} drop',
+                 f"{header} arp saddr ip {vipset} arp saddr ip set {real}"), False),
+        ("control: another real IP",
+         listing(f"{header} arp daddr ip {vipset} drop", f"{header} arp saddr ip {vipset} arp saddr ip set 192.0.2.1"),
+         False),
+    ]
+
+
 def listing_reader(tree, server):
     script = tree / artifact(server, "vips")[0]["path"]
     vips = [v["address"] for v in server["vips"]]
@@ -96,8 +122,8 @@ def listing_reader(tree, server):
 def server_checks(tree, index, server, control_done):
     nm_emulation(server)
     name = server["name"]
-    if server["arp_suppression"] in ("arptables", "arptables_jf") and server["vips"]:
-        check(f"{name}: the arptables listing reader is tolerant of layout, strict of meaning",
+    if server["arp_suppression"] in ("arptables", "arptables_jf", "nftables") and server["vips"]:
+        check(f"{name}: the {server['arp_suppression']} listing reader is tolerant of layout, strict of meaning",
               lambda: listing_reader(tree, server))
     net = ipaddress.ip_interface(server["address"])
     vips = [v["address"] for v in server["vips"]]
