@@ -42,8 +42,19 @@ class Watch:
             time.sleep(0.01)
 
     def stop(self):
+        """TERM to the whole group, as systemd stops the guard's unit; the group must be
+        gone within 2 s (a guard whose TERM trap signalled itself once lingered 30 s)."""
         os.killpg(self.proc.pid, 15)
         self.proc.wait(timeout=10)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.killpg(self.proc.pid, 9)
+        raise CheckError("vips watch outlived TERM by 2 s")
 
 
 def listings(server):
