@@ -111,8 +111,10 @@ lvsdr_network() {
 # own, the sysctl dialect's VIPs among them, which it never announces.)
 lvsdr_nm_owned() {
 	command -v nmcli >/dev/null 2>&1 || return 0
-	lvsdr_uuid=$(nmcli -g GENERAL.CON-UUID device show "$LVSDR_IF" 2>/dev/null)
-	[ -n "$lvsdr_uuid" ] || return 0
+	# -t -f, not -g: NetworkManager 1.0-1.6 (RHEL 7.0-7.3) have no -g.
+	lvsdr_uuid=$(nmcli -t -f GENERAL.CON-UUID device show "$LVSDR_IF" 2>/dev/null)
+	lvsdr_uuid=${lvsdr_uuid#*:}
+	case $lvsdr_uuid in "" | --) return 0 ;; esac
 	nmcli -t -f ipv4.addresses connection show "$lvsdr_uuid" 2>/dev/null | awk -v ours="$LVSDR_VIPS" '
 		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
 		{
@@ -274,16 +276,48 @@ lvsdr_remember() {
 		{ lvsdr_log "could not record the VIPs in $LVSDR_STATE"; lvsdr_status=1; }
 }
 
-# lvsdr_switch NAME VALUE: $LVSDR_IF's switch NAME (arp_ignore, arp_announce) set to VALUE;
-# the value found the first time is kept in $LVSDR_STATE.switches ("NAME VALUE" lines), and
-# `unload` puts it back.
-lvsdr_switch() {
-	if ! grep -q "^$1 " "$LVSDR_STATE.switches" 2>/dev/null; then
-		mkdir -p "${LVSDR_STATE%/*}" &&
-			echo "$1 $(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/$1")" >>"$LVSDR_STATE.switches" ||
-			{ lvsdr_log "could not record $LVSDR_IF's $1 in $LVSDR_STATE.switches"; return 1; }
+# The switches lvsdr set are recorded in $LVSDR_STATE.switches, a line each:
+# "INTERFACE NAME FOUND SET": the value found before lvsdr first changed it and the value
+# lvsdr set. Putting one back happens only while the switch still holds what lvsdr set (an
+# operator's later value stays). Older trees wrote "NAME VALUE" lines, or one bare
+# arp_announce value, always for this tree's interface: read as such.
+
+# lvsdr_switches_read: the records, in the current form, on stdout.
+lvsdr_switches_read() {
+	[ -f "$LVSDR_STATE.switches" ] || return 0
+	awk -v dev="$LVSDR_IF" '
+		NF == 1 && $1 ~ /^[0-9]+$/ { print dev, "arp_announce", $1, 2; next }
+		NF == 2 && $2 ~ /^[0-9]+$/ { print dev, $1, $2, ($1 == "arp_ignore" ? 1 : 2); next }
+		NF == 4 && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ && !seen[$1 " " $2]++ { print }
+	' "$LVSDR_STATE.switches"
+}
+
+# lvsdr_switches_write: stdin becomes $LVSDR_STATE.switches, atomically (a run cut short
+# must not leave half a record, which a later run would take for the values found).
+lvsdr_switches_write() {
+	mkdir -p "${LVSDR_STATE%/*}" && cat >"$LVSDR_STATE.switches.$$" || return 1
+	if [ -s "$LVSDR_STATE.switches.$$" ]; then
+		mv -f "$LVSDR_STATE.switches.$$" "$LVSDR_STATE.switches"
+	else
+		rm -f "$LVSDR_STATE.switches.$$" "$LVSDR_STATE.switches"
 	fi
-	[ "$(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/$1")" = "$2" ] || echo "$2" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/$1"
+}
+
+# lvsdr_switch NAME VALUE: $LVSDR_IF's switch NAME (arp_ignore, arp_announce) set to VALUE,
+# the value found recorded first.
+lvsdr_switch() {
+	lvsdr_found=$(cat "/proc/sys/net/ipv4/conf/$LVSDR_IF/$1" 2>/dev/null)
+	case $lvsdr_found in
+	"" | *[!0-9]*) lvsdr_log "could not read $LVSDR_IF's $1"; return 1 ;;
+	esac
+	[ "$lvsdr_found" != "$2" ] || return 0
+	lvsdr_records=$(lvsdr_switches_read)
+	{
+		printf '%s\n' "$lvsdr_records" | awk -v dev="$LVSDR_IF" -v name="$1" -v set="$2" '
+			NF == 4 && $1 == dev && $2 == name { $4 = set } NF == 4 { print }'
+		printf '%s\n' "$lvsdr_records" | grep -q "^$LVSDR_IF $1 " || echo "$LVSDR_IF $1 $lvsdr_found $2"
+	} | lvsdr_switches_write || { lvsdr_log "could not record $LVSDR_IF's $1 in $LVSDR_STATE.switches"; return 1; }
+	echo "$2" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/$1"
 }
 
 # lvsdr_switches: arp_announce 2 on $LVSDR_IF, for every dialect: a second line behind an
@@ -298,25 +332,25 @@ lvsdr_switches() {
 	return 0
 }
 
-# lvsdr_switches_back [KEEP]: every switch lvsdr set on $LVSDR_IF but those named in KEEP
-# (the ones this tree's dialect owns) back to the value found first. (A state file of an
-# older tree holds the arp_announce value alone.)
+# lvsdr_switches_back [KEEP]: every switch lvsdr set put back to the value found, but those
+# of $LVSDR_IF named in KEEP (the ones this tree's dialect owns); a switch of an interface
+# this tree no longer uses always goes back.
 lvsdr_switches_back() {
 	[ -f "$LVSDR_STATE.switches" ] || return 0
-	lvsdr_kept=
-	while read -r lvsdr_name lvsdr_value; do
-		[ -n "$lvsdr_value" ] || { lvsdr_value=$lvsdr_name; lvsdr_name=arp_announce; }
-		case " $1 " in
-		*" $lvsdr_name "*) lvsdr_kept="$lvsdr_kept$lvsdr_name $lvsdr_value
-" ;;
-		*) [ ! -d "/proc/sys/net/ipv4/conf/$LVSDR_IF" ] || echo "$lvsdr_value" >"/proc/sys/net/ipv4/conf/$LVSDR_IF/$lvsdr_name" ;;
+	lvsdr_switches_read | while read -r lvsdr_dev lvsdr_name lvsdr_found lvsdr_set; do
+		case "$lvsdr_dev: $1 " in
+		"$LVSDR_IF: "*"$lvsdr_name "*)
+			echo "$lvsdr_dev $lvsdr_name $lvsdr_found $lvsdr_set"
+			continue
+			;;
 		esac
-	done <"$LVSDR_STATE.switches"
-	if [ -n "$lvsdr_kept" ]; then
-		printf '%s' "$lvsdr_kept" >"$LVSDR_STATE.switches"
-	else
-		rm -f "$LVSDR_STATE.switches"
-	fi
+		lvsdr_path=/proc/sys/net/ipv4/conf/$lvsdr_dev/$lvsdr_name
+		if [ -f "$lvsdr_path" ] && [ "$(cat "$lvsdr_path")" = "$lvsdr_set" ]; then
+			echo "$lvsdr_found" >"$lvsdr_path"
+		elif [ -f "$lvsdr_path" ]; then
+			lvsdr_log "$lvsdr_dev's $lvsdr_name is $(cat "$lvsdr_path"), not the $lvsdr_set lvsdr set: leaving it"
+		fi
+	done | lvsdr_switches_write
 }
 
 # lvsdr_load_now: loads the ARP suppression and checks that it protects every VIP of this
@@ -324,12 +358,14 @@ lvsdr_switches_back() {
 lvsdr_load_now() {
 	rm -f "$LVSDR_RUN/deferred"
 	lvsdr_rules_load || { lvsdr_log "could not load the ARP suppression ({{ server.suppression }})"; lvsdr_status=1; return; }
-	lvsdr_switches_back "$LVSDR_SWITCHES"
 	lvsdr_missing=$(lvsdr_protected | awk -v ours="$LVSDR_VIPS" '{ have[$1] = 1 }
 		END { n = split(ours, o, " "); for (i = 1; i <= n; i++) if (!(o[i] in have)) printf "%s ", o[i] }')
 	if [ -n "$lvsdr_missing" ]; then
 		lvsdr_log "after loading, the ARP suppression ({{ server.suppression }}) of VIP(s) ${lvsdr_missing% } is not as lvsdr wrote it"
 		lvsdr_status=1
+	else
+		# Only now: the VIPs may still be where an earlier dialect put them, behind its lock.
+		lvsdr_switches_back "$LVSDR_SWITCHES"
 	fi
 }
 
@@ -369,7 +405,9 @@ lvsdr_watch() {
 	sh "$lvsdr_self" repair
 	{
 		lvsdr_rule_events &
-		ip monitor address 2>/dev/null &
+		# Links too: an interface created again (a VLAN or bond on a re-activation) starts
+		# from default.*, without the switches.
+		ip monitor address link 2>/dev/null &
 		while :; do
 			echo tick
 			sleep 0.2 2>/dev/null || sleep 1
@@ -387,7 +425,7 @@ lvsdr_watch() {
 					sh "$lvsdr_self" repair
 				fi
 				;;
-			"Deleted "* | "delete "*" arp lvsdr" | "delete "*" arp lvsdr "*)
+			"Deleted "* | "delete "*" arp lvsdr" | "delete "*" arp lvsdr "* | [0-9]*": $LVSDR_IF: "* | [0-9]*": $LVSDR_IF@"*)
 				if [ $lvsdr_sent = 0 ]; then
 					lvsdr_sent=1 lvsdr_ticks=0
 					sh "$lvsdr_self" repair
@@ -426,6 +464,7 @@ load)
 		# Nothing can be up without it: `up` (and the guard) load it once it can be.
 		lvsdr_log "$LVSDR_IF does not exist yet: the ARP suppression ({{ server.suppression }}) is loaded when it does, before any VIP"
 		: >"$LVSDR_RUN/deferred"
+		lvsdr_converge enforce
 	fi
 	;;
 repair)

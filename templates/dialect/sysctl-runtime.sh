@@ -39,20 +39,28 @@ lvsdr_protected_in() {
 		}'
 }
 
-# lvsdr_rules_load: arp_ignore 1 and arp_announce 2 on $LVSDR_IF, the values found first kept
-# in $LVSDR_STATE.switches for `unload`. Fails (and says why) when all.* makes the
+# lvsdr_rules_load: arp_ignore 1 and arp_announce 2 on $LVSDR_IF where the effective value
+# is not already protective (an operator's arp_ignore 2 or 8 stays), the values found
+# recorded for `unload`. Fails, and says why, changing nothing, when all.* makes the
 # effective value wrong: lvsdr never changes all.*, which holds for every interface.
 lvsdr_rules_load() {
 	lvsdr_conf=/proc/sys/net/ipv4/conf
 	[ -d "$lvsdr_conf/$LVSDR_IF" ] || { lvsdr_log "$LVSDR_IF does not exist: its ARP switches cannot be set"; return 1; }
-	lvsdr_switch arp_ignore 1 && lvsdr_switch arp_announce 2 || return 1
 	case $(cat "$lvsdr_conf/all/arp_ignore") in
 	0 | 1 | 2 | 8) ;;
-	*) lvsdr_log "net.ipv4.conf.all.arp_ignore is $(cat "$lvsdr_conf/all/arp_ignore"): the kernel uses the larger of it and $LVSDR_IF's 1, which answers ARP for a VIP on $LVSDR_DEV; set it to 0 (or 1, 2, 8)"; return 1 ;;
+	*) lvsdr_log "net.ipv4.conf.all.arp_ignore is $(cat "$lvsdr_conf/all/arp_ignore"): the kernel uses the larger of it and $LVSDR_IF's, which answers ARP for a VIP on $LVSDR_DEV; set it to 0 (or 1, 2, 8)"; return 1 ;;
 	esac
 	case $(cat "$lvsdr_conf/all/arp_announce") in
 	0 | 1 | 2) ;;
-	*) lvsdr_log "net.ipv4.conf.all.arp_announce is $(cat "$lvsdr_conf/all/arp_announce"): the kernel uses the larger of it and $LVSDR_IF's 2, and acts on values over 2 as on 0; set it to 0, 1 or 2"; return 1 ;;
+	*) lvsdr_log "net.ipv4.conf.all.arp_announce is $(cat "$lvsdr_conf/all/arp_announce"): the kernel uses the larger of it and $LVSDR_IF's, and acts on values over 2 as on 0; set it to 0, 1 or 2"; return 1 ;;
+	esac
+	case "$(cat "$lvsdr_conf/all/arp_ignore") $(cat "$lvsdr_conf/$LVSDR_IF/arp_ignore")" in
+	*" 1" | *" 2" | *" 8" | [128]" 0") ;;
+	*) lvsdr_switch arp_ignore 1 || return 1 ;;
+	esac
+	case "$(cat "$lvsdr_conf/all/arp_announce") $(cat "$lvsdr_conf/$LVSDR_IF/arp_announce")" in
+	*" 2" | "2 "[01]) ;;
+	*) lvsdr_switch arp_announce 2 || return 1 ;;
 	esac
 	return 0
 }
