@@ -4,6 +4,7 @@ CheckError; results are counted and printed one line each.
 
 import os
 import subprocess
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,7 +37,9 @@ def check(what, fn):
     except CheckError as e:
         report(False, what, str(e))
     except Exception as e:  # a bug in a check is a failure, not a crash of the whole run
-        report(False, what, f"{type(e).__name__}: {e}")
+        where = traceback.extract_tb(e.__traceback__)[-3:]
+        report(False, what, f"{type(e).__name__}: {e} (at " +
+               ", ".join(f"{Path(f.filename).name}:{f.lineno} {f.line}" for f in where) + ")")
 
 
 def lvsdr_binary():

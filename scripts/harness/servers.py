@@ -37,24 +37,35 @@ class Watch:
                 fn()
                 return time.monotonic() - start
             except CheckError as e:
+                if self.proc.poll() is not None:
+                    raise CheckError(f"{what}: vips watch exited ({self.proc.returncode}): "
+                                     f"{self.proc.stderr.read().strip()[-600:]}")
                 if time.monotonic() - start > limit:
                     raise CheckError(f"{what}: not within {limit} s: {e}")
             time.sleep(0.01)
 
     def stop(self):
         """TERM to the whole group, as systemd stops the guard's unit; the group must be
-        gone within 2 s (a guard whose TERM trap signalled itself once lingered 30 s)."""
-        os.killpg(self.proc.pid, 15)
+        gone within 5 s (a guard whose TERM trap signalled itself once lingered 30 s; a
+        repair under way on a loaded machine may take a second or two to end).
+        Stopping a stopped watch does nothing."""
+        try:
+            os.killpg(self.proc.pid, 15)
+        except ProcessLookupError:
+            return
         self.proc.wait(timeout=10)
-        deadline = time.monotonic() + 2
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
                 os.killpg(self.proc.pid, 0)
             except ProcessLookupError:
                 return
             time.sleep(0.05)
-        os.killpg(self.proc.pid, 9)
-        raise CheckError("vips watch outlived TERM by 2 s")
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            return
+        raise CheckError("vips watch outlived TERM by 5 s")
 
 
 def listings(server):
