@@ -62,6 +62,21 @@ lvsdr_rules_load() {
 	*" 2" | "2 "[01]) ;;
 	*) lvsdr_switch arp_announce 2 || return 1 ;;
 	esac
+	# Rules hold on every interface, the switches only on $LVSDR_IF: another interface on
+	# the clients' segment would answer for the VIPs on $LVSDR_DEV. Said, not refused: most
+	# other interfaces (a backup network, a bridge) never see the clients.
+	lvsdr_unguarded=
+	for lvsdr_other in "$lvsdr_conf"/*; do
+		lvsdr_other=${lvsdr_other##*/}
+		case $lvsdr_other in all | default | lo | "$LVSDR_IF") continue ;; esac
+		lvsdr_a=$(cat "$lvsdr_conf/all/arp_ignore") lvsdr_o=$(cat "$lvsdr_conf/$lvsdr_other/arp_ignore" 2>/dev/null) || continue
+		case $((lvsdr_a > lvsdr_o ? lvsdr_a : lvsdr_o)) in
+		1 | 2 | 8) ;;
+		*) lvsdr_unguarded="$lvsdr_unguarded $lvsdr_other" ;;
+		esac
+	done
+	[ -z "$lvsdr_unguarded" ] ||
+		lvsdr_log "warning: ARP for the VIPs on $LVSDR_DEV is answered on$lvsdr_unguarded (arp_ignore 0 there): set their arp_ignore to 1 where they share a segment with the clients"
 	return 0
 }
 
