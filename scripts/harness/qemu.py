@@ -8,8 +8,6 @@ the directors here beside the real servers' containers (scripts/realhost/lib.sh)
 
 import base64
 import gzip
-import json
-import os
 import shutil
 import socket
 import subprocess
@@ -141,15 +139,15 @@ class DirectorVM:
     copy-on-write per VM) with its part of the tree installed by the initramfs, its NIC a
     tap on BRIDGE in network namespace SEG, its console in WORK/NAME.console."""
 
-    def __init__(self, name, work, seg, bridge, mac, address, gateway=None):
+    def __init__(self, name, work, seg, bridge, mac, address):
         self.name, self.work, self.seg, self.bridge, self.mac = name, Path(work), seg, bridge, mac
-        self.address, self.gateway = address, gateway
+        self.address = address
         self.proc, self.sock, self.buffer, self.next_id = None, None, b"", 0
         self.tap = f"lvt-{name}"[:15]
         self.console = self.work / f"{name}.console"
         self.ctl_path = self.work / f"{name}.ctl"
 
-    def seed(self, tree, director, files_only=False):
+    def seed(self, tree, director):
         """The director's files from TREE at their index.json paths and modes, and the
         harness's setup: hostname, eth0's NetworkManager keyfile, the units enabled."""
         stage = self.work / f"{self.name}-seed"
