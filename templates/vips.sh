@@ -1,9 +1,11 @@
 #!/bin/sh
 {% include "_header.txt" %}
 #
-# The VIPs of this real server, as /32 host addresses on {{ server.vip_device }}, each only while
-# lvsdr's own ARP suppression for it ({{ server.suppression }}, on {{ server.interface }}) is loaded:
-# after any run of this script, no VIP of this host is up without it.
+# The VIPs of this real server, as host addresses on {{ server.vip_device }} (IPv4 /32; IPv6 /128 with
+# nodad and preferred_lft 0, so the kernel neither probes for one nor picks it as a source),
+# each only while lvsdr's own ARP (and, for IPv6, Neighbour Discovery) suppression for it
+# ({{ server.suppression }}, on {{ server.interface }}) is loaded: after any run of this script, no
+# VIP of this host is up without it.
 #
 #   vips up         add every VIP whose rules are loaded; take down every VIP whose rules are
 #                   not (fail closed), and the VIPs an earlier tree had that this one has not
@@ -18,7 +20,7 @@
 #   vips down       take down every VIP this script manages
 #   vips unload     take every VIP down, then, only if that worked, remove lvsdr's rules
 #   vips watch      repair whenever the rules or the addresses change (the guard's loop)
-#   vips status [--json]  exit 0 when every VIP is up as a /32 on {{ server.vip_device }}, protected
+#   vips status [--json]  exit 0 when every VIP is up as a host address on {{ server.vip_device }}, protected
 #   vips check-listing    print the VIPs that the rules listing on stdin protects
 #
 # Exit status 1 when a VIP was refused or a command failed (the reason goes to syslog, tag
@@ -115,14 +117,18 @@ lvsdr_nm_owned() {
 	lvsdr_uuid=$(nmcli -t -f GENERAL.CON-UUID device show "$LVSDR_IF" 2>/dev/null)
 	lvsdr_uuid=${lvsdr_uuid#*:}
 	case $lvsdr_uuid in "" | --) return 0 ;; esac
-	nmcli -t -f ipv4.addresses connection show "$lvsdr_uuid" 2>/dev/null | awk -v ours="$LVSDR_VIPS" '
+	# Terse output escapes the colons of IPv6 text ("2001\:db8\:\:100/128").
+	nmcli -t -f ipv4.addresses,ipv6.addresses connection show "$lvsdr_uuid" 2>/dev/null | awk -v ours="$LVSDR_VIPS" '
 		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
 		{
 			line = $0
-			while (match(line, /[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/)) {
-				a = substr(line, RSTART, RLENGTH)
+			sub(/^ipv[46]\.addresses:[ \t]*/, "", line)
+			gsub(/\\:/, ":", line)
+			n = split(line, t, /[ ,;]+/)
+			for (i = 1; i <= n; i++) {
+				a = t[i]
+				sub(/\/.*/, "", a)
 				if (a in mine && !(a in seen)) { seen[a] = 1; print a }
-				line = substr(line, RSTART + RLENGTH)
 			}
 		}'
 }
@@ -136,14 +142,20 @@ lvsdr_plan() {
 		-v protected="$lvsdr_protected" -v retired="$lvsdr_retired" -v owned="$lvsdr_owned" \
 		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" -v arp_if="$LVSDR_IF" '
 		function set(list, into,    t, i, n) { n = split(list, t, " "); for (i = 1; i <= n; i++) into[t[i]] = 1 }
+		# IPv6 text has colons: such a VIP is a /128, added with the flags that keep it out
+		# of duplicate address detection and of source address selection.
+		function host(v) { return v ~ /:/ ? 128 : 32 }
+		function suppression(v) { return v ~ /:/ ? "Neighbour Discovery suppression" : "ARP suppression" }
 		function take_down(v,    p, i, n) {
 			n = split(places[v], p, " ")
 			for (i = 1; i <= n; i++) print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
 		}
 		function bring_up(v,    p, i, n) {
 			n = split(places[v], p, " ")
-			for (i = 1; i <= n; i++) if (p[i] != dev "/32") print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
-			if (!good[v]) print "addr add " v "/32 brd " v " dev " dev ((v in label) ? " label " label[v] : "")
+			for (i = 1; i <= n; i++) if (p[i] != dev "/" host(v)) print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
+			if (good[v]) return
+			if (host(v) == 128) print "addr replace " v "/128 dev " dev " nodad preferred_lft 0"
+			else print "addr add " v "/32 brd " v " dev " dev ((v in label) ? " label " label[v] : "")
 		}
 		function quote(s) { gsub(/["\\]/, "\\\\&", s); return "\"" s "\"" }
 		BEGIN {
@@ -155,11 +167,12 @@ lvsdr_plan() {
 			reason = network; sub(/^[a-z]*: /, "", reason)
 		}
 		{
-			for (i = 1; i < NF; i++) if ($i == "inet") {
+			for (i = 1; i < NF; i++) if ($i == "inet" || $i == "inet6") {
 				split($(i + 1), a, "/"); d = $2; sub(/@.*/, "", d); sub(/:$/, "", d)
 				if ((a[1] in mine) || (a[1] in is_retired)) {
 					places[a[1]] = places[a[1]] " " d "/" a[2]
-					if (d == dev && a[2] == 32) good[a[1]] = 1
+					# An IPv6 VIP counts once deprecated (preferred_lft 0) and past DAD.
+					if (d == dev && a[2] == host(a[1]) && ($i == "inet" || ($0 ~ / deprecated/ && $0 !~ / (tentative|dadfailed)/))) good[a[1]] = 1
 				}
 			}
 		}
@@ -171,10 +184,10 @@ lvsdr_plan() {
 				if (mode == "down") { take_down(v); continue }
 				if (mode == "status") {
 					problem = ""
-					if (!(v in is_protected)) problem = "ARP suppression not loaded"
+					if (!(v in is_protected)) problem = suppression(v) " not loaded"
 					else if (v in is_owned) problem = "NetworkManager configures it in an active connection, and announces it"
 					else if (!good[v]) problem = (network == "ready") ? "not up on " dev : reason
-					else if (places[v] != " " dev "/32") problem = "also on" places[v]
+					else if (places[v] != " " dev "/" host(v)) problem = "also on" places[v]
 					if (problem != "") failed = 1
 					where = places[v]; sub(/^ /, "", where); gsub(/ /, "\",\"", where)
 					if (json) {
@@ -186,13 +199,13 @@ lvsdr_plan() {
 					continue
 				}
 				if (!(v in is_protected)) {
-					if (places[v] != "" || mode == "up") print "log ARP suppression for VIP " v " is not loaded; keeping it off " dev
+					if (places[v] != "" || mode == "up") print "log " suppression(v) " for VIP " v " is not loaded; keeping it off " dev
 					if (places[v] != "" || mode == "up") print "fail"
 					take_down(v)
 				} else if (mode == "enforce") {
 					continue
 				} else if (v in is_owned) {
-					print "log NetworkManager configures VIP " v " in an active connection and announces it; remove it from the connection (nmcli connection modify ID -ipv4.addresses " v "/32)"
+					print "log NetworkManager configures VIP " v " in an active connection and announces it; remove it from the connection (nmcli connection modify ID -ipv" (host(v) == 128 ? 6 : 4) ".addresses " v "/" host(v) ")"
 					print "fail"
 					take_down(v)
 				} else if (network ~ /^refuse/) {
@@ -233,7 +246,7 @@ lvsdr_converge() {
 	lvsdr_retired=$(lvsdr_retired)
 	lvsdr_network=ready
 	lvsdr_owned=
-	lvsdr_addrs=$(ip -4 -o addr show 2>/dev/null)
+	lvsdr_addrs=$(ip -o addr show 2>/dev/null)
 	lvsdr_plan=$(printf '%s\n' "$lvsdr_addrs" | lvsdr_plan "$1")
 	if [ "$1" = up ] && [ -n "$LVSDR_VIPS" ]; then
 		case "$2 $lvsdr_plan" in
@@ -248,7 +261,7 @@ lvsdr_converge() {
 	printf '%s\n' "$lvsdr_plan" | grep -qx fail && lvsdr_status=1
 	case $lvsdr_plan in *"addr "*) ;; *) return 0 ;; esac
 	printf '%s\n' "$lvsdr_plan" | grep '^addr ' | lvsdr_addr_batch
-	ip -4 -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
+	ip -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr replace \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
 	while read -r lvsdr_line; do
 		lvsdr_log "$lvsdr_line"
 		lvsdr_status=1
@@ -265,9 +278,9 @@ lvsdr_remember() {
 	if [ -n "$lvsdr_retired" ]; then
 		lvsdr_pending=$( (
 			lvsdr_rules_listing | lvsdr_protected_in "$(echo $lvsdr_retired)"
-			ip -4 -o addr show 2>/dev/null | awk -v old="$(echo $lvsdr_retired)" '
+			ip -o addr show 2>/dev/null | awk -v old="$(echo $lvsdr_retired)" '
 				BEGIN { n = split(old, o, " "); for (i = 1; i <= n; i++) was[o[i]] = 1 }
-				{ for (i = 1; i < NF; i++) if ($i == "inet") { split($(i + 1), a, "/"); if (a[1] in was) print a[1] } }'
+				{ for (i = 1; i < NF; i++) if ($i == "inet" || $i == "inet6") { split($(i + 1), a, "/"); if (a[1] in was) print a[1] } }'
 		) | sort -u)
 	fi
 	mkdir -p "${LVSDR_STATE%/*}" &&
@@ -425,7 +438,7 @@ lvsdr_watch() {
 					sh "$lvsdr_self" repair
 				fi
 				;;
-			"Deleted "* | "delete "*" arp lvsdr" | "delete "*" arp lvsdr "* | [0-9]*": $LVSDR_IF: "* | [0-9]*": $LVSDR_IF@"*)
+			"Deleted "* | "delete "*" arp lvsdr" | "delete "*" arp lvsdr "* | "delete "*" ip6 lvsdr" | "delete "*" ip6 lvsdr "* | [0-9]*": $LVSDR_IF: "* | [0-9]*": $LVSDR_IF@"*)
 				if [ $lvsdr_sent = 0 ]; then
 					lvsdr_sent=1 lvsdr_ticks=0
 					sh "$lvsdr_self" repair
@@ -535,7 +548,7 @@ status)
 		lvsdr_network=$(lvsdr_network)
 		lvsdr_owned=$(lvsdr_nm_owned)
 	fi
-	ip -4 -o addr show 2>/dev/null | lvsdr_plan status || lvsdr_status=1
+	ip -o addr show 2>/dev/null | lvsdr_plan status || lvsdr_status=1
 	;;
 *)
 	echo "usage: $0 up|retire|load|repair|enforce|down|unload|watch|status [--json]|check-listing" >&2

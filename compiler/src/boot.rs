@@ -10,7 +10,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::contract::{BootStep, HostSteps, Step};
-use crate::dialect::{dialect, Loader, VipDevice};
+use crate::dialect::{dialect, Ipv6Lock, Loader, VipDevice};
 use crate::model::{RealServer, Suppression};
 use crate::platform::InitSystem;
 
@@ -183,8 +183,22 @@ pub fn explain() -> String {
             Loader::Service { name } => format!("the {name} init script"),
             Loader::Vips => "vips load (lvsdr-arp.service on systemd, the rc.local block on SysV)".to_owned(),
         };
-        text += &format!("- {suppression}: VIPs {place}; loaded by {loader}\n");
+        let ipv6 = match dialect.ipv6_lock() {
+            Ipv6Lock::Rules => {
+                "IPv6 VIPs there too, as /128 nodad preferred_lft 0, behind table ip6 lvsdr (solicitations\n    \
+                 for them dropped on input; advertisements of them dropped and solicitations from them given the\n    \
+                 real IPv6 address as source on output)"
+            }
+            Ipv6Lock::Loopback => {
+                "IPv6 VIPs on lo as /128 nodad preferred_lft 0, behind no switch: Linux answers a Neighbour\n    \
+                 Solicitation only for an address of the interface it arrived on"
+            }
+            Ipv6Lock::None => "no IPv6 VIPs (it sees ARP only: lvsdr check refuses them, E0043)",
+        };
+        text += &format!("- {suppression}: VIPs {place}; loaded by {loader};\n    {ipv6}\n");
     }
+    text += "IPv6 VIPs need el6 or later and keepalived directors (VRRP version 3, one instance per family,\n\
+             in one sync group); every director and each IPv6 VIP's real servers need address6.\n";
     text += "\nA change: install the new files, run steps.enable, then steps.apply, the same on every\n\
              platform and dialect: VIPs that left go down while their old rules hold (vips retire), the new\n\
              rules load with no moment in which a VIP that stays lacks its rules (vips load: one nft\n\

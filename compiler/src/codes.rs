@@ -144,15 +144,17 @@ Example:
 
 Fix: write the address in the form the message names.";
 
-    Ipv6NotSupported = "E0010", Error, "IPv6 is not yet supported",
-"Version 1 of the manifest covers IPv4 LVS-DR clusters: the ARP suppression
-artifacts are IPv4-only (IPv6 uses neighbour discovery, which needs different
-rules).
+    Ipv6NotSupported = "E0010", Error, "an IPv6 address in an IPv4 key",
+"A host's `address` is its IPv4 address with prefix: the directors' and real
+servers' IPv4 files, VRRP and the IPv4 VIPs are built on it. A host's IPv6
+address goes in `address6`, which a service with an IPv6 VIP needs on every
+director and on its real servers.
 
 Example:
-    \"vip\": \"2001:db8::100\"
+    { \"name\": \"web1\", \"address\": \"2001:db8:10::11/64\" }
 
-Fix: use IPv4 addresses.";
+Fix: write the IPv4 address as `address` and the IPv6 one as `address6`:
+    { \"name\": \"web1\", \"address\": \"192.168.10.11/24\", \"address6\": \"2001:db8:10::11/64\" }";
 
     PrefixOutOfRange = "E0011", Error, "prefix length out of range",
 "A director's or real server's prefix length must be between 8 and 32: it
@@ -492,6 +494,36 @@ Example:
     lvsdr compile cluster.json -o /etc   (a directory lvsdr did not write)
 
 Fix: compile into a new directory, or move the foreign files away.";
+
+    Ipv6Unavailable = "E0043", Error, "a host cannot hold an IPv6 VIP",
+"An IPv6 VIP must never be answered by a real server's Neighbour Discovery, as
+an IPv4 VIP must never be answered by its ARP. The nftables dialect drops
+Neighbour Solicitations for the VIP and Advertisements of it in a table `ip6
+lvsdr`; the sysctl dialect puts the VIP on `lo`, where Linux never answers a
+solicitation that arrives on another interface. arptables and arptables_jf see
+only ARP, so a real server using them would answer for the VIP. el4 and el5
+(kernel 2.6.9/2.6.18) predate IPVS's IPv6 support and `ip`'s `nodad` flag, and
+Piranha (the el4-el6 directors) has no IPv6 at all.
+
+Example:
+    { \"name\": \"web1\", \"platform\": \"el7\", \"address6\": \"2001:db8:10::11/64\" }
+    (el7's default is arptables) in a service whose vip is 2001:db8:10::100
+
+Fix: give the real server `\"arp_suppression\": \"sysctl\"` (or nftables on el8+),
+run the directors on el7+ (keepalived), or keep the service on IPv4.";
+
+    MissingAddress6 = "E0044", Error, "a host of an IPv6 service has no address6",
+"Direct routing forwards a packet for an IPv6 VIP to a real server's own IPv6
+address on the segment, so every director needs an IPv6 address there (its
+route to the real servers) and every real server of the service needs one
+(IPVS's destination). lvsdr takes them from `address6`; it never guesses.
+
+Example:
+    { \"name\": \"web1\", \"address\": \"192.168.10.11/24\" }
+    in a service whose vip is 2001:db8:10::100
+
+Fix: add the host's IPv6 address with its prefix:
+    \"address6\": \"2001:db8:10::11/64\"";
 
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be

@@ -57,6 +57,9 @@ pub struct RealServerEntry {
     pub name: String,
     /// Real IP with prefix, `10.0.0.11/24`.
     pub address: String,
+    /// Its IPv6 address with prefix, `2001:db8:10::11/64`, when the manifest gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<String>,
     /// The service interface: ARP for the VIPs arrives here, and the ARP suppression
     /// (rules or switches) acts here.
     pub interface: String,
@@ -78,6 +81,9 @@ pub struct RealServerEntry {
 pub struct DirectorEntry {
     pub name: String,
     pub address: String,
+    /// Its IPv6 address with prefix, when the manifest gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<String>,
     pub interface: String,
     pub platform: String,
     /// Every VIP of the cluster, as this director holds it when active.
@@ -87,6 +93,7 @@ pub struct DirectorEntry {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VipEntry {
+    /// IPv4 (a /32 on the host) or IPv6 (a /128), in RFC 5952 text.
     pub address: String,
     /// The alias label it carries on the host's interface, `eth0:100`, where the host's
     /// configuration names VIPs by label (ifcfg alias files, lvs.cf); else absent.

@@ -3,12 +3,12 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use std::fmt;
 
 pub use crate::keywords::{Failover, Keyword, NetworkStack, Protocol, Scheduler, Suppression, SuppressionTool};
 pub use crate::platform::Platform;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// A name matching `[a-z0-9][a-z0-9-]{0,62}`: safe as a directory, file name and shell word.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,6 +131,9 @@ pub mod limits {
     /// The prefix lengths a host's segment may have.
     pub const PREFIX_MIN: u8 = 8;
     pub const PREFIX_MAX: u8 = 32;
+    /// The prefix lengths a host's IPv6 segment may have (`address6`).
+    pub const PREFIX6_MIN: u8 = 16;
+    pub const PREFIX6_MAX: u8 = 128;
 }
 
 /// The whole validated cluster.
@@ -153,6 +156,9 @@ pub struct Cluster {
 pub struct Director {
     pub name: Name,
     pub address: Ipv4Net,
+    /// Its IPv6 address on the segment, needed when a service has an IPv6 VIP (IPVS
+    /// forwards to the real servers' IPv6 addresses over it).
+    pub address6: Option<Ipv6Net>,
     pub interface: Interface,
     pub platform: Platform,
     /// Its VRRP priority (keepalived): the primary well above the backups, which follow
@@ -165,7 +171,8 @@ pub struct Director {
 #[derive(Debug)]
 pub struct Service {
     pub name: Name,
-    pub vip: Ipv4Addr,
+    /// IPv4 or IPv6; its members have an address of the same family.
+    pub vip: IpAddr,
     pub protocol: Protocol,
     /// 0 means every port (then `persistence` is non-zero).
     pub port: u16,
@@ -179,9 +186,9 @@ pub struct Service {
 #[derive(Debug)]
 pub struct Member {
     pub server: Name,
-    /// The real server's address, resolved once by lowering (its directors' files name
-    /// every membership by address).
-    pub address: Ipv4Addr,
+    /// The real server's address in the VIP's family (`address` or `address6`), resolved
+    /// once by lowering (its directors' files name every membership by address).
+    pub address: IpAddr,
     pub weight: u16,
 }
 
@@ -189,6 +196,8 @@ pub struct Member {
 pub struct RealServer {
     pub name: Name,
     pub address: Ipv4Net,
+    /// Its IPv6 address on the segment, when it serves an IPv6 VIP (or declares one).
+    pub address6: Option<Ipv6Net>,
     /// The service interface: ARP for the VIPs arrives here.
     pub interface: Interface,
     pub platform: Platform,
@@ -206,8 +215,9 @@ pub type ServiceNames = smallvec::SmallVec<[Name; 1]>;
 /// A VIP as one host holds it: a real server (for its services) or a director (for all).
 #[derive(Debug)]
 pub struct ServedVip {
-    pub address: Ipv4Addr,
-    /// Its alias label, on hosts whose configuration names VIPs by label: a real server
+    /// IPv4 VIPs sort before IPv6 ones.
+    pub address: IpAddr,
+    /// Its alias label (IPv4 VIPs only: ifcfg alias files and lvs.cf hold no IPv6), on hosts whose configuration names VIPs by label: a real server
     /// on the initscripts network service (ifcfg alias files) and a Piranha director
     /// (lvs.cf's `address = <vip> <dev>:<n>`). Elsewhere VIPs carry no label, so any
     /// interface name works and no two VIPs can collide.

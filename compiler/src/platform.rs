@@ -48,6 +48,12 @@ pub struct Profile {
     pub network_stacks: &'static [NetworkStack],
     /// What a director of this release runs to move VIPs and program IPVS.
     pub failover: Failover,
+    /// Whether a host of this release can hold an IPv6 VIP: IPVS's IPv6 (Linux 2.6.28) and
+    /// `ip address add ... nodad` (2.6.19): el6 and later.
+    pub ipv6_vips: bool,
+    /// The command a keepalived MISC_CHECK pings an IPv6 real server with: el7's iputils
+    /// (20160308) has a separate ping6; from el8 on, ping takes -6.
+    pub ping6: &'static str,
 }
 
 const EL4: Profile = Profile {
@@ -61,11 +67,14 @@ const EL4: Profile = Profile {
     nft_without_arp_address_match: None,
     network_stacks: &[NetworkStack::Initscripts],
     failover: Failover::Piranha,
+    ipv6_vips: false,
+    ping6: "/bin/ping6",
 };
 
 const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
 
-const EL6: Profile = Profile { platform: Platform::El6, product: "RHEL 6", rules_service_before_network: false, ..EL4 };
+const EL6: Profile =
+    Profile { platform: Platform::El6, product: "RHEL 6", rules_service_before_network: false, ipv6_vips: true, ..EL4 };
 
 const EL7: Profile = Profile {
     platform: Platform::El7,
@@ -79,6 +88,8 @@ const EL7: Profile = Profile {
     // NetworkManager is RHEL 7's default; the network service is still shipped.
     network_stacks: &[NetworkStack::NetworkManager, NetworkStack::Initscripts],
     failover: Failover::Keepalived,
+    ipv6_vips: true,
+    ping6: "/bin/ping6",
 };
 
 const EL8: Profile = Profile {
@@ -92,6 +103,8 @@ const EL8: Profile = Profile {
     // RHEL 8 still ships the network service, deprecated (network-scripts).
     network_stacks: &[NetworkStack::NetworkManager, NetworkStack::Initscripts],
     failover: Failover::Keepalived,
+    ipv6_vips: true,
+    ping6: "/bin/ping -6",
 };
 
 // RHEL 9 no longer ships the network service.

@@ -69,6 +69,10 @@ pub struct Director {
     /// The director's real IPv4 address with its prefix.
     #[schemars(schema_with = "keys::host_address", extend("examples" = ["192.168.10.2/24"]))]
     pub address: SmolStr,
+    /// The director's IPv6 address on the segment with its prefix; needed when a service has an IPv6 VIP.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::host_address6", extend("examples" = ["2001:db8:10::2/64"]))]
+    pub address6: Option<SmolStr>,
     /// Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0.
     #[serde(default)]
     #[schemars(schema_with = "keys::interface")]
@@ -87,7 +91,7 @@ pub struct Service {
     /// 1-63 of a-z, 0-9 and '-', starting with a letter or digit; unique among services.
     #[schemars(schema_with = "keys::name", extend("examples" = ["www"]))]
     pub name: SmolStr,
-    /// The virtual IPv4 address, without a prefix.
+    /// The virtual IP address, IPv4 or IPv6, without a prefix. An IPv6 VIP needs address6 on every director and on its real servers.
     #[schemars(schema_with = "keys::vip", extend("examples" = ["192.168.10.100"]))]
     pub vip: SmolStr,
     /// The transport protocol.
@@ -132,6 +136,10 @@ pub struct RealServer {
     /// The server's real IPv4 address with its prefix.
     #[schemars(schema_with = "keys::host_address", extend("examples" = ["192.168.10.11/24"]))]
     pub address: SmolStr,
+    /// The server's IPv6 address on the segment with its prefix; needed when it serves an IPv6 VIP.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::host_address6", extend("examples" = ["2001:db8:10::11/64"]))]
+    pub address6: Option<SmolStr>,
     /// Linux interface name (1-15 of A-Za-z0-9_.-); default: defaults.interface, else eth0.
     #[serde(default)]
     #[schemars(schema_with = "keys::interface")]
@@ -152,7 +160,7 @@ pub struct RealServer {
 
 /// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.
 pub mod keys {
-    use crate::model::limits::{self, PREFIX_MAX, PREFIX_MIN};
+    use crate::model::limits::{self, PREFIX6_MAX, PREFIX6_MIN, PREFIX_MAX, PREFIX_MIN};
     use crate::model::{Keyword, NetworkStack, Platform, Protocol, Scheduler, SuppressionTool};
     use schemars::{json_schema, Schema, SchemaGenerator};
 
@@ -198,8 +206,26 @@ pub mod keys {
         json_schema!({ "type": "string", "pattern": pattern })
     }
 
+    /// What IPv6 text may hold: hex digits and colons (with at least one), and a dotted
+    /// tail. The grammar itself is lowering's (`Ipv6Addr`'s parser); JSON Schema's
+    /// `format: ipv6` says the rest to validators that assert formats.
+    const IPV6: &str = "[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*";
+
+    pub fn host_address6(_: &mut SchemaGenerator) -> Schema {
+        // The prefix as `parse_host6` takes it: digits, PREFIX6_MIN to PREFIX6_MAX.
+        assert_eq!((PREFIX6_MIN, PREFIX6_MAX), (16, 128), "the pattern below spells out 16-128");
+        let pattern = format!("^{IPV6}/0*(1[6-9]|[2-9][0-9]|1[01][0-9]|12[0-8])$");
+        json_schema!({ "type": "string", "pattern": pattern })
+    }
+
     pub fn vip(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "pattern": format!("^{}$", ipv4()) })
+        json_schema!({
+            "type": "string",
+            "anyOf": [
+                { "pattern": format!("^{}$", ipv4()) },
+                { "pattern": format!("^{IPV6}$"), "format": "ipv6" }
+            ]
+        })
     }
 
     pub fn platform(_: &mut SchemaGenerator) -> Schema {

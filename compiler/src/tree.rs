@@ -176,6 +176,7 @@ pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<H
             to_sorted_text(&RealServerEntry {
                 name: server.name.to_string(),
                 address: server.address.to_string(),
+                address6: server.address6.map(|net| net.to_string()),
                 interface: server.interface.to_string(),
                 platform: server.platform.to_string(),
                 arp_suppression: server.suppression.to_string(),
@@ -192,6 +193,7 @@ pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<H
             to_sorted_text(&DirectorEntry {
                 name: director.name.to_string(),
                 address: director.address.to_string(),
+                address6: director.address6.map(|net| net.to_string()),
                 interface: director.interface.to_string(),
                 platform: director.platform.to_string(),
                 vips: vip_entries(&director.vips),

@@ -10,9 +10,17 @@ from .netns import Netns
 from .platform import artifact
 from .runner import CheckError, run
 
-SAVE_SERVICE = re.compile(r"-A -([tu]) (\d+\.\d+\.\d+\.\d+:\d+) -s ([a-z]+)(?: -p (\d+))?")
+# ADDRESS:PORT as ipvsadm-save -n prints it: a dotted quad, or IPv6 in brackets.
+ENDPOINT = r"(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):\d+"
 
-SAVE_REAL = re.compile(r"-a -([tu]) (\d+\.\d+\.\d+\.\d+:\d+) -r (\d+\.\d+\.\d+\.\d+:\d+) -g -w (\d+)")
+SAVE_SERVICE = re.compile(rf"-A -([tu]) ({ENDPOINT}) -s ([a-z]+)(?: -p (\d+))?")
+
+SAVE_REAL = re.compile(rf"-a -([tu]) ({ENDPOINT}) -r ({ENDPOINT}) -g -w (\d+)")
+
+
+def endpoint(address, port):
+    """ADDRESS:PORT as ipvsadm-save -n prints it."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def table_from_save(text):
@@ -88,7 +96,7 @@ def keepalived_test(tree, director, text):
             return None
         # One note is expected: a service whose real servers all have weight 0 (drained,
         # W0003's sibling W0004) makes keepalived reduce its quorum to 0, and says so.
-        drained = {f"[{addr.rsplit(':', 1)[0]}]:{proto}:{addr.rsplit(':', 1)[1]}"
+        drained = {f"[{addr.rsplit(':', 1)[0].strip('[]')}]:{proto}:{addr.rsplit(':', 1)[1]}"
                    for proto, addr, _, _, reals in table_from_save(ipvsadm_file(tree, director))
                    if reals and all(weight == 0 for _, weight in reals)}
         lines = [l for l in (res.stderr + res.stdout).splitlines() if l.strip()]
@@ -111,27 +119,35 @@ def keepalived_table(tree, director, text):
         if keys.get("lb_kind") != ["DR"]:
             raise CheckError(f"virtual_server {words[1:]} is not lb_kind DR")
         reals = frozenset(
-            (f"{w[1]}:{w[2]}", int(next(c[0][1] for c in kids if c[0][0] == "weight")))
+            (endpoint(w[1], w[2]), int(next(c[0][1] for c in kids if c[0][0] == "weight")))
             for w, kids in children if w[0] == "real_server")
-        table.add((keys["protocol"][0].lower(), f"{words[1]}:{words[2]}", keys["lb_algo"][0],
+        table.add((keys["protocol"][0].lower(), endpoint(words[1], words[2]), keys["lb_algo"][0],
                    int(keys.get("persistence_timeout", ["0"])[0]), reals))
     return same_table(table, tree, director, "keepalived.conf")
 
 
 def keepalived_vips(tree, director, text):
     found = set()
-    for words, children in parse_blocks(text):
-        if words[0] == "vrrp_instance":
+    for block, children in parse_blocks(text):
+        if block[0] == "vrrp_instance":
             if next(c[0][1] for c in children if c[0][0] == "interface") != director["interface"]:
                 raise CheckError("the VRRP instance is not on the director's interface")
+            families = set()
             for w, kids in children:
                 if w[0] == "virtual_ipaddress":
                     for words, _ in kids:
                         addr, rest = words[0], words[1:]
                         label = rest[3] if len(rest) == 4 and rest[2] == "label" else None
-                        if not addr.endswith("/32") or rest[:2] != ["dev", director["interface"]] or len(rest) not in (2, 4):
-                            raise CheckError(f"{addr} is not a /32 on {director['interface']}")
-                        found.add((addr[:-3], label))
+                        host = "/128" if ":" in addr else "/32"
+                        if not addr.endswith(host) or rest[:2] != ["dev", director["interface"]] or len(rest) not in (2, 4):
+                            raise CheckError(f"{addr} is not a {host} on {director['interface']}")
+                        families.add(host)
+                        found.add((addr[:-len(host)], label))
+            # keepalived: one instance, one address family (IPv6 with VRRP version 3).
+            if len(families) > 1:
+                raise CheckError(f"VRRP instance {block[1]} holds VIPs of both families")
+            if families == {"/128"} and ["version", "3"] not in [c[0] for c in children]:
+                raise CheckError(f"VRRP instance {block[1]} holds IPv6 VIPs without version 3")
     if found != director_vips(director):
         raise CheckError(f"VRRP brings up {sorted(found)}, index.json lists {sorted(director_vips(director))}")
     return f"{len(found)} VIPs"

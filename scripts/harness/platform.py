@@ -44,10 +44,13 @@ def artifact(server, kind):
 
 
 def boot(srv, tree, server, iface, cidr):
-    """The platform's boot from index.json: steps before the network, the interface, steps after."""
+    """The platform's boot from index.json: steps before the network, the interface (with
+    the server's IPv6 address too, where it has one), steps after."""
     run_steps(srv, tree, server, "boot_before_network")
     srv("ip", "link", "set", iface, "up")
     srv("ip", "addr", "add", cidr, "dev", iface)
+    if server.get("address6"):
+        srv("ip", "addr", "add", server["address6"], "dev", iface, "nodad")
     return run_steps(srv, tree, server, "boot_after_network", check=False)
 
 

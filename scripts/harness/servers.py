@@ -12,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .netns import (ASKER, SWITCH_DIALECTS, Capture, addresses, answers, flush_rules, kernel_arp_from, leaks,
-                    neighbour_address, no_vip_up, pair, take_away, vips_up)
+from .netns import (ASKER, SOLICITER, SWITCH_DIALECTS, Capture, addresses, answers, family, flush_rules, host_prefix,
+                    kernel_arp_from, kernel_nd_from, leaks, nd_answers, nd_leaks, neighbour_address, no_vip_up, pair,
+                    take_away, vips_up)
 from .platform import LIB, artifact, boot, host_root, installed, nm_emulation, platform_lib, rules_artifacts, run_steps, vips_script
 from .runner import CheckError, check, run
 
@@ -76,7 +77,7 @@ def listings(server):
     real = server["address"].split("/")[0]
     vips = [v["address"] for v in server["vips"]]
     if server["arp_suppression"] == "nftables":
-        return nft_listings(real, vips)
+        return nft_listings(real, vips, (server.get("address6") or "-/").split("/")[0])
     inp, out = ("IN", "OUT") if server["arp_suppression"] == "arptables_jf" else ("INPUT", "OUTPUT")
 
     def listing(drop, mangle, numbered=False):
@@ -104,28 +105,51 @@ def listings(server):
     ]
 
 
-def nft_listings(real, vips):
-    """`nft list table arp lvsdr` as nftables 1.1.3 prints it (Debian 13's, captured; RHEL
-    10 ships 1.1.1; host-check's boot reads Debian 12's 1.0.6 live), and the controls."""
+def nft_listings(real, vips, real6):
+    """`nft list table arp lvsdr` (and `ip6 lvsdr`) as nftables 1.1.3 prints it (Debian 13's,
+    captured; RHEL 10 ships 1.1.1; host-check's boot reads Debian 12's 1.0.6 live), and the
+    controls, each wrong in one way."""
     header = "arp htype 1 arp ptype ip arp hlen 6 arp plen 4"
-    vipset = "{ " + ", ".join(vips) + " }"
+    four, six = family(vips, False), family(vips, True)
+    vipset = "{ " + ", ".join(four) + " }"
+    targets = "{ " + ", ".join(hex(int(ipaddress.IPv6Address(v))) for v in six) + " }"
+    sixset = "{ " + ", ".join(six) + " }"
 
-    def listing(drop, mangle):
-        return (f"table arp lvsdr {{\n\tchain input {{\n\t\ttype filter hook input priority filter; policy accept;\n"
+    def chains(drop, mangle):
+        return (f"\tchain input {{\n\t\ttype filter hook input priority filter; policy accept;\n"
                 f"\t\t{drop}\n\t}}\n\n\tchain output {{\n\t\ttype filter hook output priority filter; policy accept;\n"
-                f"\t\t{mangle}\n\t}}\n}}\n")
+                f"\t\t{mangle}\n\t}}\n")
+
+    def listing(drop, mangle, nd=None):
+        text = f"table arp lvsdr {{\n{chains(drop, mangle) if four else chains('', '')}}}\n"
+        if six:
+            nd = nd or {}
+            solicit = nd.get("solicit", f"icmpv6 type nd-neighbor-solicit @th,64,128 {targets} drop")
+            advert = nd.get("advert", f"icmpv6 type nd-neighbor-advert @th,64,128 {targets} drop")
+            probe = nd.get("probe", f"icmpv6 type nd-neighbor-solicit @th,64,128 {targets} drop")
+            source = nd.get("source", f"icmpv6 type nd-neighbor-solicit ip6 saddr {sixset} ip6 saddr set {real6}")
+            text += f"table ip6 lvsdr {{\n{chains(solicit, advert + chr(10) + chr(9) + chr(9) + probe + chr(10) + chr(9) + chr(9) + source)}}}\n"
+        return text
+    drop, mangle = f"{header} arp daddr ip {vipset} drop", f"{header} arp saddr ip {vipset} arp saddr ip set {real}"
     return [
-        ("nftables 1.1.3", listing(f"{header} arp daddr ip {vipset} drop",
-                                   f"{header} arp saddr ip {vipset} arp saddr ip set {real}"), True),
+        ("nftables 1.1.3", listing(drop, mangle), True),
         ("control: the seed's daddr in the output chain",
-         listing(f"{header} arp daddr ip {vipset} drop", f"{header} arp daddr ip {vipset} arp saddr ip set {real}"), False),
+         listing(drop, f"{header} arp daddr ip {vipset} arp saddr ip set {real}",
+                 {"source": f"icmpv6 type nd-neighbor-solicit ip6 daddr {sixset} ip6 saddr set {real6}"}), False),
         ("control: an interface condition",
-         listing(f'iifname "eth9" {header} arp daddr ip {vipset} drop',
-                 f"{header} arp saddr ip {vipset} arp saddr ip set {real}"), False),
+         listing(f'iifname "eth9" {header} arp daddr ip {vipset} drop', mangle,
+                 {"solicit": f'icmpv6 type nd-neighbor-solicit @th,64,128 {targets} iifname "eth9" drop'}), False),
         ("control: another real IP",
-         listing(f"{header} arp daddr ip {vipset} drop", f"{header} arp saddr ip {vipset} arp saddr ip set 192.0.2.1"),
-         False),
-    ]
+         listing(drop, f"{header} arp saddr ip {vipset} arp saddr ip set 192.0.2.1",
+                 {"source": f"icmpv6 type nd-neighbor-solicit ip6 saddr {sixset} ip6 saddr set 2001:db8:ffff::1"}), False),
+    ] + ([
+        # Wrong for the IPv6 VIPs only: the IPv4 ones stay protected.
+        ("control: the solicitations matched by destination (never the VIP: they go to its solicited-node group)",
+         listing(drop, mangle, {"solicit": f"icmpv6 type nd-neighbor-solicit ip6 daddr {sixset} drop"}), four),
+        ("control: the advertisements of another address dropped",
+         listing(drop, mangle, {"advert": "icmpv6 type nd-neighbor-advert @th,64,128 0x20010db8ffff0000000000000000001 drop"}),
+         four),
+    ] if six else [])
 
 
 def listing_reader(tree, server):
@@ -135,10 +159,16 @@ def listing_reader(tree, server):
     for what, text, protected in listings(server):
         res = run(["sh", str(script), "check-listing"], input=text, check=False)
         found = res.stdout.split()
-        if found != (vips if protected else []):
-            raise CheckError(f"{what}: the reader found {found} protected, expected {vips if protected else []}:\n{text}")
+        # True: every VIP; False: none; a list: those.
+        expected = vips if protected is True else [] if protected is False else protected
+        if found != expected:
+            raise CheckError(f"{what}: the reader found {found} protected, expected {expected}:\n{text}")
         said.append(what)
     return f"{len(said)} listings read as they must be"
+
+
+# The IPv6 control runs once, at the first server with an IPv6 VIP.
+CONTROL6 = {"done": False}
 
 
 def server_checks(tree, index, server, control_done):
@@ -149,9 +179,17 @@ def server_checks(tree, index, server, control_done):
               lambda: listing_reader(tree, server))
     net = ipaddress.ip_interface(server["address"])
     vips = [v["address"] for v in server["vips"]]
+    four, six = family(vips, False), family(vips, True)
     taken = {net.ip, *map(ipaddress.ip_address, vips)}
     neighbour = neighbour_address(net.network, taken)
     neighbour_cidr = f"{neighbour}/{net.network.prefixlen}"
+    # The IPv6 segment, where the server has one.
+    net6 = ipaddress.ip_interface(server["address6"]) if server.get("address6") else None
+    neighbour6 = neighbour_address(net6.network, taken | {net6.ip}) if net6 else None
+    neighbour_cidr6 = f"{neighbour6}/{net6.network.prefixlen}" if net6 else None
+    # The VIPs a missing lock must keep down: for the switches, the IPv4 ones (an IPv6 VIP
+    # on lo needs no switch).
+    locked = four if server["arp_suppression"] in SWITCH_DIALECTS else vips
     iface = server["interface"]
     # Where the VIPs live (the dialect's choice): the interface, or lo (sysctl).
     dev = server["vip_device"]
@@ -159,7 +197,8 @@ def server_checks(tree, index, server, control_done):
           f"{server['address']} on {iface}, VIPs: {', '.join(vips) or 'none'})", flush=True)
 
     def fresh(configure=True):
-        return pair(iface, server["address"], neighbour_cidr, configure=configure)
+        return pair(iface, server["address"], neighbour_cidr, configure=configure, server_cidr6=server.get("address6"),
+                    neighbour_cidr6=neighbour_cidr6)
 
     srv, nb = fresh(configure=False)
     try:
@@ -169,7 +208,7 @@ def server_checks(tree, index, server, control_done):
                 raise CheckError(f"the boot's last step exited {res.returncode}: {res.stderr.strip()}")
             vips_up(srv, server, dev)
             steps = server["steps"]["boot_before_network"] + server["steps"]["boot_after_network"]
-            return f"{len(vips)} VIP(s) up as /32 after {' ; '.join(st['by'] for st in steps)}"
+            return f"{len(vips)} VIP(s) up as host addresses after {' ; '.join(st['by'] for st in steps)}"
         check(f"{name}: boots from its tree by index.json's boot steps, VIPs up behind their rules", booted)
 
         def reapply():
@@ -185,10 +224,10 @@ def server_checks(tree, index, server, control_done):
         check(f"{name}: vips status reports every VIP up and protected",
               lambda: vips_script(srv, tree, server, "status", check=True) and None)
 
-        if vips:
+        if four:
             cap = Capture(nb)
             unanswered = []
-            for vip in vips:
+            for vip in four:
                 res = nb("arping", "-c", "1", "-w", "1", "-I", "nb0", vip, check=False)
                 if res.returncode == 0:
                     unanswered.append(f"{vip} answered: {res.stdout.strip()}")
@@ -201,15 +240,68 @@ def server_checks(tree, index, server, control_done):
             check(f"{name}: ARP requests for the VIPs get no answer", no_answer)
 
             def sender_is_real_ip():
-                seen = leaks(text, vips)
+                seen = leaks(text, four)
                 if seen:
                     raise CheckError(f"VIP leaked, neighbour saw: {seen[0]}")
                 mangled = len(re.findall(rf"tell {re.escape(str(net.ip))}\b", text))
-                if mangled < len(vips):
+                if mangled < len(four):
                     raise CheckError(f"expected kernel ARP from the real IP {net.ip} for each VIP, saw {mangled}:\n{text}")
                 return f"{mangled} kernel ARP request(s), all 'tell {net.ip}'"
             check(f"{name}: kernel ARP from a VIP carries the real IP", sender_is_real_ip)
 
+        if six:
+            cap = Capture(nb, "icmp6")
+            nb("python3", "-c", SOLICITER, "nb0", str(neighbour6), "0", *six, str(net6.ip))
+            for vip in six:
+                kernel_nd_from(srv, vip, neighbour6)
+            text = cap.stop()
+
+            def nd_no_answer():
+                real = nd_answers(text, [str(net6.ip)])
+                if not real:
+                    raise CheckError(f"the real IPv6 address {net6.ip} was not answered: the capture proves nothing:\n{text}")
+                seen = nd_answers(text, six)
+                if seen:
+                    raise CheckError(f"a VIP was advertised: {seen[0]}")
+                return f"{len(six)} VIP(s) solicited, none answered; the real {net6.ip} answered ({real[0].strip()})"
+            check(f"{name}: Neighbour Solicitations for the IPv6 VIPs get no answer; the real IPv6 address does",
+                  nd_no_answer)
+
+            def nd_source_is_not_a_vip():
+                seen = nd_leaks(text, six)
+                if seen:
+                    raise CheckError(f"VIP leaked, neighbour saw: {seen[0]}")
+                solicited = [line for line in text.splitlines()
+                             if f"who has {neighbour6}," in line and "neighbor solicitation" in line]
+                if len(solicited) < len(six):
+                    raise CheckError(f"expected the kernel to solicit {neighbour6} for each VIP, saw {len(solicited)}:\n{text}")
+                sources = sorted({line.split(" > ")[0].split()[-1] for line in solicited})
+                return f"{len(solicited)} kernel solicitation(s) for {neighbour6}, from {', '.join(sources)}"
+            check(f"{name}: the kernel's solicitation for a packet from an IPv6 VIP never has the VIP as source",
+                  nd_source_is_not_a_vip)
+
+            if not CONTROL6["done"]:
+                def control6():
+                    bare, bare_nb = fresh()
+                    try:
+                        bare("ip", "addr", "add", f"{six[0]}/128", "dev", iface, "nodad", "preferred_lft", "0")
+                        cap = Capture(bare_nb, "icmp6")
+                        bare_nb("python3", "-c", SOLICITER, "nb0", str(neighbour6), "0", six[0])
+                        kernel_nd_from(bare, six[0], neighbour6)
+                        text = cap.stop()
+                        answered, sent = nd_answers(text, six[:1]), [l for l in nd_leaks(text, six[:1]) if "solicitation" in l]
+                        if not answered or not sent:
+                            raise CheckError(f"without rules: advertised {len(answered)}, solicited from {len(sent)}: "
+                                             f"the checks above cannot fail:\n{text}")
+                        return f"the neighbour sees '{answered[0].strip()}' and '{sent[0].strip()}'"
+                    finally:
+                        bare.delete()
+                        bare_nb.delete()
+                check("control: without rules an IPv6 VIP on the interface is advertised and solicits from itself, "
+                      "and the checks see both", control6)
+                CONTROL6["done"] = True
+
+        if vips:
             if server["network_stack"] == "initscripts":
                 def ifup_then_ifup_local():
                     # ifup-aliases removes every <dev>:<n> it did not bring up; ifup-post then runs ifup-local DEV.
@@ -226,7 +318,7 @@ def server_checks(tree, index, server, control_done):
                 def nm_dispatcher():
                     # Reactivating a connection can remove the addresses NM did not configure.
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", dev)
+                        srv("ip", "addr", "del", f"{v}/{host_prefix(v)}", "dev", dev)
                     script = tree / artifact(server, "nm-dispatcher")[0]["path"]
                     res = installed(srv, tree, server, "sh", str(script), iface, "up")
                     if res.returncode != 0:
@@ -235,15 +327,18 @@ def server_checks(tree, index, server, control_done):
                 check(f"{name}: after NetworkManager removes the VIPs, its dispatcher script brings them back", nm_dispatcher)
 
             def wrong_prefix():
-                srv("ip", "addr", "del", f"{vips[0]}/32", "dev", dev, check=False)
-                srv("ip", "addr", "add", f"{vips[0]}/{net.network.prefixlen}", "dev", iface)
+                srv("ip", "addr", "del", f"{vips[0]}/{host_prefix(vips[0])}", "dev", dev, check=False)
+                if ":" in vips[0]:
+                    srv("ip", "addr", "add", f"{vips[0]}/{net6.network.prefixlen}", "dev", iface, "nodad")
+                else:
+                    srv("ip", "addr", "add", f"{vips[0]}/{net.network.prefixlen}", "dev", iface)
                 vips_script(srv, tree, server, "up", check=True)
                 vips_up(srv, server, dev)
             check(f"{name}: a VIP found with the subnet's prefix is left only as the /32", wrong_prefix)
 
             def two_at_once():
                 for v in vips:
-                    srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
+                    srv("ip", "addr", "del", f"{v}/{host_prefix(v)}", "dev", dev, check=False)
                 lib = ["sh", str(LIB), "lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips", "up"]
                 procs = [subprocess.Popen(lib, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
                 results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
@@ -261,8 +356,14 @@ def server_checks(tree, index, server, control_done):
                 """What other programs do after boot, each undone by the guard (vips watch)
                 within a second, under an ARP request for every VIP every 20 ms."""
                 cap = Capture(nb)
-                asking = subprocess.Popen(["ip", "netns", "exec", nb.name, "python3", "-c", ASKER, "nb0", str(neighbour),
-                                           "0.02", *vips], start_new_session=True)
+                cap6 = Capture(nb, "icmp6") if six else None
+                askers = []
+                if four:
+                    askers.append(subprocess.Popen(["ip", "netns", "exec", nb.name, "python3", "-c", ASKER, "nb0",
+                                                    str(neighbour), "0.02", *four], start_new_session=True))
+                if six:
+                    askers.append(subprocess.Popen(["ip", "netns", "exec", nb.name, "python3", "-c", SOLICITER, "nb0",
+                                                    str(neighbour6), "0.02", *six], start_new_session=True))
                 watch = Watch(srv, nb, tree, server)
                 times = {}
                 try:
@@ -273,7 +374,7 @@ def server_checks(tree, index, server, control_done):
                         flush_rules(srv)
                         time.sleep(1)
                         rules_loaded()
-                        after_flush = answers(cap.text()[before:], vips)
+                        after_flush = answers(cap.text()[before:], four)
                         if after_flush:
                             raise CheckError(f"a VIP was answered after a flush of the rulesets: {after_flush[0]}")
                         take_away(srv, server)
@@ -284,7 +385,7 @@ def server_checks(tree, index, server, control_done):
                         times["nft flush ruleset / arptables -F"] = watch.until("rules and VIPs back after a flush",
                                                                                 rules_loaded)
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
+                        srv("ip", "addr", "del", f"{v}/{host_prefix(v)}", "dev", dev, check=False)
                     times["VIPs removed (NetworkManager's reapply, ifdown)"] = watch.until("VIPs back after their removal",
                                                                                           rules_loaded)
                     if server["arp_suppression"] == "nftables":
@@ -314,15 +415,25 @@ def server_checks(tree, index, server, control_done):
                         watch = Watch(srv, nb, tree, server)
                 finally:
                     watch.stop()
-                    os.killpg(asking.pid, 15)
-                    asking.wait()
+                    for asking in askers:
+                        os.killpg(asking.pid, 15)
+                        asking.wait()
                 text = cap.stop()
-                seen = answers(text, vips)
+                text6 = cap6.stop() if cap6 else ""
+                seen = answers(text, four)
                 # Replies can come while a flush has the input rule away (they are counted);
                 # a VIP as the sender of ARP never may (arp_announce and the output rule).
-                sent = [line for line in leaks(text, vips) if " tell " in line]
+                sent = [line for line in leaks(text, four) if " tell " in line]
                 if sent:
                     raise CheckError(f"a VIP was sent as ARP sender meanwhile: {sent[0]}")
+                # IPv6: an advertisement can come only while a flush has the rules away (the
+                # netfilter dialect; counted); with the VIPs on lo, never.
+                seen6 = nd_answers(text6, six)
+                if seen6 and server["arp_suppression"] in SWITCH_DIALECTS:
+                    raise CheckError(f"an IPv6 VIP on lo was advertised: {seen6[0]}")
+                sent6 = [line for line in nd_leaks(text6, six) if "neighbor solicitation" in line]
+                if sent6:
+                    raise CheckError(f"a solicitation from (or probing) an IPv6 VIP meanwhile: {sent6[0]}")
                 worst = max(times.values())
                 summary = "; ".join(f"{k}: {v * 1000:.0f} ms" for k, v in times.items())
                 # nft monitor reports a flush at once; arptables is polled every 0.8 s. The times
@@ -332,7 +443,8 @@ def server_checks(tree, index, server, control_done):
                 bound = 2.0
                 if worst > bound:
                     raise CheckError(f"repaired in more than {bound} s: {summary}")
-                return f"{summary}; ARP replies for a VIP meanwhile: {len(seen)}" + (f" ({seen[0]})" if seen else "")
+                return (f"{summary}; ARP replies for a VIP meanwhile: {len(seen)}" + (f" ({seen[0]})" if seen else "")
+                        + (f"; advertisements of an IPv6 VIP: {len(seen6)}" if six else ""))
             check(f"{name}: after a flush, a removal of the VIPs (and nftables.service's reload and stop), rules and VIPs "
                   "are back within a second", after_other_programs)
 
@@ -345,12 +457,13 @@ def server_checks(tree, index, server, control_done):
                     raise CheckError(f"vips unload exited {res.returncode}: {res.stderr.strip()}")
                 left = platform_lib("lvsdr_run_step", str(host_root(tree, server)), srv.name, "/usr/libexec/lvsdr/vips",
                                     "status", check=False)
-                if "ARP suppression not loaded" not in left.stdout:
+                if locked and "suppression not loaded" not in left.stdout:
                     raise CheckError(f"rules still loaded after unload: {left.stdout.strip()}")
                 flush_rules(srv)
                 res = vips_script(srv, tree, server, "repair")
                 no_vip_up(srv, server)
-                return "VIPs down, then lvsdr's rules gone; a repair after that adds nothing"
+                return ("VIPs down, then lvsdr's rules gone; a repair after that adds nothing" if locked else
+                        "VIPs down (on lo, behind no switch); a repair after that adds nothing")
             if server["arp_suppression"] != "arptables_jf":
                 check(f"{name}: unloading the rules takes the VIPs down first; after vips down the guard restores nothing",
                       unload_takes_vips_down_first)
@@ -364,13 +477,13 @@ def server_checks(tree, index, server, control_done):
                     res = vips_script(srv, tree, server, "repair")
                 finally:
                     del os.environ["LVSDR_INACTIVE_UNITS"]
-                no_vip_up(srv, server)
+                no_vip_up(srv, server, locked)
                 if "is not active" not in res.stderr:
                     raise CheckError(f"repair said: {res.stderr.strip()}")
                 vips_script(srv, tree, server, "repair", check=True)
                 vips_up(srv, server, dev)
                 return "with lvsdr-arp.service stopped or masked a repair loads nothing and keeps the VIPs down; active again, it restores both"
-            if any(st["by"] == "lvsdr-arp.service" for st in server["steps"]["boot_before_network"]):
+            if locked and any(st["by"] == "lvsdr-arp.service" for st in server["steps"]["boot_before_network"]):
                 check(f"{name}: a repair loads the rules only while their unit is active", repair_respects_the_unit)
 
             def nm_cases():
@@ -380,7 +493,7 @@ def server_checks(tree, index, server, control_done):
                     # NetworkManager has not activated the interface yet (wait-online off, no carrier).
                     os.environ["LVSDR_NM_STATE"] = "30 (disconnected)"
                     for v in vips:
-                        srv("ip", "addr", "del", f"{v}/32", "dev", dev, check=False)
+                        srv("ip", "addr", "del", f"{v}/{host_prefix(v)}", "dev", dev, check=False)
                     res = vips_script(srv, tree, server, "up")
                     no_vip_up(srv, server)
                     if res.returncode != 0 or "has not activated" not in res.stderr:
@@ -405,7 +518,7 @@ def server_checks(tree, index, server, control_done):
                     return "; ".join(said) or "no NetworkManager that manages addresses on this release"
                 # An operator's nmcli connection modify +ipv4.addresses VIP/32.
                 nm_emulation()
-                os.environ["LVSDR_NM_ADDRESSES"] = f"{server['address']}, {vips[0]}/32"
+                os.environ["LVSDR_NM_ADDRESSES"] = f"{server['address']}, {vips[0]}/{host_prefix(vips[0])}"
                 try:
                     st = vips_script(srv, tree, server, "status")
                     js = json.loads(platform_lib("lvsdr_run_step", str(host_root(tree, server)), srv.name,
@@ -423,16 +536,16 @@ def server_checks(tree, index, server, control_done):
             check(f"{name}: NetworkManager's state decides (not activated: wait; managing an initscripts host's "
                   "interface: refuse; configuring a VIP: unsafe)", nm_cases)
 
-            if not control_done:
+            if not control_done and four:
                 def control():
                     bare, bare_nb = fresh()
                     try:
-                        bare("ip", "addr", "add", f"{vips[0]}/32", "dev", dev)
-                        if bare_nb("arping", "-c", "1", "-w", "1", "-I", "nb0", vips[0], check=False).returncode != 0:
+                        bare("ip", "addr", "add", f"{four[0]}/32", "dev", dev)
+                        if bare_nb("arping", "-c", "1", "-w", "1", "-I", "nb0", four[0], check=False).returncode != 0:
                             raise CheckError("without rules arping got no answer: the no-answer check cannot fail")
                         cap = Capture(bare_nb)
-                        kernel_arp_from(bare, vips[0], neighbour)
-                        seen = leaks(cap.stop(), vips[:1])
+                        kernel_arp_from(bare, four[0], neighbour)
+                        seen = leaks(cap.stop(), four[:1])
                         if not seen:
                             raise CheckError("without rules no leak was seen: the capture cannot detect one")
                         return f"without rules the neighbour sees '{seen[0]}', as expected"
@@ -449,8 +562,8 @@ def server_checks(tree, index, server, control_done):
                         boot(booted, tree, server, iface, server["address"])
                         vips_up(booted, server, dev)
                         cap = Capture(booted_nb)
-                        booted("arping", "-U", "-c", "1", "-I", iface, "-s", vips[0], vips[0])
-                        seen = leaks(cap.stop(), vips[:1])
+                        booted("arping", "-U", "-c", "1", "-I", iface, "-s", four[0], four[0])
+                        seen = leaks(cap.stop(), four[:1])
                         if not seen:
                             raise CheckError("the announcement was not seen: the NetworkManager case proves nothing")
                         return f"with lvsdr's rules loaded the neighbour still sees '{seen[0]}'"
@@ -468,13 +581,14 @@ def server_checks(tree, index, server, control_done):
         bare, bare_nb = fresh()
         try:
             # Also: a VIP already up (from an earlier run, or by hand) without its rules.
-            if vips:
-                bare("ip", "addr", "add", f"{vips[0]}/32", "dev", dev)
+            if locked:
+                bare("ip", "addr", "add", f"{locked[0]}/{host_prefix(locked[0])}", "dev", dev,
+                     *(["nodad"] if ":" in locked[0] else []))
             res = vips_script(bare, tree, server, "up")
-            no_vip_up(bare, server)
-            if vips and res.returncode == 0:
+            no_vip_up(bare, server, locked)
+            if locked and res.returncode == 0:
                 raise CheckError("vips up exited 0 although it refused the VIPs")
-            return f"refused, exit {res.returncode}" if vips else "no VIPs"
+            return f"refused, exit {res.returncode}" if locked else "no VIPs a missing lock keeps down"
         finally:
             bare.delete()
             bare_nb.delete()
@@ -517,7 +631,7 @@ def server_checks(tree, index, server, control_done):
                         raise CheckError(f"{art['path']}: no rewriting rule to turn into the seed's form")
                     installed.write_text(text)
                 run_steps(bare, seeded, server, "boot_before_network", "boot_after_network", check=False)
-                no_vip_up(bare, server)
+                no_vip_up(bare, server, locked)
                 res = vips_script(bare, seeded, server, "up")
                 if res.returncode == 0:
                     raise CheckError("vips up exited 0 although it refused the VIPs")
@@ -526,13 +640,14 @@ def server_checks(tree, index, server, control_done):
                 shutil.rmtree(seeded, ignore_errors=True)
                 bare.delete()
                 bare_nb.delete()
-        check(f"{name}: with the seed's rule loaded in place of lvsdr's, every VIP stays down"
-              if server["arp_suppression"] not in SWITCH_DIALECTS else
-              f"{name}: with all.arp_ignore 3, which the kernel takes over the interface's 1, every VIP stays down",
-              seed_rule_refused)
+        if locked:
+            check(f"{name}: with the seed's rule loaded in place of lvsdr's, every VIP stays down"
+                  if server["arp_suppression"] not in SWITCH_DIALECTS else
+                  f"{name}: with all.arp_ignore 3, which the kernel takes over the interface's 1, every IPv4 VIP stays down",
+                  seed_rule_refused)
 
     rc_local = artifact(server, "rc-local")
-    if rc_local and vips:
+    if rc_local and locked:
         def set_e_caller():
             bare, bare_nb = fresh()
             if server["arp_suppression"] in SWITCH_DIALECTS:
@@ -543,7 +658,7 @@ def server_checks(tree, index, server, control_done):
                 res = installed(bare, tree, server, "sh", "-e", "-c", '. "$1"; echo "rc.local went on"', "sh", str(block))
                 if "rc.local went on" not in res.stdout:
                     raise CheckError(f"the block stopped a set -e rc.local (exit {res.returncode})")
-                no_vip_up(bare, server)
+                no_vip_up(bare, server, locked)
             finally:
                 bare.delete()
                 bare_nb.delete()

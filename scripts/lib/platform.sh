@@ -37,11 +37,13 @@ lvsdr_jf_to_modern() {
 
 # lvsdr_seed_rules KIND FILE: the rules file of dialect KIND with the seed document's
 # mistake: the output rule matches the VIP as ARP target (-d, arp daddr ip) instead of
-# as sender. A check that accepts this is not checking the right thing.
+# as sender (and, for IPv6, the solicitation's destination instead of its source). A check that accepts this is not checking the right thing.
 lvsdr_seed_rules() {
 	case $1 in
 	arptables | arptables_jf) sed -e 's/-A OUT -s /-A OUT -d /' -e 's/-A OUTPUT -s /-A OUTPUT -d /' "$2" ;;
-	nftables) sed -e 's/arp saddr ip \({[^}]*}\) arp saddr ip set/arp daddr ip \1 arp saddr ip set/' "$2" ;;
+	# IPv6's like it: the solicitation from a VIP matched by destination.
+	nftables) sed -e 's/arp saddr ip \({[^}]*}\) arp saddr ip set/arp daddr ip \1 arp saddr ip set/' \
+		-e 's/nd-neighbor-solicit ip6 saddr \({[^}]*}\) ip6 saddr set/nd-neighbor-solicit ip6 daddr \1 ip6 saddr set/' "$2" ;;
 	*)
 		echo "lvsdr_seed_rules: no seed form for dialect $1" >&2
 		return 2

@@ -22,8 +22,11 @@ lvsdr_rules_listing() {
 	done
 }
 
-# lvsdr_protected_in VIPS: reads lvsdr_rules_listing's output; prints every one of VIPS
+# lvsdr_protected_in VIPS: reads lvsdr_rules_listing's output; prints every IPv4 one of VIPS
 # when the effective switches of $LVSDR_IF protect a VIP on $LVSDR_DEV, and none otherwise.
+# An IPv6 VIP needs no switch: Linux answers a Neighbour Solicitation only for an address
+# of the interface it arrived on, so one on $LVSDR_DEV is never answered on $LVSDR_IF (the
+# plan refuses it anywhere else); it is printed once $LVSDR_IF exists.
 lvsdr_protected_in() {
 	awk -v ours="$1" -v dev="$LVSDR_IF" '
 		function max(a, b) { return a + 0 > b + 0 ? a + 0 : b + 0 }
@@ -32,10 +35,9 @@ lvsdr_protected_in() {
 			if (!((dev ".arp_ignore") in value) || !(("all.arp_ignore") in value)) exit
 			ignore = max(value["all.arp_ignore"], value[dev ".arp_ignore"])
 			announce = max(value["all.arp_announce"], value[dev ".arp_announce"])
-			if ((ignore == 1 || ignore == 2 || ignore == 8) && announce == 2) {
-				n = split(ours, v, " ")
-				for (i = 1; i <= n; i++) print v[i]
-			}
+			switched = (ignore == 1 || ignore == 2 || ignore == 8) && announce == 2
+			n = split(ours, v, " ")
+			for (i = 1; i <= n; i++) if (switched || v[i] ~ /:/) print v[i]
 		}'
 }
 

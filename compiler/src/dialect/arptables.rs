@@ -1,7 +1,7 @@
 //! The arptables 0.0.4/0.0.5 dialect (el7): chains INPUT/OUTPUT/FORWARD, and no counters
 //! or COMMIT, because its Perl restore hands every other line to `arptables`.
 
-use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
+use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
@@ -70,5 +70,10 @@ impl Dialect for Arptables {
     /// On the service interface, where the rules drop ARP asking for them.
     fn vip_device(&self) -> VipDevice {
         VipDevice::ServiceInterface
+    }
+
+    /// None: arptables sees ARP only, never Neighbour Discovery.
+    fn ipv6_lock(&self) -> Ipv6Lock {
+        Ipv6Lock::None
     }
 }

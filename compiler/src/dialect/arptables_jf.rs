@@ -3,7 +3,7 @@
 //! `arptables-restore -c`.
 
 use super::arptables::{Runtime, SAVE_FILE};
-use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
+use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
@@ -53,5 +53,10 @@ impl Dialect for ArptablesJf {
     /// On the service interface, where the rules drop ARP asking for them.
     fn vip_device(&self) -> VipDevice {
         VipDevice::ServiceInterface
+    }
+
+    /// None: arptables sees ARP only, never Neighbour Discovery.
+    fn ipv6_lock(&self) -> Ipv6Lock {
+        Ipv6Lock::None
     }
 }

@@ -17,13 +17,15 @@ mod sysctl;
 
 use crate::contract::InstallKind as Install;
 use crate::model::{RealServer, Suppression};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// What a dialect's templates are rendered from.
 pub struct ServerView<'a> {
     pub cluster: &'a str,
     pub server: &'a RealServer,
     pub real_ip: Ipv4Addr,
+    /// Its `address6`, when it has one.
+    pub real_ip6: Option<Ipv6Addr>,
 }
 
 /// One artifact a dialect gives every real server that uses it.
@@ -59,6 +61,23 @@ pub trait Dialect: Sync {
     /// index.json records it (`vip_device`); ARP still arrives on the service interface,
     /// whose device the units are bound to either way.
     fn vip_device(&self) -> VipDevice;
+
+    /// What keeps the server's Neighbour Discovery from answering for an IPv6 VIP, if
+    /// anything does: lowering refuses an IPv6 VIP to a server whose dialect has nothing.
+    fn ipv6_lock(&self) -> Ipv6Lock;
+}
+
+/// What keeps a real server from answering Neighbour Discovery for its IPv6 VIPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ipv6Lock {
+    /// lvsdr's table `ip6 lvsdr`: solicitations for a VIP dropped on input, advertisements
+    /// of it dropped and solicitations from it rewritten on output.
+    Rules,
+    /// The VIP on `lo`: Linux answers a solicitation only for an address of the interface
+    /// it arrived on.
+    Loopback,
+    /// The dialect sees ARP only.
+    None,
 }
 
 /// The device a dialect puts the VIPs on.

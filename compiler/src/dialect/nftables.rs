@@ -1,11 +1,12 @@
-//! The nftables dialect (el8–el10, el7 by choice): a table `arp lvsdr` of lvsdr's own,
-//! replaced whole on every load, by lvsdr-arp.service (never through nftables.conf).
+//! The nftables dialect (el8–el10, el7 by choice): tables `arp lvsdr` and, for IPv6 VIPs,
+//! `ip6 lvsdr` of lvsdr's own, replaced whole on every load, by lvsdr-arp.service (never
+//! through nftables.conf).
 
-use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
+use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
 use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub struct Nftables;
 
@@ -18,12 +19,38 @@ struct Rules<'a> {
     cluster: &'a str,
     server: &'a RealServer,
     real_ip: Ipv4Addr,
+    real_ip6: Option<Ipv6Addr>,
+    vips4: Vec<Ipv4Addr>,
+    vips6: Vec<Target>,
+}
+
+/// An IPv6 VIP as the ND rules match it.
+struct Target {
+    address: Ipv6Addr,
+    /// The address as one 128-bit number in lowercase hex without leading zeros, as nft
+    /// takes it and lists it back.
+    hex: String,
+}
+
+impl<'a> Rules<'a> {
+    fn of(v: &ServerView<'a>) -> Rules<'a> {
+        let (mut vips4, mut vips6) = (Vec::new(), Vec::new());
+        for vip in &v.server.vips {
+            match vip.address {
+                IpAddr::V4(address) => vips4.push(address),
+                IpAddr::V6(address) => vips6.push(Target { address, hex: format!("{:#x}", u128::from(address)) }),
+            }
+        }
+        Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip, real_ip6: v.real_ip6, vips4, vips6 }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "dialect/nftables-runtime.sh")]
 struct Runtime {
     real_ip: Ipv4Addr,
+    /// `-` when the server has no IPv6 address (and so no IPv6 VIP).
+    real_ip6: String,
     script: &'static str,
 }
 
@@ -45,7 +72,7 @@ static ARTIFACTS: [DialectArtifact; 2] = [
         install: Install::File,
         mode: RULES_MODE,
         activate: "none of its own: lvsdr-arp.service loads it before the network (it is not included from nftables.conf)",
-        render: |v| Rules { cluster: v.cluster, server: v.server, real_ip: v.real_ip }.render(),
+        render: |v| Rules::of(v).render(),
     },
     // nftables.service's reload and stop flush the whole ruleset, and its start may load a
     // stale saved copy of the table: after each, lvsdr's table is loaded again.
@@ -65,7 +92,8 @@ impl Dialect for Nftables {
     }
 
     fn render_runtime(&self, view: &ServerView<'_>) -> askama::Result<String> {
-        Runtime { real_ip: view.real_ip, script: SCRIPT_PATH }.render()
+        let real_ip6 = view.real_ip6.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        Runtime { real_ip: view.real_ip, real_ip6, script: SCRIPT_PATH }.render()
     }
 
     /// `vips load` replaces table `arp lvsdr` in one transaction; unloading deletes that
@@ -77,5 +105,10 @@ impl Dialect for Nftables {
     /// On the service interface, where the rules drop ARP asking for them.
     fn vip_device(&self) -> VipDevice {
         VipDevice::ServiceInterface
+    }
+
+    /// Its table `ip6 lvsdr`, loaded in the same transaction as `arp lvsdr`.
+    fn ipv6_lock(&self) -> Ipv6Lock {
+        Ipv6Lock::Rules
     }
 }

@@ -7,7 +7,7 @@
 //! those back. No file under /etc/sysctl.d: a file there would set them again at the next
 //! boot after a tree that no longer uses them had put them back.
 
-use super::{Dialect, DialectArtifact, Loader, ServerView, VipDevice};
+use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
 use askama::Template;
 
 pub struct Sysctl;
@@ -33,5 +33,11 @@ impl Dialect for Sysctl {
     /// otherwise: with 1 on the service interface, an address on `lo` is never answered there.
     fn vip_device(&self) -> VipDevice {
         VipDevice::Loopback
+    }
+
+    /// The VIPs on `lo`, as its IPv4 VIPs, with no switch needed: Linux answers a
+    /// solicitation only for an address of the interface it arrived on.
+    fn ipv6_lock(&self) -> Ipv6Lock {
+        Ipv6Lock::Loopback
     }
 }

@@ -2,15 +2,15 @@
 //! all rendered from one list of `VirtualService` views so that they agree.
 
 use crate::digest::Sha256Stream;
-use crate::model::{Cluster, Director, Failover, Member, Protocol};
+use crate::model::{Cluster, Director, Failover, Member, Protocol, ServedVip};
 use crate::plan::DirectorArtifact;
 use askama::Template;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A virtual service as a director's configuration names it.
 struct VirtualService<'a> {
     name: &'a str,
-    vip: Dotted,
+    vip: Addr,
     /// The VIP's alias label on this director (Piranha's directors have labels).
     label: Option<&'a str>,
     protocol: Protocol,
@@ -29,12 +29,61 @@ impl Destination<'_> {
         self.0.server.as_str()
     }
 
-    fn address(&self) -> Dotted {
-        Dotted::from(self.0.address)
+    fn address(&self) -> Addr {
+        Addr::from(self.0.address)
     }
 
     fn weight(&self) -> u16 {
         self.0.weight
+    }
+}
+
+/// An address as the director files print it: IPv4 through `Dotted`, IPv6 as its
+/// RFC 5952 text (what `ipvsadm-save -n` and keepalived print). Ordered as `IpAddr`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Addr {
+    V4(Dotted),
+    V6(Ipv6Addr),
+}
+
+impl From<IpAddr> for Addr {
+    fn from(address: IpAddr) -> Addr {
+        match address {
+            IpAddr::V4(v4) => Addr::V4(Dotted::from(v4)),
+            IpAddr::V6(v6) => Addr::V6(v6),
+        }
+    }
+}
+
+impl Addr {
+    fn is_v6(&self) -> bool {
+        matches!(self, Addr::V6(_))
+    }
+
+    /// The address in ipvsadm's `ADDR:PORT` form: IPv6 in brackets.
+    fn ipvsadm(&self) -> Bracketed<'_> {
+        Bracketed(self)
+    }
+}
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::V4(dotted) => dotted.fmt(f),
+            Addr::V6(v6) => v6.fmt(f),
+        }
+    }
+}
+
+/// An address as ipvsadm writes it before `:PORT`.
+struct Bracketed<'a>(&'a Addr);
+
+impl std::fmt::Display for Bracketed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Addr::V4(dotted) => dotted.fmt(f),
+            Addr::V6(v6) => write!(f, "[{v6}]"),
+        }
     }
 }
 
@@ -115,7 +164,7 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
             real_servers.sort_by_key(|d| d.0.address);
             VirtualService {
                 name: service.name.as_str(),
-                vip: Dotted::from(service.vip),
+                vip: Addr::from(service.vip),
                 label,
                 protocol: service.protocol,
                 port: service.port,
@@ -150,6 +199,12 @@ struct Keepalived<'a> {
     /// MASTER for the primary, BACKUP for the others.
     state: &'static str,
     router_id: u8,
+    /// The VIPs of each family: keepalived's VRRP instance holds one family's, so each
+    /// family has its own instance, in one sync group when both do.
+    vips4: Vec<&'a ServedVip>,
+    vips6: Vec<&'a ServedVip>,
+    /// How a MISC_CHECK pings an IPv6 real server on this director's release.
+    ping6: &'static str,
     services: Vec<VirtualService<'a>>,
 }
 
@@ -189,6 +244,9 @@ pub fn emit_director<W: std::fmt::Write>(
             director,
             state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
             router_id: cluster.vrrp_router_id,
+            vips4: director.vips.iter().filter(|v| v.address.is_ipv4()).collect(),
+            vips6: director.vips.iter().filter(|v| v.address.is_ipv6()).collect(),
+            ping6: director.platform.profile().ping6,
             services,
         }
         .render_into(out),
@@ -208,8 +266,19 @@ impl std::fmt::Write for HashingWriter {
 
 #[cfg(test)]
 mod tests {
-    use super::Dotted;
-    use std::net::Ipv4Addr;
+    use super::{Addr, Dotted};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// keepalived's and ipvsadm-save's text: RFC 5952, brackets before a port for IPv6.
+    #[test]
+    fn addresses_print_as_the_director_tools_do() {
+        let six = Addr::from(IpAddr::V6("2001:db8:10:0:0:0:0:100".parse::<Ipv6Addr>().unwrap()));
+        assert_eq!(six.to_string(), "2001:db8:10::100");
+        assert_eq!(six.ipvsadm().to_string(), "[2001:db8:10::100]");
+        let four = Addr::from(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 100)));
+        assert_eq!(four.ipvsadm().to_string(), "10.0.0.100");
+        assert!(four < six, "ipvsadm's file lists IPv4 services first");
+    }
 
     /// The same text as `Ipv4Addr`'s, at every octet width.
     #[test]

@@ -117,7 +117,12 @@ struct GuardService<'a> {
 
 pub fn emit_server(cluster: &Cluster, server: &RealServer, artifact: &ServerArtifact<'_>) -> askama::Result<String> {
     let markers = BlockMarkers::of(cluster.name.as_str());
-    let view = ServerView { cluster: cluster.name.as_str(), server, real_ip: server.address.addr() };
+    let view = ServerView {
+        cluster: cluster.name.as_str(),
+        server,
+        real_ip: server.address.addr(),
+        real_ip6: server.address6.map(|net| net.addr()),
+    };
     let cluster = view.cluster;
     let dialect = dialect(server.suppression);
     match artifact {

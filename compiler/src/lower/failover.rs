@@ -62,6 +62,20 @@ pub fn failover(
                 consistent = false;
             }
             for (service, path) in services {
+                if let Some(service) = service.as_ref().filter(|s| s.vip.is_ipv6()) {
+                    found.push(
+                        Diagnostic::new(
+                            Code::Ipv6Unavailable,
+                            path.key("vip"),
+                            format!("service {} has the IPv6 VIP {}, but Piranha has no IPv6", service.name, service.vip),
+                        )
+                        .hint(format!(
+                            "keep the service on IPv4, or run the directors on el7+ (keepalived); the primary {} runs {}",
+                            primary.name, primary.platform
+                        )),
+                    );
+                    consistent = false;
+                }
                 if let Some(service) = service.as_ref().filter(|s| s.port == 0) {
                     found.push(
                         Diagnostic::new(

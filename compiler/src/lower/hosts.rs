@@ -4,7 +4,7 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use super::address::{parse_host, special_purpose};
+use super::address::{parse_host, parse_host6, special_purpose, special_purpose6};
 use super::entry::{Entry, Who};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
@@ -12,21 +12,23 @@ use crate::diag::Diagnostic;
 use crate::dialect::{dialect, VipDevice};
 use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use rustc_hash::FxHashMap as HashMap;
 use smol_str::SmolStr;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// Every host's own address and its subnet's edges, with who has them.
 #[derive(Default)]
 pub struct AddressBook {
-    /// Address → the host's entry (the address is at its key `address`), and who it is.
-    pub hosts: HashMap<Ipv4Addr, (Entry, Who)>,
-    /// Network and broadcast addresses of every host's subnet → whose subnet.
-    pub subnet_edges: HashMap<Ipv4Addr, Who>,
-    /// The subnet whose edges were recorded last: hosts mostly come in runs on one subnet,
+    /// Address → the host's entry and the key it is at (`address`, `address6`), and who it is.
+    pub hosts: HashMap<IpAddr, (Entry, &'static str, Who)>,
+    /// Network and broadcast addresses of every host's IPv4 subnet, and the subnet-router
+    /// anycast address of every IPv6 one → whose subnet.
+    pub subnet_edges: HashMap<IpAddr, Who>,
+    /// The subnets whose edges were recorded last: hosts mostly come in runs on one subnet,
     /// and the edges keep their first owner.
     last_subnet: Option<Ipv4Net>,
+    last_subnet6: Option<Ipv6Net>,
 }
 
 /// A lowered entry (`None` when it had errors) with where it is in the manifest.
@@ -71,6 +73,7 @@ struct Pass<'a, 'm> {
 struct Written<'m> {
     name: &'m SmolStr,
     address: &'m str,
+    address6: Option<&'m str>,
     interface: Option<&'m str>,
     platform: Option<&'m str>,
 }
@@ -80,6 +83,7 @@ impl<'m> From<&'m raw::Director> for Written<'m> {
         Written {
             name: &d.name,
             address: &d.address,
+            address6: d.address6.as_deref(),
             interface: d.interface.as_deref(),
             platform: d.platform.as_deref(),
         }
@@ -91,6 +95,7 @@ impl<'m> From<&'m raw::RealServer> for Written<'m> {
         Written {
             name: &s.name,
             address: &s.address,
+            address6: s.address6.as_deref(),
             interface: s.interface.as_deref(),
             platform: s.platform.as_deref(),
         }
@@ -131,21 +136,70 @@ fn host_address(
             .hint("write the host's own address in that subnet"),
         );
     }
-    if let Some((first, first_who)) = book.hosts.get(&ip) {
-        let first = first.key("address");
-        let hint = format!("{first_who} already has {ip} (at {first}); each host needs its own address");
-        found.push(
-            Diagnostic::new(Code::AddressReused, path(), format!("{who} has address {ip}, which is already used"))
-                .hint(hint),
-        );
-    } else {
-        book.hosts.insert(ip, (entry, who.clone()));
-    }
+    reuse(found, book, IpAddr::V4(ip), entry, "address", who);
     if net.prefix_len() <= 30 && book.last_subnet != Some(net.trunc()) {
         book.last_subnet = Some(net.trunc());
         for edge in [net.network(), net.broadcast()] {
-            book.subnet_edges.entry(edge).or_insert_with(|| who.clone());
+            book.subnet_edges.entry(IpAddr::V4(edge)).or_insert_with(|| who.clone());
         }
+    }
+    Some(net)
+}
+
+/// Records `ip` (at `entry`'s `key`) as `who`'s, or reports that another host has it.
+fn reuse(found: &mut Vec<Diagnostic>, book: &mut AddressBook, ip: IpAddr, entry: Entry, key: &'static str, who: &Who) {
+    if let Some((first, first_key, first_who)) = book.hosts.get(&ip) {
+        let first = first.key(first_key);
+        let hint = format!("{first_who} already has {ip} (at {first}); each host needs its own address");
+        found.push(
+            Diagnostic::new(
+                Code::AddressReused,
+                entry.key(key),
+                format!("{who} has address {ip}, which is already used"),
+            )
+            .hint(hint),
+        );
+    } else {
+        book.hosts.insert(ip, (entry, key, who.clone()));
+    }
+}
+
+/// Parses a host's `address6` and records it for reuse and VIP checks.
+fn host_address6(
+    found: &mut Vec<Diagnostic>,
+    book: &mut AddressBook,
+    text: &str,
+    entry: Entry,
+    who: &Who,
+) -> Option<Ipv6Net> {
+    let path = || entry.key("address6");
+    let net = match parse_host6(text) {
+        Ok(net) => net,
+        Err(error) => {
+            found.push(error.at(path(), who, text));
+            return None;
+        }
+    };
+    let ip = net.addr();
+    if let Some(kind) = special_purpose6(ip) {
+        found.push(
+            Diagnostic::new(Code::HostAddressSpecial, path(), format!("{who} has the {kind} address {ip}"))
+                .hint("write the host's own global or unique-local IPv6 address on the segment"),
+        );
+    } else if net.prefix_len() < 127 && ip == net.network() {
+        found.push(
+            Diagnostic::new(
+                Code::HostAddressSpecial,
+                path(),
+                format!("{who} has {ip}, the subnet-router anycast address of {}", net.trunc()),
+            )
+            .hint("write the host's own address in that prefix"),
+        );
+    }
+    reuse(found, book, IpAddr::V6(ip), entry, "address6", who);
+    if net.prefix_len() < 127 && book.last_subnet6 != Some(net.trunc()) {
+        book.last_subnet6 = Some(net.trunc());
+        book.subnet_edges.entry(IpAddr::V6(net.network())).or_insert_with(|| who.clone());
     }
     Some(net)
 }
@@ -156,6 +210,8 @@ struct Common {
     who: Who,
     name: Option<crate::model::Name>,
     address: Option<Ipv4Net>,
+    /// `Some(None)` when the host has no `address6`, `None` when it is invalid.
+    address6: Option<Option<Ipv6Net>>,
     interface: Option<Interface>,
     platform: Option<Platform>,
 }
@@ -166,6 +222,10 @@ impl<'m> Pass<'_, 'm> {
         let name = values::name(self.found, w.name, entry.at("name"), role);
         values::unique(self.found, &mut self.declared, w.name.as_str(), entry, role);
         let address = host_address(self.found, &mut self.book, w.address, entry, &who);
+        let address6 = match w.address6 {
+            Some(text) => host_address6(self.found, &mut self.book, text, entry, &who).map(Some),
+            None => Some(None),
+        };
         let interface = match w.interface {
             Some(text) => values::interface(self.found, text, entry.at("interface")),
             None => self.defaults.interface.clone(),
@@ -174,7 +234,7 @@ impl<'m> Pass<'_, 'm> {
             Some(text) => values::platform(self.found, text, entry.at("platform")),
             None => self.defaults.platform,
         };
-        Common { who, name, address, interface, platform }
+        Common { who, name, address, address6, interface, platform }
     }
 }
 
@@ -189,10 +249,11 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
     for (i, d) in directors.iter().enumerate() {
         let entry = Entry::new("/directors", i);
         let c = pass.common(entry, "director", d.into());
-        let director = match (c.name, c.address, c.interface, c.platform) {
-            (Some(name), Some(address), Some(interface), Some(platform)) => Some(Director {
+        let director = match (c.name, c.address, c.address6, c.interface, c.platform) {
+            (Some(name), Some(address), Some(address6), Some(interface), Some(platform)) => Some(Director {
                 name,
                 address,
+                address6,
                 interface,
                 platform,
                 vrrp_priority: super::failover::vrrp_priority(i),
@@ -212,8 +273,14 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
         let c = pass.common(entry, "real server", s.into());
         let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, entry, &c.who));
         let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, entry, &c.who));
-        let server = match (c.name, c.address, c.interface, c.platform, suppression, stack) {
-            (Some(name), Some(address), Some(interface), Some(platform), Some(suppression), Some(network_stack)) => {
+        let server = match ((c.name, c.address, c.address6), c.interface, c.platform, suppression, stack) {
+            (
+                (Some(name), Some(address), Some(address6)),
+                Some(interface),
+                Some(platform),
+                Some(suppression),
+                Some(network_stack),
+            ) => {
                 let vip_device = match dialect(suppression).vip_device() {
                     VipDevice::ServiceInterface => interface.clone(),
                     VipDevice::Loopback => Interface::loopback(),
@@ -221,6 +288,7 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
                 Some(RealServer {
                     name,
                     address,
+                    address6,
                     interface,
                     platform,
                     suppression,

@@ -83,9 +83,9 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
     };
 
     let hosts = hosts::hosts(found, &m, &defaults);
-    let services::Services { services, memberships, listed } =
+    let services::Services { services, memberships, listed, ipv6 } =
         services::services(found, &m.services, &m.real_servers, &hosts.real_servers, &hosts.addresses);
-    segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers);
+    segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers, ipv6);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
     let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
     // The raw services and servers are done with.

@@ -1,27 +1,31 @@
 //! Pass "services": each virtual service — its VIP checked against the hosts' address
 //! book, protocol, port, scheduler, persistence and members.
 
-use super::address::{parse_vip, special_purpose};
+use super::address::{parse_vip, special};
 use super::entry::{At, Entry, Who};
 use super::hosts::{AddressBook, Lowered};
 use super::quoted;
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
-use crate::model::{limits, Keyword, Member, Name, Protocol, RealServer, Scheduler, Service};
+use crate::dialect::{dialect, Ipv6Lock};
+use crate::model::{limits, Keyword, Member, Name, Platform, Protocol, RealServer, Scheduler, Service, Suppression};
 use crate::raw;
 use rustc_hash::FxHashMap as HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What the pass produces.
 pub struct Services {
     pub services: Lowered<Service>,
     /// Each membership of a service that lowered, as (the position of the real server that
     /// holds the VIP, in the manifest; the VIP; the service's position).
-    pub memberships: Vec<(u32, Ipv4Addr, u32)>,
+    pub memberships: Vec<(u32, IpAddr, u32)>,
     /// Per declared real server, in manifest order: whether some service lists its name
     /// (lowered or not), for the unused-server warning.
     pub listed: Vec<bool>,
+    /// Whether any service has a valid IPv6 VIP (lowered or not): the directors need
+    /// `address6` then.
+    pub ipv6: bool,
 }
 
 /// A declared real server's name, as members find it.
@@ -31,11 +35,36 @@ struct Known {
     /// declared twice): a member carries it, so that a director's files need no lookup
     /// per membership.
     address: Option<Ipv4Addr>,
+    /// Its `address6`, for IPv6 services.
+    address6: Option<Ipv6Addr>,
+    /// Why it cannot hold an IPv6 VIP, if it cannot.
+    ipv6_blocker: Option<Ipv6Blocker>,
+    /// Whether its IPv6 problem was reported: once per server, not per service.
+    ipv6_reported: bool,
     /// The first declaration of the name that lowered, which holds the member's VIP.
     holder: Option<u32>,
     /// The last service that listed the name, and the member's position in its list: a
     /// second listing in that service is a duplicate. `None` while no service lists it.
     listed_by: Option<(u32, u32)>,
+}
+
+/// What keeps a real server from holding an IPv6 VIP.
+#[derive(Clone, Copy)]
+enum Ipv6Blocker {
+    Platform(Platform),
+    Dialect(Suppression),
+}
+
+impl Ipv6Blocker {
+    fn of(server: &RealServer) -> Option<Ipv6Blocker> {
+        if !server.platform.profile().ipv6_vips {
+            Some(Ipv6Blocker::Platform(server.platform))
+        } else if dialect(server.suppression).ipv6_lock() == Ipv6Lock::None {
+            Some(Ipv6Blocker::Dialect(server.suppression))
+        } else {
+            None
+        }
+    }
 }
 
 /// The declared real servers, as members find them: by name, but first as the server
@@ -65,6 +94,8 @@ impl<'m> Roster<'m> {
             roster.first.push(first);
             let known = &mut roster.known[first as usize];
             known.address = lowered.as_ref().map(|s| s.address.addr());
+            known.address6 = lowered.as_ref().and_then(|s| s.address6).map(|net| net.addr());
+            known.ipv6_blocker = lowered.as_ref().and_then(Ipv6Blocker::of);
             if known.holder.is_none() && lowered.is_some() {
                 known.holder = Some(position);
             }
@@ -104,17 +135,19 @@ pub fn services(
 ) -> Services {
     let mut roster = Roster::new(declared_servers, lowered_servers);
     let mut declared = Declared::with_capacity_and_hasher(services.len(), Default::default());
-    let mut triples: HashMap<(Ipv4Addr, Protocol, u16), Entry> =
+    let mut triples: HashMap<(IpAddr, Protocol, u16), Entry> =
         HashMap::with_capacity_and_hasher(services.len(), Default::default());
     let mut lowered = Vec::new();
     let mut memberships = Vec::new();
     let mut holders = Vec::new();
+    let mut ipv6 = false;
     for (i, s) in services.iter().enumerate() {
         let entry = Entry::new("/services", i);
         let who = Who::new("service", &s.name);
         let name = values::name(found, &s.name, entry.at("name"), "service");
         values::unique(found, &mut declared, &s.name, entry, "service");
         let vip = vip(found, book, &s.vip, entry.at("vip"), &who);
+        ipv6 |= vip.is_some_and(|v| v.is_ipv6());
         let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, entry, "protocol", Code::UnknownProtocol);
         let port = u16::try_from(s.port).ok();
         if port.is_none() {
@@ -160,7 +193,7 @@ pub fn services(
                     Diagnostic::new(
                         Code::DuplicateService,
                         entry.key("vip"),
-                        format!("{who} repeats {protocol} {vip}:{port}"),
+                        format!("{who} repeats {protocol} {}", std::net::SocketAddr::new(vip, port)),
                     )
                     .hint(hint),
                 );
@@ -170,9 +203,9 @@ pub fn services(
         }
         holders.clear();
         let index = u32::try_from(i).expect("fewer than 2^32 services fit in a manifest");
-        let members = members(found, &s.real_servers, (index, entry), &who, &mut roster, &mut holders);
+        let members = members(found, &s.real_servers, (index, entry, vip), &who, &mut roster, &mut holders);
         if let (Some(members), Some(vip), Some(port)) = (&members, vip, port) {
-            let target = || if port == 0 { format!("{vip}") } else { format!("{vip}:{port}") };
+            let target = || if port == 0 { format!("{vip}") } else { std::net::SocketAddr::new(vip, port).to_string() };
             if members.is_empty() {
                 // keepalived ignores a virtual server without real servers, so no director
                 // file programs it: the VIP answers, the port refuses.
@@ -205,7 +238,7 @@ pub fn services(
         lowered.push((service, entry));
     }
     let listed = roster.listed();
-    Services { services: lowered, memberships, listed }
+    Services { services: lowered, memberships, listed, ipv6 }
 }
 
 /// A keyword key of a service (`protocol`, `scheduler`), or its default when absent.
@@ -225,12 +258,12 @@ fn keyword<K: Keyword>(
     parsed
 }
 
-/// The members of the service at `service` (its position, its entry); `holders` gets the
-/// position of the real server that holds each one's VIP.
+/// The members of the service at `service` (its position, its entry, its VIP if valid);
+/// `holders` gets the position of the real server that holds each one's VIP.
 fn members<'m>(
     found: &mut Vec<Diagnostic>,
     members: &'m [raw::Member],
-    (service, entry): (u32, Entry),
+    (service, entry, vip): (u32, Entry, Option<IpAddr>),
     who: &Who,
     roster: &mut Roster<'_>,
     holders: &mut Vec<u32>,
@@ -259,7 +292,11 @@ fn members<'m>(
                 }
             };
             holders.extend(server.holder);
-            Name::of(&m.server).zip(server.address)
+            let address = match vip {
+                Some(IpAddr::V6(vip)) => ipv6_member(found, server, vip, &m.server, who, || server_path(j)),
+                Some(IpAddr::V4(_)) | None => server.address.map(IpAddr::V4),
+            };
+            Name::of(&m.server).zip(address)
         } else {
             first = undeclared_seen.get(m.server.as_str()).copied();
             if first.is_none() {
@@ -309,8 +346,51 @@ fn members<'m>(
     lowered
 }
 
+/// A member's IPv6 address in a service whose VIP is `vip`, or the reason it has none
+/// (reported once per server).
+fn ipv6_member(
+    found: &mut Vec<Diagnostic>,
+    server: &mut Known,
+    vip: Ipv6Addr,
+    name: &str,
+    who: &Who,
+    path: impl Fn() -> String,
+) -> Option<IpAddr> {
+    // A server that did not lower has its own errors.
+    server.address?;
+    let problem = if let Some(blocker) = server.ipv6_blocker {
+        let (message, hint) = match blocker {
+            Ipv6Blocker::Platform(platform) => (
+                format!("{who} has the IPv6 VIP {vip}, but real server {name} runs {platform}, whose kernel cannot hold it safely"),
+                "IPv6 VIPs need el6 or later (IPVS's IPv6 and `ip`'s nodad): move the server to a later platform or keep the service on IPv4".to_owned(),
+            ),
+            Ipv6Blocker::Dialect(suppression) => (
+                format!("{who} has the IPv6 VIP {vip}, but real server {name} uses {suppression}, which sees ARP only: its Neighbour Discovery would answer for the VIP"),
+                format!("give real server {name} \"arp_suppression\": \"sysctl\" (the VIPs on lo), or \"nftables\" on el8 and later"),
+            ),
+        };
+        Diagnostic::new(Code::Ipv6Unavailable, path(), message).hint(hint)
+    } else if server.address6.is_none() {
+        Diagnostic::new(
+            Code::MissingAddress6,
+            path(),
+            format!("{who} has the IPv6 VIP {vip}, but real server {name} has no address6 for IPVS to forward to"),
+        )
+        .hint(format!(
+            "add real server {name}'s IPv6 address on the segment, e.g. \"address6\": \"2001:db8:10::11/64\""
+        ))
+    } else {
+        return server.address6.map(IpAddr::V6);
+    };
+    if !server.ipv6_reported {
+        server.ipv6_reported = true;
+        found.push(problem);
+    }
+    None
+}
+
 /// A service's VIP: a bare unicast address no host owns and no subnet starts or ends with.
-fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, at: At, who: &Who) -> Option<Ipv4Addr> {
+fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, at: At, who: &Who) -> Option<IpAddr> {
     let vip = match parse_vip(text) {
         Ok(vip) => vip,
         Err(error) => {
@@ -318,21 +398,28 @@ fn vip(found: &mut Vec<Diagnostic>, book: &AddressBook, text: &str, at: At, who:
             return None;
         }
     };
-    let problem = if let Some(kind) = special_purpose(vip) {
+    let problem = if let Some(kind) = special(vip) {
         Diagnostic::new(Code::VipSpecial, at.path(), format!("{who} has the {kind} address {vip} as its VIP"))
             .hint("a VIP is a unicast address clients can reach")
-    } else if let Some((owner_entry, owner)) = book.hosts.get(&vip) {
+    } else if let Some((owner_entry, key, owner)) = book.hosts.get(&vip) {
         Diagnostic::new(
             Code::VipClash,
             at.path(),
             format!("{who} uses {vip} as its VIP, but that is {owner}'s own address"),
         )
-        .hint(format!("{owner} has it at {}; a VIP must be an address no host owns", owner_entry.key("address")))
+        .hint(format!("{owner} has it at {}; a VIP must be an address no host owns", owner_entry.key(key)))
     } else if let Some(owner) = book.subnet_edges.get(&vip) {
         Diagnostic::new(
             Code::VipClash,
             at.path(),
-            format!("{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"),
+            match vip {
+                IpAddr::V4(_) => format!(
+                    "{who} uses {vip} as its VIP, but that is the network or broadcast address of {owner}'s subnet"
+                ),
+                IpAddr::V6(_) => format!(
+                    "{who} uses {vip} as its VIP, but that is the subnet-router anycast address of {owner}'s prefix"
+                ),
+            },
         )
         .hint("choose a host address for the VIP")
     } else {

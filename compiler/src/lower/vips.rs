@@ -10,14 +10,14 @@ use crate::model::{
     AliasLabel, Director, Failover, Interface, NetworkStack, RealServer, ServedVip, Service, ServiceNames,
 };
 use rustc_hash::FxHashMap as HashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// A host's VIPs, sorted by address: each with the first service naming it (where a
 /// diagnostic points) and the names of its services.
-type VipServices = Vec<(Ipv4Addr, Entry, ServiceNames)>;
+type VipServices = Vec<(IpAddr, Entry, ServiceNames)>;
 
 /// Groups `memberships` (VIP, index in `services`) into VIPs, services in manifest order.
-fn group(services: &Lowered<Service>, memberships: &mut [(Ipv4Addr, u32)]) -> VipServices {
+fn group(services: &Lowered<Service>, memberships: &mut [(IpAddr, u32)]) -> VipServices {
     memberships.sort_unstable();
     let mut vips: VipServices = Vec::with_capacity(memberships.len());
     for &mut (vip, index) in memberships {
@@ -39,7 +39,7 @@ pub fn attach_to_real_servers(
     found: &mut Vec<Diagnostic>,
     services: &Lowered<Service>,
     servers: Lowered<RealServer>,
-    memberships: Vec<(u32, Ipv4Addr, u32)>,
+    memberships: Vec<(u32, IpAddr, u32)>,
     listed: &[bool],
 ) -> Vec<RealServer> {
     // The memberships by server, counted and then placed (a counting sort): server i's
@@ -52,7 +52,7 @@ pub fn attach_to_real_servers(
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
-    let mut by_server = vec![(Ipv4Addr::UNSPECIFIED, 0u32); memberships.len()];
+    let mut by_server = vec![(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0u32); memberships.len()];
     let mut next = starts.clone();
     for (server, vip, service) in memberships {
         let slot = &mut next[server as usize];
@@ -118,7 +118,7 @@ pub fn attach_to_directors(
     labelled.into_iter().collect()
 }
 
-/// A host's VIPs, labelled `<interface>:<n>` when `labelled`: reports labels over the
+/// A host's VIPs, the IPv4 ones labelled `<interface>:<n>` when `labelled`: reports labels over the
 /// kernel's 15 characters and two VIPs of the host that would share a label. `numbers`
 /// is room for the labels' numbers, reused from host to host.
 fn label(
@@ -132,10 +132,14 @@ fn label(
     numbers.clear();
     let mut served = Vec::with_capacity(vips.len());
     for (vip, service, names) in vips {
-        if !labelled {
-            served.push(ServedVip { address: vip, label: None, services: names });
-            continue;
-        }
+        // ifcfg alias files and lvs.cf hold IPv4 only: the vips script adds an IPv6 VIP.
+        let vip = match vip {
+            IpAddr::V4(vip) if labelled => vip,
+            IpAddr::V4(_) | IpAddr::V6(_) => {
+                served.push(ServedVip { address: vip, label: None, services: names });
+                continue;
+            }
+        };
         let number = AliasLabel::number(vip);
         if let Some(other) = numbers.insert(number, vip) {
             found.push(
@@ -149,7 +153,7 @@ fn label(
             continue;
         }
         match AliasLabel::new(interface, vip) {
-            Ok(label) => served.push(ServedVip { address: vip, label: Some(label), services: names }),
+            Ok(label) => served.push(ServedVip { address: IpAddr::V4(vip), label: Some(label), services: names }),
             Err(label) => found.push(
                 Diagnostic::new(
                     Code::AliasLabelTooLong,
