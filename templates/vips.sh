@@ -140,7 +140,7 @@ lvsdr_nm_owned() {
 lvsdr_plan() {
 	awk -v mode="$1" -v dev="$LVSDR_DEV" -v ours="$LVSDR_VIPS" -v labels="$LVSDR_LABELS" \
 		-v protected="$lvsdr_protected" -v retired="$lvsdr_retired" -v owned="$lvsdr_owned" \
-		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" -v arp_if="$LVSDR_IF" '
+		-v network="$lvsdr_network" -v json="${LVSDR_JSON:-0}" -v arp_if="$LVSDR_IF" -v v6off="$lvsdr_v6off" '
 		function set(list, into,    t, i, n) { n = split(list, t, " "); for (i = 1; i <= n; i++) into[t[i]] = 1 }
 		# IPv6 text has colons: such a VIP is a /128, added with the flags that keep it out
 		# of duplicate address detection and of source address selection.
@@ -154,8 +154,14 @@ lvsdr_plan() {
 			n = split(places[v], p, " ")
 			for (i = 1; i <= n; i++) if (p[i] != dev "/" host(v)) print "addr del " v "/" substr(p[i], index(p[i], "/") + 1) " dev " substr(p[i], 1, index(p[i], "/") - 1)
 			if (good[v]) return
-			if (host(v) == 128) print "addr replace " v "/128 dev " dev " nodad preferred_lft 0"
-			else print "addr add " v "/32 brd " v " dev " dev ((v in label) ? " label " label[v] : "")
+			if (host(v) == 32) {
+				print "addr add " v "/32 brd " v " dev " dev ((v in label) ? " label " label[v] : "")
+				return
+			}
+			# Present but still probing, failed by a probe, or preferred: added again, as the
+			# kernel keeps those states through a replace.
+			if (index(places[v] " ", " " dev "/128 ")) print "addr del " v "/128 dev " dev
+			print "addr add " v "/128 dev " dev " nodad preferred_lft 0"
 		}
 		function quote(s) { gsub(/["\\]/, "\\\\&", s); return "\"" s "\"" }
 		BEGIN {
@@ -186,6 +192,7 @@ lvsdr_plan() {
 					problem = ""
 					if (!(v in is_protected)) problem = suppression(v) " not loaded"
 					else if (v in is_owned) problem = "NetworkManager configures it in an active connection, and announces it"
+					else if (!good[v] && host(v) == 128 && v6off) problem = "IPv6 is disabled on " dev
 					else if (!good[v]) problem = (network == "ready") ? "not up on " dev : reason
 					else if (places[v] != " " dev "/" host(v)) problem = "also on" places[v]
 					if (problem != "") failed = 1
@@ -212,6 +219,10 @@ lvsdr_plan() {
 					if (!refused++) print "log " reason
 					print "fail"
 					take_down(v)
+				} else if (network == "ready" && host(v) == 128 && v6off && !good[v]) {
+					if (!v6said++) print "log IPv6 is disabled on " dev " (net.ipv6.conf." dev ".disable_ipv6, or ipv6.disable=1 at boot): its IPv6 VIPs stay down"
+					print "fail"
+					take_down(v)
 				} else if (network == "ready") {
 					bring_up(v)
 				} else if (!waited++) print "log " reason
@@ -236,6 +247,13 @@ lvsdr_addr_batch() {
 	return 0
 }
 
+# lvsdr_ipv6_off: "1" when this tree has IPv6 VIPs and $LVSDR_DEV cannot hold them (IPv6
+# disabled on it, or in the whole kernel).
+lvsdr_ipv6_off() {
+	case $LVSDR_VIPS in *:*) ;; *) return 0 ;; esac
+	[ "$(cat "/proc/sys/net/ipv6/conf/$LVSDR_DEV/disable_ipv6" 2>/dev/null)" = 0 ] || echo 1
+}
+
 # lvsdr_converge MODE [repair]: gathers the rules (unless the caller has, in
 # lvsdr_protected), the network's readiness and the addresses once each, applies the plan,
 # and checks the result with a second listing: what is left to do then is a failure. A
@@ -246,6 +264,7 @@ lvsdr_converge() {
 	lvsdr_retired=$(lvsdr_retired)
 	lvsdr_network=ready
 	lvsdr_owned=
+	lvsdr_v6off=$(lvsdr_ipv6_off)
 	lvsdr_addrs=$(ip -o addr show 2>/dev/null)
 	lvsdr_plan=$(printf '%s\n' "$lvsdr_addrs" | lvsdr_plan "$1")
 	if [ "$1" = up ] && [ -n "$LVSDR_VIPS" ]; then
@@ -261,7 +280,7 @@ lvsdr_converge() {
 	printf '%s\n' "$lvsdr_plan" | grep -qx fail && lvsdr_status=1
 	case $lvsdr_plan in *"addr "*) ;; *) return 0 ;; esac
 	printf '%s\n' "$lvsdr_plan" | grep '^addr ' | lvsdr_addr_batch
-	ip -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr replace \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
+	ip -o addr show 2>/dev/null | lvsdr_plan "$1" | sed -n 's/^addr add \([^/]*\).*/could not add VIP \1 to '"$LVSDR_DEV"'/p; s/^addr del \([^/]*\).*/could not take VIP \1 down/p' >"$LVSDR_RUN/left.$$"
 	while read -r lvsdr_line; do
 		lvsdr_log "$lvsdr_line"
 		lvsdr_status=1
@@ -277,7 +296,9 @@ lvsdr_remember() {
 	lvsdr_retired=$(lvsdr_retired)
 	if [ -n "$lvsdr_retired" ]; then
 		lvsdr_pending=$( (
-			lvsdr_rules_listing | lvsdr_protected_in "$(echo $lvsdr_retired)"
+			# A retired VIP's own rules still loaded (a dialect whose lock is not per VIP has
+			# none to wait for).
+			[ "$LVSDR_RULES_PER_VIP" = no ] || lvsdr_rules_listing | lvsdr_protected_in "$(echo $lvsdr_retired)"
 			ip -o addr show 2>/dev/null | awk -v old="$(echo $lvsdr_retired)" '
 				BEGIN { n = split(old, o, " "); for (i = 1; i <= n; i++) was[o[i]] = 1 }
 				{ for (i = 1; i < NF; i++) if ($i == "inet" || $i == "inet6") { split($(i + 1), a, "/"); if (a[1] in was) print a[1] } }'
@@ -544,6 +565,7 @@ status)
 	lvsdr_retired=
 	lvsdr_network=ready
 	lvsdr_owned=
+	lvsdr_v6off=$(lvsdr_ipv6_off)
 	if [ -n "$LVSDR_VIPS" ]; then
 		lvsdr_network=$(lvsdr_network)
 		lvsdr_owned=$(lvsdr_nm_owned)

@@ -16,16 +16,33 @@ info() { echo "VMCHECK info $*"; }
 in_ns() { ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 peer_count=0
-# add_host NS IFNAME MAC CIDR: a namespace with one veth on br0.
+# add_host NS IFNAME MAC CIDR [CIDR6]: a namespace with one veth on br0, and its IPv6
+# address where it has one ("-" or nothing: none). No duplicate address detection: every
+# address, link-local ones included, is usable at once.
 add_host() {
 	peer_count=$((peer_count + 1))
 	ip netns list | grep -q "^$1\( \|$\)" || ip netns add "$1"
+	in_ns "$1" sh -c 'echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad; echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad'
 	ip link add "$2" netns "$1" type veth peer name "p$peer_count"
 	ip link set "p$peer_count" master br0 up
 	ip -n "$1" link set lo up
 	ip -n "$1" link set "$2" address "$3"
 	ip -n "$1" link set "$2" up
 	ip -n "$1" addr add "$4" dev "$2"
+	case ${5:--} in -) ;; *) ip -n "$1" addr add "$5" dev "$2" nodad ;; esac
+}
+
+# endpoint ADDRESS PORT: ADDRESS:PORT as ipvsadm and socat write it (IPv6 in brackets).
+endpoint() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+
+# listen NS PROTO ADDRESS PORT ANSWER: a server answering ANSWER on ADDRESS:PORT.
+listen() {
+	case $3 in *:*) six=6 ;; *) six= ;; esac
+	if [ "$2" = tcp ]; then
+		in_ns "$1" socat "TCP$six-LISTEN:$4,bind=$(case $3 in *:*) echo "[$3]" ;; *) echo "$3" ;; esac),fork,reuseaddr" "SYSTEM:echo $5" </dev/null >/dev/null 2>&1 &
+	else
+		in_ns "$1" socat "UDP$six-RECVFROM:$4,bind=$(case $3 in *:*) echo "[$3]" ;; *) echo "$3" ;; esac),fork" "SYSTEM:echo $5" </dev/null >/dev/null 2>&1 &
+	fi
 }
 
 remove_host() {
@@ -33,18 +50,25 @@ remove_host() {
 	ip netns del "$1" 2>/dev/null
 }
 
-# capture_start NAME / capture_stop: ARP on the bridge, with MAC addresses.
+# capture_start NAME / capture_stop: ARP (/tmp/arp-NAME) and ICMPv6 (/tmp/nd-NAME) on the
+# bridge, with MAC addresses.
 capture_start() {
 	capture_file=/tmp/arp-$1
+	rm -f /tmp/tcpdump.err /tmp/tcpdump6.err
 	tcpdump -l -n -e -i br0 arp >"$capture_file" 2>/tmp/tcpdump.err &
 	capture_pid=$!
+	tcpdump -l -n -e -i br0 icmp6 >"/tmp/nd-$1" 2>/tmp/tcpdump6.err &
+	capture6_pid=$!
 	i=0
-	while ! grep -q listening /tmp/tcpdump.err 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! { grep -q listening /tmp/tcpdump.err && grep -q listening /tmp/tcpdump6.err; } 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 capture_stop() {
 	sleep 0.5
-	kill "$capture_pid" 2>/dev/null
-	wait "$capture_pid" 2>/dev/null
+	kill "$capture_pid" "$capture6_pid" 2>/dev/null
+	wait "$capture_pid" "$capture6_pid" 2>/dev/null
 }
 
 # The shared test library: lvsdr_run_step runs index.json's load steps as the platform would.
@@ -67,7 +91,7 @@ server_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$PLAN/servers";
 boot_server() {
 	name=$1
 	set -- $(awk -v n="$name" '$1 == n' "$PLAN/servers")
-	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 vipdev=$6
+	ns=rs-$1 cidr=$2 ifname=$3 suppression=$4 mac=$5 vipdev=$6 cidr6=$7
 	ip netns add "$ns"
 	if [ "$BOOT_WITH" = seed ] && [ "$suppression" = sysctl ]; then
 		# The switches' plausible mistake: the interface's arp_ignore set while all.arp_ignore
@@ -83,7 +107,7 @@ boot_server() {
 			fail "$name: its boot steps before the network failed: $(cat /tmp/load.err)"
 		fi
 	fi
-	add_host "$ns" "$ifname" "$mac" "$cidr"
+	add_host "$ns" "$ifname" "$mac" "$cidr" "$cidr6"
 	# ...and after it (or, in the ifcfg phase, ifup-aliases on its alias files).
 	if [ "$BOOT_WITH" = seed ]; then
 		# The seed's rule is loaded: the boot must refuse every VIP of the server. Then
@@ -98,7 +122,9 @@ boot_server() {
 		# That script sets no arp_announce either (the vips script does, as a second line).
 		in_ns "$ns" sh -c "echo 0 > /proc/sys/net/ipv4/conf/$ifname/arp_announce"
 		awk -v n="$name" '$1 == n { print $2, $3 }' "$PLAN/vips" | while read -r vip label; do
-			if [ "$label" = - ]; then
+			if [ "${vip#*:}" != "$vip" ]; then
+				in_ns "$ns" ip addr add "$vip/128" dev "$vipdev" nodad preferred_lft 0
+			elif [ "$label" = - ]; then
 				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$vipdev"
 			else
 				in_ns "$ns" ip addr add "$vip/32" brd "$vip" dev "$vipdev" label "$label"
@@ -123,24 +149,26 @@ boot_server() {
 # start_listeners NAME NS: the server answers its own name on each service's VIP and port.
 start_listeners() {
 	awk -v n="$1" '$5 == n { print $2, $3, ($4 == 0 ? 7777 : $4) }' "$PLAN/members" | sort -u | while read -r vip proto port; do
-		if [ "$proto" = tcp ]; then
-			in_ns "$2" socat "TCP-LISTEN:$port,bind=$vip,fork,reuseaddr" "SYSTEM:echo $1" </dev/null >/dev/null 2>&1 &
-		else
-			in_ns "$2" socat "UDP-RECVFROM:$port,bind=$vip,fork" "SYSTEM:echo $1" </dev/null >/dev/null 2>&1 &
-		fi
+		listen "$2" "$proto" "$vip" "$port" "$1"
 	done
 }
 
 client_ip() { head -n 1 "$PLAN/client" | cut -d/ -f1; }
+client6_ip() { head -n 1 "$PLAN/client6" | cut -d/ -f1; }
 
-# kernel_arp_from_vips NAME: connections from each VIP make the kernel resolve the client.
+# kernel_arp_from_vips NAME: connections from each VIP make the kernel resolve the client
+# (ARP for an IPv4 VIP, a Neighbour Solicitation for an IPv6 one).
 kernel_arp_from_vips() {
 	ns=rs-$1
 	client=$(client_ip)
+	client6=$(client6_ip)
 	in_ns "$ns" ip neigh flush all 2>/dev/null
 	awk -v n="$1" '$1 == n { print $2 }' "$PLAN/vips" | while read -r vip; do
 		in_ns "$ns" ip neigh flush all 2>/dev/null
-		in_ns "$ns" socat -T 1 /dev/null "TCP:$client:9,bind=$vip,connect-timeout=1" 2>/dev/null
+		case $vip in
+		*:*) [ -z "$client6" ] || in_ns "$ns" socat -T 1 /dev/null "TCP6:[$client6]:9,bind=[$vip],connect-timeout=1" 2>/dev/null ;;
+		*) in_ns "$ns" socat -T 1 /dev/null "TCP:$client:9,bind=$vip,connect-timeout=1" 2>/dev/null ;;
+		esac
 	done
 }
 
@@ -162,13 +190,37 @@ leak_report() {
 		}' "$1"
 }
 
-# check_no_leak WHEN FILE
+# nd_leak_report FILE: ICMPv6 from a real server's MAC that binds an IPv6 VIP to it: an
+# advertisement of the VIP, a solicitation from the VIP, or a duplicate address probe for it.
+nd_leak_report() {
+	awk -v servers="$PLAN/servers" -v vips="$PLAN/vips" '
+		BEGIN {
+			while ((getline line < servers) > 0) { split(line, f, " "); name[tolower(f[5])] = f[1] }
+			while ((getline line < vips) > 0) { split(line, f, " "); if (f[2] ~ /:/) vip[f[2]] = 1 }
+		}
+		{
+			src = tolower($2)
+			if (!(src in name)) next
+			# "... length 86: SOURCE > DESTINATION: ICMP6, ..."; no IPv6 text holds ": ".
+			k = index($0, ": ")
+			split(substr($0, k + 2), w, " ")
+			for (v in vip) {
+				if (index($0, "neighbor advertisement, tgt is " v ",") ||
+					(index($0, "neighbor solicitation") && (w[1] == v || (w[1] == "::" && index($0, "who has " v ","))))) {
+					print "real server " name[src] " leaked VIP " v ": " $0
+				}
+			}
+		}' "$1"
+}
+
+# check_no_leak WHEN FILE: ARP in FILE (/tmp/arp-NAME), ICMPv6 in /tmp/nd-NAME.
 check_no_leak() {
-	leaks=$(leak_report "$2")
+	nd=$(echo "$2" | sed 's#/arp-#/nd-#')
+	leaks=$( (leak_report "$2"; [ ! -f "$nd" ] || nd_leak_report "$nd") )
 	if [ -n "$leaks" ]; then
-		fail "no ARP leaks the VIP $1: $(echo "$leaks" | head -n 3 | tr '\n' ';')"
+		fail "no ARP or ND leaks the VIP $1: $(echo "$leaks" | head -n 3 | tr '\n' ';')"
 	else
-		ok "no ARP leaks the VIP $1 ($(grep -c . "$2") ARP packets seen on the segment)"
+		ok "no ARP or ND leaks the VIP $1 ($(grep -c . "$2") ARP and $(grep -c . "$nd" 2>/dev/null || echo 0) ICMPv6 packets seen on the segment)"
 	fi
 }
 
@@ -179,13 +231,15 @@ setup_segment() {
 	# Directors: the first is active and owns the VIPs, brought up with the labels its
 	# keepalived.conf (virtual_ipaddress) or lvs.cf (address = <vip> <label>) gives them.
 	first=1
-	while read -r name cidr ifname mac ipvsadm_file; do
-		add_host "dir-$name" "$ifname" "$mac" "$cidr"
+	while read -r name cidr ifname mac ipvsadm_file cidr6; do
+		add_host "dir-$name" "$ifname" "$mac" "$cidr" "$cidr6"
 		# DIRECTORS_BY=keepalived: their own keepalived brings the VIPs and the table.
 		if [ $first = 1 ] && [ "${DIRECTORS_BY:-}" != keepalived ]; then
 			active=$name active_if=$ifname active_mac=$mac active_ipvsadm=$TREE/$ipvsadm_file
 			grep "^$name " "$PLAN/director_vips" | while read -r _ vip label; do
-				if [ "$label" = - ]; then
+				if [ "${vip#*:}" != "$vip" ]; then
+					ip -n "dir-$name" addr add "$vip/128" dev "$ifname" nodad
+				elif [ "$label" = - ]; then
 					ip -n "dir-$name" addr add "$vip/32" dev "$ifname"
 				else
 					ip -n "dir-$name" addr add "$vip/32" dev "$ifname" label "$label"
@@ -194,11 +248,12 @@ setup_segment() {
 			first=0
 		fi
 	done <"$PLAN/directors"
-	add_host client eth0 02:00:00:00:02:01 "$(head -n 1 "$PLAN/client")"
+	add_host client eth0 02:00:00:00:02:01 "$(head -n 1 "$PLAN/client")" "$(head -n 1 "$PLAN/client6")"
 	# A VIP off the segment's subnet reaches the director through the site's router;
 	# here the client routes it to the active director directly.
 	active_ip=$(awk 'NR == 1 { split($2, a, "/"); print a[1] }' "$PLAN/directors")
-	cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
+	# (An IPv6 VIP is on the segment's prefix.)
+	cut -d' ' -f2 "$PLAN/services" | grep -v : | sort -u | while read -r vip; do
 		ip -n client route get "$vip" 2>/dev/null | grep -q " dev eth0 " && ! ip -n client route get "$vip" | grep -q " via " ||
 			ip -n client route add "$vip/32" via "$active_ip" dev eth0 2>/dev/null
 	done
@@ -231,13 +286,13 @@ boot_all() {
 teardown() {
 	for ns in $(ip netns list | cut -d' ' -f1); do remove_host "$ns"; done
 	ip link del br0 2>/dev/null
-	kill "$capture_pid" 2>/dev/null
+	kill "$capture_pid" "$capture6_pid" 2>/dev/null
 	# The vips scripts' state (lvsdr_run_step keeps it per namespace) goes with the hosts.
 	rm -f /tmp/lvsdr-state-*
 }
 
 check_arp_owner() {
-	cut -d' ' -f2 "$PLAN/services" | sort -u | while read -r vip; do
+	cut -d' ' -f2 "$PLAN/services" | grep -v : | sort -u | while read -r vip; do
 		macs=$(in_ns client arping -c 2 -w 3 -I eth0 "$vip" 2>&1 | sed -n 's/.*reply from [0-9.]* \[\([0-9a-fA-F:]*\)\].*/\1/p' | tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
 		if [ "$macs" = "$active_mac " ]; then
 			ok "ARP for VIP $vip is answered by the active director $active ($active_mac) only"
@@ -245,12 +300,44 @@ check_arp_owner() {
 			fail "ARP for VIP $vip answered by [${macs% }], expected the active director $active ($active_mac) only"
 		fi
 	done
+	# IPv6: the client solicits each VIP; only the active director may advertise it.
+	cut -d' ' -f2 "$PLAN/services" | grep : | sort -u | while read -r vip; do
+		rm -f /tmp/na.err
+		in_ns client tcpdump -l -n -e -i eth0 icmp6 >/tmp/na.txt 2>/tmp/na.err &
+		na=$!
+		i=0
+		while ! grep -q listening /tmp/na.err 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		ip -n client -6 neigh flush all
+		in_ns client socat -T 1 /dev/null "TCP6:[$vip]:9,connect-timeout=1" 2>/dev/null
+		sleep 0.5
+		kill "$na" 2>/dev/null
+		wait "$na" 2>/dev/null
+		macs=$(grep "neighbor advertisement, tgt is $vip," /tmp/na.txt | cut -d' ' -f2 | tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
+		if [ "$macs" = "$active_mac " ]; then
+			ok "Neighbour Discovery for VIP $vip is answered by the active director $active ($active_mac) only"
+		else
+			fail "Neighbour Discovery for VIP $vip answered by [${macs% }], expected the active director $active ($active_mac) only"
+		fi
+	done
 }
 
 spare=1
-# request VIP PROTO PORT: one request from a fresh client address; prints the server's answer.
+# request VIP PROTO PORT: one request from a fresh client address (of the VIP's family);
+# prints the server's answer.
 request() {
 	spare=$((spare + 1))
+	case $1 in
+	*:*)
+		src=$(sed -n "${spare}p" "$PLAN/client6")
+		ip -n client addr add "$src/128" dev eth0 nodad
+		if [ "$2" = tcp ]; then
+			in_ns client socat -T 3 - "TCP6:[$1]:$3,bind=[$src],connect-timeout=3" </dev/null 2>/dev/null
+		else
+			echo ping | in_ns client socat -T 3 - "UDP6:[$1]:$3,bind=[$src]" 2>/dev/null
+		fi
+		return
+		;;
+	esac
 	src=$(sed -n "${spare}p" "$PLAN/client")
 	ip -n client addr add "$src/32" dev eth0
 	if [ "$2" = tcp ]; then
@@ -261,7 +348,7 @@ request() {
 }
 
 check_services() {
-	in_ns client tcpdump -l -n -e -i eth0 "ip and not arp" >/tmp/client.pcap.txt 2>/dev/null &
+	in_ns client tcpdump -l -n -e -i eth0 "(ip or ip6) and not arp and not icmp6" >/tmp/client.pcap.txt 2>/dev/null &
 	client_capture=$!
 	sleep 1
 	while read -r svc vip proto port sched persistence; do
@@ -277,8 +364,8 @@ check_services() {
 			# Leave only this server in the service, so that the answer must come from it.
 			while read -r _ _ _ _ other orip oweight; do
 				[ "$other" = "$server" ] && continue
-				t=$orip; [ "$port" != 0 ] && t=$orip:$port
-				in_ns "dir-$active" ipvsadm -d "$flag" "$vip:$port" -r "$t"
+				t=$(endpoint "$orip" "$port"); [ "$port" != 0 ] || t=${t%:0}
+				in_ns "dir-$active" ipvsadm -d "$flag" "$(endpoint "$vip" "$port")" -r "$t"
 			done </tmp/members
 			answer=$(request "$vip" "$proto" "$test_port")
 			if [ "$answer" = "$server" ]; then
@@ -288,8 +375,8 @@ check_services() {
 			fi
 			while read -r _ _ _ _ other orip oweight; do
 				[ "$other" = "$server" ] && continue
-				t=$orip; [ "$port" != 0 ] && t=$orip:$port
-				in_ns "dir-$active" ipvsadm -a "$flag" "$vip:$port" -r "$t" -g -w "$oweight"
+				t=$(endpoint "$orip" "$port"); [ "$port" != 0 ] || t=${t%:0}
+				in_ns "dir-$active" ipvsadm -a "$flag" "$(endpoint "$vip" "$port")" -r "$t" -g -w "$oweight"
 			done </tmp/members
 		done </tmp/members
 	done <"$PLAN/services"
@@ -356,9 +443,18 @@ run_real() {
 	cut -d' ' -f1 "$PLAN/servers" | while read -r name; do kernel_arp_from_vips "$name"; done
 	capture_stop
 	check_no_leak "under traffic" /tmp/arp-traffic
-	# The kernel did send ARP from each real server with a VIP: with the VIP rewritten.
-	while read -r name cidr ifname suppression mac rest; do
-		grep -q "^$name " "$PLAN/vips" || continue
+	# The kernel did send ARP from each real server with a VIP: with the VIP rewritten; and a
+	# solicitation for the client from each with an IPv6 VIP: never from the VIP (above).
+	while read -r name cidr ifname suppression mac vipdev cidr6; do
+		if grep -q "^$name [^ ]*:" "$PLAN/vips"; then
+			sources=$(grep -i "^[^ ]* $mac > .*neighbor solicitation, who has $(client6_ip)," /tmp/nd-traffic | sed 's/.*length [0-9]*: \([^ ]*\) > .*/\1/' | sort -u | tr '\n' ' ')
+			if [ -n "$sources" ]; then
+				ok "$name: kernel solicitations sent for a packet from an IPv6 VIP went out from ${sources% }"
+			else
+				fail "$name: no kernel solicitation for the client seen: the ND leak check saw nothing to judge"
+			fi
+		fi
+		grep -q "^$name [0-9.]* " "$PLAN/vips" || continue
 		rip=${cidr%/*}
 		if grep -i "^[^ ]* $mac > " /tmp/arp-traffic | grep -q "tell $rip,"; then
 			ok "$name: kernel ARP sent from a VIP went out with the real IP $rip as sender"
@@ -369,9 +465,9 @@ run_real() {
 
 	capture_start rerun
 	while read -r name cidr ifname suppression mac rest; do
-		before=$(in_ns "rs-$name" ip -4 -o addr show)
+		before=$(in_ns "rs-$name" ip -o addr show)
 		run_steps apply "$name" "rs-$name" >/tmp/apply.err 2>&1 || fail "$name: index.json's apply steps failed: $(cat /tmp/apply.err)"
-		after=$(in_ns "rs-$name" ip -4 -o addr show)
+		after=$(in_ns "rs-$name" ip -o addr show)
 		[ "$before" = "$after" ] && ok "$name: applying its tree again (index.json's apply steps) changes nothing" ||
 			fail "$name: applying its tree again changed the addresses"
 		kernel_arp_from_vips "$name"
@@ -404,10 +500,21 @@ run_control() {
 	check_arp_owner >/dev/null
 	capture_stop
 	leaks=$(cat /tmp/arp-boot /tmp/arp-control | leak_report /dev/stdin)
+	nd_leaks=$(cat /tmp/nd-boot /tmp/nd-control | nd_leak_report /dev/stdin)
 	if [ -n "$leaks" ]; then
 		ok "the leak check fails on the seed's rule, as expected: $(echo "$leaks" | head -n 1)"
 	else
 		fail "the leak check passed with the seed's rule: it cannot tell a leaking cluster from a sound one"
+	fi
+	# An nftables server with an IPv6 VIP: its seed form matches the solicitation from a VIP
+	# by destination, so the kernel's solicitation from the VIP must be seen.
+	if awk 'NR == FNR { if ($4 == "nftables") nft[$1] = 1; next } ($1 in nft) && $2 ~ /:/ { found = 1 } END { exit !found }' \
+		"$PLAN/servers" "$PLAN/vips"; then
+		if [ -n "$nd_leaks" ]; then
+			ok "the ND leak check fails on the seed's form of the IPv6 rule, as expected: $(echo "$nd_leaks" | head -n 1)"
+		else
+			fail "the ND leak check passed with the seed's form of the IPv6 rule: it cannot tell a leaking cluster from a sound one"
+		fi
 	fi
 	teardown
 }
@@ -416,7 +523,7 @@ run_control() {
 ka_pids() { cat "/tmp/ka-$1.pid" "/tmp/ka-$1.vrrp.pid" "/tmp/ka-$1.check.pid" 2>/dev/null; }
 
 # vip_on NAME VIP: VIP is an address of director NAME.
-vip_on() { in_ns "dir-$1" ip -4 -o addr show | grep -q " inet $2/"; }
+vip_on() { in_ns "dir-$1" ip -o addr show | grep -q " inet6\{0,1\} $2/"; }
 
 # run_keepalived CASE: the directors run their own compiled keepalived.conf with the real
 # keepalived: VRRP elects the first as master, which brings the VIPs up; every director's
@@ -431,8 +538,7 @@ run_keepalived() {
 	boot_all
 	# The checkers connect to each real server's own address: a service listens there too.
 	while read -r _ _ proto port server rip _; do
-		[ "$proto" = tcp ] && [ "$port" != 0 ] &&
-			in_ns "rs-$server" socat "TCP-LISTEN:$port,bind=$rip,fork,reuseaddr" "SYSTEM:echo $server" </dev/null >/dev/null 2>&1 &
+		[ "$proto" = tcp ] && [ "$port" != 0 ] && listen "rs-$server" tcp "$rip" "$port" "$server"
 	done <"$PLAN/members"
 	while read -r name _; do
 		in_ns "dir-$name" keepalived -n -l -D -f "$TREE/$name/etc/keepalived/keepalived.conf" \
@@ -446,6 +552,19 @@ run_keepalived() {
 		ok "the first director $master became VRRP master and brought up the VIPs $(awk -v n="$master" '$1 == n { printf "%s ", $2 }' "$PLAN/director_vips")in $((i / 10)).$((i % 10)) s"
 	else
 		fail "the first director $master did not bring up VIP $vip in 10 s: $(tail -n 5 "/tmp/ka-$master.log" | tr '\n' ' ')"
+	fi
+	# Every VIP, the IPv6 ones too: their own VRRP instance (version 3), in the sync group.
+	i=0
+	while :; do
+		missing=$(awk -v n="$master" '$1 == n { print $2 }' "$PLAN/director_vips" | while read -r v; do vip_on "$master" "$v" || echo "$v"; done)
+		[ -n "$missing" ] && [ $i -lt 50 ] || break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if [ -z "$missing" ]; then
+		ok "the master $master holds every VIP of its keepalived.conf ($(grep -c "^$master [^ ]*:" "$PLAN/director_vips") of them IPv6)"
+	else
+		fail "the master $master lacks VIP(s) $(echo $missing): $(tail -n 5 "/tmp/ka-$master.log" | tr '\n' ' ')"
 	fi
 	# Each director's checkers program its own table: equal to the compiled ipvsadm file.
 	sort "$TREE/$(head -n 1 "$PLAN/directors" | cut -d' ' -f5)" >/tmp/ipvs-file
@@ -488,6 +607,17 @@ run_keepalived() {
 	fi
 	active=$second active_mac=$(sed -n 2p "$PLAN/directors" | cut -d' ' -f4)
 	check_arp_owner
+	# The IPv6 VIPs moved with the IPv4 ones: a request through one is answered.
+	vip6=$(awk '$2 ~ /:/ && $3 == "tcp" && $4 != 0 { print $2; exit }' "$PLAN/services")
+	port6=$(awk '$2 ~ /:/ && $3 == "tcp" && $4 != 0 { print $4; exit }' "$PLAN/services")
+	if [ -n "$vip6" ]; then
+		answer=$(in_ns client socat -T 2 - "TCP6:[$vip6]:$port6,connect-timeout=2" </dev/null 2>/dev/null)
+		if vip_on "$second" "$vip6" && [ -n "$answer" ]; then
+			ok "the IPv6 VIP $vip6 moved to $second with the IPv4 ones; a request through it was answered by $answer"
+		else
+			fail "after the master died: IPv6 VIP $vip6 on $second: $(vip_on "$second" "$vip6" && echo yes || echo no), answer '$answer'"
+		fi
+	fi
 	while read -r name _; do kill $(ka_pids "$name") 2>/dev/null; done <"$PLAN/directors"
 	sleep 1
 	teardown

@@ -2,6 +2,8 @@
 # {{ input_chains|join(" or ") }} and one mangle rule in {{ output_chains|join(" or ") }} per VIP, among whatever other rules the host has.
 # The switches this dialect sets: arp_announce, behind the output rule (see lvsdr_switches).
 LVSDR_SWITCHES=arp_announce
+# Whether a VIP has rules of its own (a retired VIP is remembered until they are gone): each VIP has its own two rules.
+LVSDR_RULES_PER_VIP=yes
 LVSDR_TOOL=arptables
 # Ticks of 0.2 s between two checks: arptables has no change events, so a foreign flush
 # is found by polling every 0.8 s.

@@ -3,6 +3,8 @@
 # deleted whole.
 # The switches this dialect sets: arp_announce, behind the output rule (see lvsdr_switches).
 LVSDR_SWITCHES=arp_announce
+# Whether a VIP has rules of its own (a retired VIP is remembered until they are gone): each VIP has its own elements in lvsdr's rules.
+LVSDR_RULES_PER_VIP=yes
 LVSDR_TOOL=nft
 # Ticks of 0.2 s between two repairs when nothing happened: nft monitor reports every
 # change to the table at once, so the poll is only a backstop.

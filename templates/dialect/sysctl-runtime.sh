@@ -3,6 +3,8 @@
 # value of each switch, so the effective value is what counts: arp_ignore 1, 2 or 8 (never
 # answer for an address that is not on the interface asked on), arp_announce exactly 2
 # (larger values act as 0). lvsdr sets only $LVSDR_IF's values, never all.*.
+# Whether a VIP has rules of its own (a retired VIP is remembered until they are gone): the switches hold for every VIP on lo, none of them a VIP's own.
+LVSDR_RULES_PER_VIP=no
 LVSDR_TOOL=cat
 # The switches this dialect sets (and `load` keeps when a tree moves to it).
 LVSDR_SWITCHES="arp_ignore arp_announce"

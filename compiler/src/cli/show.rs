@@ -80,14 +80,17 @@ pub fn detail(directors: &[DirectorEntry], servers: &[RealServerEntry]) -> Strin
             "{} (director)\n  platform   {}\n  address    {} on {}\n",
             d.name, d.platform, d.address, d.interface
         );
+        out += &address6_line(d.address6.as_deref());
         out += &vip_lines(&d.vips);
         out += &artifact_lines(&d.artifacts);
     }
     for s in servers {
         out += &format!(
-            "{} (real server)\n  platform   {}\n  address    {} on {}\n  network    {}\n  ARP        {}\n",
-            s.name, s.platform, s.address, s.interface, s.network_stack, s.arp_suppression
+            "{} (real server)\n  platform   {}\n  address    {} on {}\n",
+            s.name, s.platform, s.address, s.interface
         );
+        out += &address6_line(s.address6.as_deref());
+        out += &format!("  network    {}\n  ARP        {}\n", s.network_stack, s.arp_suppression);
         out += &vip_lines(&s.vips);
         out += &artifact_lines(&s.artifacts);
         let steps = [
@@ -106,6 +109,11 @@ pub fn detail(directors: &[DirectorEntry], servers: &[RealServerEntry]) -> Strin
         }
     }
     out
+}
+
+/// `  address6   2001:db8:10::11/64`, for a host that has one.
+fn address6_line(address6: Option<&str>) -> String {
+    address6.map(|a| format!("  address6   {a}\n")).unwrap_or_default()
 }
 
 fn vip_lines(vips: &[VipEntry]) -> String {

@@ -168,6 +168,9 @@ pub fn special_purpose6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("link-local")
     } else if ip.to_ipv4_mapped().is_some() {
         Some("IPv4-mapped")
+    } else if ip.segments()[..6] == [0; 6] {
+        // ::/96, deprecated (RFC 4291 2.5.5.1); ip and nft print these as ::a.b.c.d.
+        Some("IPv4-compatible")
     } else {
         None
     }
@@ -240,6 +243,8 @@ mod tests {
         assert_eq!(kind6("ff02::1"), Some("multicast"));
         assert_eq!(kind6("fe80::1"), Some("link-local"));
         assert_eq!(kind6("::ffff:10.0.0.1"), Some("IPv4-mapped"));
+        assert_eq!(kind6("::a00:64"), Some("IPv4-compatible"));
+        assert_eq!(kind6("::5"), Some("IPv4-compatible"));
         assert_eq!(kind6("2001:db8::100"), None);
         assert_eq!(kind6("fd00::100"), None);
     }
