@@ -312,7 +312,8 @@ check_arp_owner() {
 		sleep 0.5
 		kill "$na" 2>/dev/null
 		wait "$na" 2>/dev/null
-		macs=$(grep "neighbor advertisement, tgt is $vip," /tmp/na.txt | cut -d' ' -f2 | tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
+		# The Ethernet source of each advertisement of the VIP (tcpdump -e: "TIME MAC > MAC, ...").
+		macs=$(sed -n "s/^[^ ]* \([0-9a-fA-F:]\{17\}\) > .*neighbor advertisement, tgt is $vip,.*/\1/p" /tmp/na.txt | tr 'A-F' 'a-f' | sort -u | tr '\n' ' ')
 		if [ "$macs" = "$active_mac " ]; then
 			ok "Neighbour Discovery for VIP $vip is answered by the active director $active ($active_mac) only"
 		else
