@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .netns import ASKER
+from .netns import ASKER, SOLICITER, family, nd_answers, nd_leaks
 from .runner import CheckError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -83,24 +83,71 @@ def install(host, tree, server, enable=True):
 
 
 class Segment:
-    """The client's view of the segment: every VIP asked for every 50 ms, all ARP captured."""
+    """The client's view of the segment: every VIP asked for every 50 ms, all ARP captured;
+    with IPv6 VIPs, each solicited every 50 ms too (with `also6`, addresses whose answers
+    prove the capture sees), all ICMPv6 captured."""
 
-    def __init__(self, vips):
+    def __init__(self, vips, also6=()):
+        four, six = family(vips, False), family(vips, True)
         self.file = tempfile.NamedTemporaryFile(prefix="lvsdr-realhost-arp-", suffix=".txt", delete=False)
-        self.dump = subprocess.Popen(["ip", "netns", "exec", "lvh-client", "tcpdump", "-l", "-n", "-e", "-i", "eth0",
-                                      "arp"], stdout=self.file, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.ask = subprocess.Popen(["ip", "netns", "exec", "lvh-client", sys.executable, "-c", ASKER, "eth0",
-                                     "10.77.0.2", "0.05", *vips],
-                                    start_new_session=True)
+        self.file6 = tempfile.NamedTemporaryFile(prefix="lvsdr-realhost-nd-", suffix=".txt", delete=False)
+        self.procs = [subprocess.Popen(["ip", "netns", "exec", "lvh-client", "tcpdump", "-l", "-n", "-e", "-i", "eth0",
+                                        "arp"], stdout=self.file, stderr=subprocess.DEVNULL, start_new_session=True)]
+        if four:
+            self.procs.append(subprocess.Popen(["ip", "netns", "exec", "lvh-client", sys.executable, "-c", ASKER,
+                                                "eth0", "10.77.0.2", "0.05", *four], start_new_session=True))
+        if six:
+            self.procs.append(subprocess.Popen(["ip", "netns", "exec", "lvh-client", "tcpdump", "-l", "-n", "-e", "-i",
+                                                "eth0", "icmp6"], stdout=self.file6, stderr=subprocess.DEVNULL,
+                                               start_new_session=True))
+            self.procs.append(subprocess.Popen(["ip", "netns", "exec", "lvh-client", sys.executable, "-c", SOLICITER,
+                                                "eth0", "fd77::2", "0.05", *six, *also6], start_new_session=True))
         time.sleep(1)
 
     def text(self):
         return Path(self.file.name).read_text()
 
+    def text6(self, mac):
+        """The ICMPv6 `mac` sent, as tcpdump prints it without -e (what netns's judges read)."""
+        lines = []
+        for line in Path(self.file6.name).read_text().splitlines():
+            m = re.match(r"(\S+) (\S+) > \S+, ethertype IPv6 \(0x86dd\), length \d+: (.*)", line)
+            if m and m[2].lower() == mac:
+                lines.append(f"{m[1]} IP6 {m[3]}")
+        return "\n".join(lines)
+
     def stop(self):
-        for p in (self.ask, self.dump):
+        for p in reversed(self.procs):
             os.killpg(p.pid, signal.SIGTERM)
             p.wait()
+        for f in (self.file, self.file6):
+            Path(f.name).unlink(missing_ok=True)
+
+
+def nd_judge(text6, vips, real6, windows):
+    """From one host's ICMPv6 (`Segment.text6`): no solicitation from a VIP or probe for one
+    ever; an advertisement of a VIP only inside the window of an event in FLUSHING
+    (WINDOWS as for judge_leaks; none for the switches' dialect, whose VIPs are on lo);
+    the real address answered (the capture sees). Returns (advertisements per event, the
+    real address's advertisements)."""
+    sent = [line for line in nd_leaks(text6, vips) if "solicitation" in line]
+    if sent:
+        raise CheckError(f"a solicitation from (or probing) an IPv6 VIP: {sent[0]}")
+    by_event, outside = {}, []
+    for line in nd_answers(text6, vips):
+        at = seconds_of_day(line.split()[0])
+        hit = [w for w in windows if w[0] in FLUSHING and seconds_of_day(w[1]) <= at <= seconds_of_day(w[2]) + 0.1]
+        if hit:
+            by_event.setdefault(hit[0][0], []).append(line)
+        else:
+            outside.append(line)
+    if outside:
+        raise CheckError(f"{len(outside)} advertisement(s) of an IPv6 VIP outside any flush's window: "
+                         + "; ".join(outside[:3]))
+    real = nd_answers(text6, [real6])
+    if not real:
+        raise CheckError(f"no advertisement of the real {real6} either: the capture proves nothing")
+    return by_event, real
 
 
 def leaks(text, mac, vips):

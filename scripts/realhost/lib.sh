@@ -93,7 +93,10 @@ rh_client_ns() {
   rh_client_down
   _rh_plug lvh-client eth0 vc-client "" || return
   ip -n lvh-client link set lo up
+  ip netns exec lvh-client sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   ip -n lvh-client addr add "$addr" dev eth0
+  # The segment's IPv6 prefix, for the hosts that have an address6.
+  ip -n lvh-client addr add fd77::2/64 dev eth0 nodad
   ip -n lvh-client link set eth0 up
 }
 rh_client() { ip netns exec lvh-client "$@"; }
@@ -111,7 +114,7 @@ rh_pid() { cat "$(_rh_hd "$1")/leader.pid"; }   # the container's PID 1, as the 
 
 # Prepare a fresh root for NAME (overlay over rootfs, or a full copy) with its identity.
 _rh_prepare() {
-  local name=$1 ip=$2 hd t0 uuid
+  local name=$1 ip=$2 ip6=${3:-} hd t0 uuid
   hd=$(_rh_hd "$name")
   [[ -x $RH_ROOTFS/usr/lib/systemd/systemd ]] || rh_die "no rootfs at $RH_ROOTFS (run scripts/realhost/build)" || return
   _rh_release "$name"
@@ -148,7 +151,7 @@ address1=$ip/$RH_PREFIX
 may-fail=false
 
 [ipv6]
-method=disabled
+$(if [[ -n $ip6 ]]; then printf 'method=manual\naddress1=%s/64\n' "$ip6"; else echo method=disabled; fi)
 EOF
   umask 022
 }
@@ -240,13 +243,15 @@ _rh_wait_ready() {
   rh_log "$name: up in $(cat "$hd/boot.seconds")s (systemd $state at $(cat "$hd/system.seconds")s, eth0 connected)"
 }
 
-# rh_host_start NAME IP   — a clean host (fresh root from the cached rootfs), booted.
+# rh_host_start NAME IP [IP6] — a clean host (fresh root from the cached rootfs), booted; its
+# keyfile gives eth0 IP/24 and, when IP6 is given, IP6/64 (fd77::/64; else IPv6 disabled).
 rh_host_start() {
-  local name=$1 ip=$2
+  local name=$1 ip=$2 ip6=${3:-}
   _rh_name_ok "$name" || return
   [[ $ip =~ ^10\.77\.0\.[0-9]+$ ]] || rh_die "IP '$ip': this harness uses 10.77.0.0/24 only" || return
+  [[ -z $ip6 || $ip6 =~ ^fd77::[0-9a-f]+$ ]] || rh_die "IPv6 '$ip6': this harness uses fd77::/64 only" || return
   _rh_alive "$name" && { rh_die "$name is already running"; return; }
-  _rh_prepare "$name" "$ip" || return
+  _rh_prepare "$name" "$ip" "$ip6" || return
   _rh_boot "$name"
 }
 
