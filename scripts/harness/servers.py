@@ -107,8 +107,9 @@ def listings(server):
 
 def nft_listings(real, vips, real6):
     """`nft list table arp lvsdr` (and `ip6 lvsdr`) as nftables 1.1.3 prints it (Debian 13's,
-    captured; RHEL 10 ships 1.1.1; host-check's boot reads Debian 12's 1.0.6 live), and the
-    controls, each wrong in one way."""
+    captured; RHEL 10 ships 1.1.1: it names the ND target `icmpv6 taddr`), as 1.0.6 prints
+    the ND rules (the target as a raw 128-bit payload; host-check's boot also reads Debian
+    12's 1.0.6 live), and the controls, each wrong in one way."""
     header = "arp htype 1 arp ptype ip arp hlen 6 arp plen 4"
     four, six = family(vips, False), family(vips, True)
     vipset = "{ " + ", ".join(four) + " }"
@@ -120,25 +121,28 @@ def nft_listings(real, vips, real6):
                 f"\t\t{drop}\n\t}}\n\n\tchain output {{\n\t\ttype filter hook output priority filter; policy accept;\n"
                 f"\t\t{mangle}\n\t}}\n")
 
-    def listing(drop, mangle, nd=None):
+    def listing(drop, mangle, nd=None, raw=False):
         text = f"table arp lvsdr {{\n{chains(drop, mangle) if four else chains('', '')}}}\n"
         if six:
             nd = nd or {}
-            solicit = nd.get("solicit", f"icmpv6 type nd-neighbor-solicit @th,64,128 {targets} drop")
-            advert = nd.get("advert", f"icmpv6 type nd-neighbor-advert @th,64,128 {targets} drop")
-            probe = nd.get("probe", f"icmpv6 type nd-neighbor-solicit @th,64,128 {targets} drop")
+            # nft 1.1's name for the target, or 1.0's raw payload.
+            target = f"@th,64,128 {targets}" if raw else f"icmpv6 taddr {sixset}"
+            solicit = nd.get("solicit", f"icmpv6 type nd-neighbor-solicit {target} drop")
+            advert = nd.get("advert", f"icmpv6 type nd-neighbor-advert {target} drop")
+            probe = nd.get("probe", f"icmpv6 type nd-neighbor-solicit {target} drop")
             source = nd.get("source", f"icmpv6 type nd-neighbor-solicit ip6 saddr {sixset} ip6 saddr set {real6}")
             text += f"table ip6 lvsdr {{\n{chains(solicit, advert + chr(10) + chr(9) + chr(9) + probe + chr(10) + chr(9) + chr(9) + source)}}}\n"
         return text
     drop, mangle = f"{header} arp daddr ip {vipset} drop", f"{header} arp saddr ip {vipset} arp saddr ip set {real}"
     return [
         ("nftables 1.1.3", listing(drop, mangle), True),
+        ("nftables 1.0.6's ND rules (the target as a raw payload)", listing(drop, mangle, raw=True), True),
         ("control: the seed's daddr in the output chain",
          listing(drop, f"{header} arp daddr ip {vipset} arp saddr ip set {real}",
                  {"source": f"icmpv6 type nd-neighbor-solicit ip6 daddr {sixset} ip6 saddr set {real6}"}), False),
         ("control: an interface condition",
          listing(f'iifname "eth9" {header} arp daddr ip {vipset} drop', mangle,
-                 {"solicit": f'icmpv6 type nd-neighbor-solicit @th,64,128 {targets} iifname "eth9" drop'}), False),
+                 {"solicit": f'icmpv6 type nd-neighbor-solicit icmpv6 taddr {sixset} iifname "eth9" drop'}), False),
         ("control: another real IP",
          listing(drop, f"{header} arp saddr ip {vipset} arp saddr ip set 192.0.2.1",
                  {"source": f"icmpv6 type nd-neighbor-solicit ip6 saddr {sixset} ip6 saddr set 2001:db8:ffff::1"}), False),
@@ -147,7 +151,7 @@ def nft_listings(real, vips, real6):
         ("control: the solicitations matched by destination (never the VIP: they go to its solicited-node group)",
          listing(drop, mangle, {"solicit": f"icmpv6 type nd-neighbor-solicit ip6 daddr {sixset} drop"}), four),
         ("control: the advertisements of another address dropped",
-         listing(drop, mangle, {"advert": "icmpv6 type nd-neighbor-advert @th,64,128 0x20010db8ffff0000000000000000001 drop"}),
+         listing(drop, mangle, {"advert": "icmpv6 type nd-neighbor-advert icmpv6 taddr 2001:db8:ffff::1 drop"}),
          four),
     ] if six else [])
 

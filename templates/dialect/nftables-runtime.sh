@@ -22,8 +22,9 @@ lvsdr_rules_listing() {
 # lvsdr, the target as nft lists it (one 128-bit hex number): on input, "icmpv6 type
 # nd-neighbor-solicit @th,64,128 {..TARGET..} drop"; on output, the same for
 # nd-neighbor-advert and for nd-neighbor-solicit, and "icmpv6 type nd-neighbor-solicit ip6
-# saddr {..VIP..} ip6 saddr set {{ real_ip6 }}". A rule with more conditions, or the seed
-# document's "arp daddr ip" in the output rule, does not count.
+# saddr {..VIP..} ip6 saddr set {{ real_ip6 }}". nft 1.1 (RHEL 10) names the target field
+# and lists it as "icmpv6 taddr {..VIP..}" instead: both forms count. A rule with more
+# conditions, or the seed document's "arp daddr ip" in the output rule, does not count.
 lvsdr_protected_in() {
 	awk -v ours="$1" -v real={{ real_ip }} -v real6={{ real_ip6 }} '
 		# The ARP header shape: hardware Ethernet, protocol IPv4, 6- and 4-byte addresses.
@@ -41,6 +42,12 @@ lvsdr_protected_in() {
 			if (first > last) return
 			for (i = first; i <= last; i++) if (w[i] !~ re) return
 			for (i = first; i <= last; i++) seen[w[i]] = 1
+		}
+		# note6 FIRST LAST SEEN: as note, for IPv6 addresses, each noted as its target().
+		function note6(first, last, seen,    i) {
+			if (first > last) return
+			for (i = first; i <= last; i++) if (w[i] !~ v6) return
+			for (i = first; i <= last; i++) seen[target(w[i])] = 1
 		}
 		# target(V): IPv6 text V as nft lists a 128-bit number: 0x, lowercase hex, no
 		# leading zeros.
@@ -72,6 +79,9 @@ lvsdr_protected_in() {
 		hook[chain] == "input" && nd("nd-neighbor-solicit") && w[4] == "@th,64,128" && w[n] == "drop" { note(5, n - 1, unsolicited, hex) }
 		hook[chain] == "output" && nd("nd-neighbor-advert") && w[4] == "@th,64,128" && w[n] == "drop" { note(5, n - 1, unadvertised, hex) }
 		hook[chain] == "output" && nd("nd-neighbor-solicit") && w[4] == "@th,64,128" && w[n] == "drop" { note(5, n - 1, unprobed, hex) }
+		hook[chain] == "input" && nd("nd-neighbor-solicit") && w[4] w[5] == "icmpv6taddr" && w[n] == "drop" { note6(6, n - 1, unsolicited) }
+		hook[chain] == "output" && nd("nd-neighbor-advert") && w[4] w[5] == "icmpv6taddr" && w[n] == "drop" { note6(6, n - 1, unadvertised) }
+		hook[chain] == "output" && nd("nd-neighbor-solicit") && w[4] w[5] == "icmpv6taddr" && w[n] == "drop" { note6(6, n - 1, unprobed) }
 		hook[chain] == "output" && nd("nd-neighbor-solicit") && w[4] w[5] == "ip6saddr" && w[n - 3] w[n - 2] w[n - 1] == "ip6saddrset" && w[n] == real6 { note(6, n - 4, rewritten, v6) }
 		END {
 			n = split(ours, v, " ")
