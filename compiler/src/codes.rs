@@ -296,10 +296,11 @@ Fix: remove `arp_suppression` to get the platform's default, or pick the tool
 the platform has.";
 
     UnknownSuppression = "E0025", Error, "unknown ARP suppression method",
-"`arp_suppression` is `arptables`, `nftables` or `sysctl`. On el4-el6
-`arptables` means the arptables_jf dialect. `sysctl` is no rules at all: the
-kernel's `arp_ignore` 1 and `arp_announce` 2 on the interface, with the VIPs
-on `lo`.
+"`arp_suppression` names an ARP suppression method: the message lists the
+ones this lvsdr knows (`lvsdr schema manifest` too). Today they are netfilter
+rules, `arptables` (on el4-el6 the arptables_jf dialect) and `nftables`, and
+`sysctl`, no rules at all: the kernel's `arp_ignore` 1 and `arp_announce` 2 on
+the interface, with the VIPs on `lo`.
 
 Example:
     \"arp_suppression\": \"iptables\"

@@ -32,6 +32,14 @@ fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The generator's good values are the manifest's keywords, all of them.
+#[test]
+fn the_generator_knows_every_platform_and_dialect() {
+    use lvsdr::model::{Platform, SuppressionTool};
+    assert_eq!(support::generate::PLATFORMS.0, Platform::names().as_slice());
+    assert_eq!(support::generate::SUPPRESSION.0, SuppressionTool::names().as_slice());
+}
+
 #[test]
 fn generated_manifests_never_panic_and_emit_what_the_tools_accept() {
     let cases = env("LVSDR_PROPERTY_CASES", 1000);

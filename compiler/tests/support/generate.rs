@@ -8,7 +8,7 @@ use arbitrary::{Result, Unstructured};
 use serde_json::{json, Map, Value};
 
 /// A pool of values: the good ones, then the hostile ones.
-struct Pool(&'static [&'static str], &'static [&'static str]);
+pub struct Pool(pub &'static [&'static str], pub &'static [&'static str]);
 
 const NAMES: Pool = Pool(
     &["web1", "web2", "app-3", "lvs1", "lvs2", "db", "a", "x9", "0day"],
@@ -34,10 +34,12 @@ const INTERFACES: Pool = Pool(
     &["eth0", "eth1", "ens192", "bond0.100", "eno1", "e"],
     &["eth0;id", "../x", "-n", "a b", "eth\u{3bf}", "verylonginterface0", "eth0:1"],
 );
-const PLATFORMS: Pool = Pool(&["el4", "el5", "el6", "el7", "el8", "el9"], &["el10", "EL7", ""]);
+// The good values are every keyword the manifest takes (a test holds them to the keyword
+// lists), so a new platform or dialect is generated from the day it exists.
+pub const PLATFORMS: Pool = Pool(&["el4", "el5", "el6", "el7", "el8", "el9", "el10"], &["el11", "EL7", ""]);
 const PROTOCOLS: Pool = Pool(&["tcp", "udp"], &["sctp", "TCP"]);
 const SCHEDULERS: Pool = Pool(&["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"], &["mh", "fifo"]);
-const SUPPRESSION: Pool = Pool(&["arptables", "nftables"], &["sysctl"]);
+pub const SUPPRESSION: Pool = Pool(&["arptables", "nftables", "sysctl"], &["iptables", "arptables_jf"]);
 const KEYS: &[&str] = &["name", "address", "vip", "port", "weight", "server", "real_servers", "colour"];
 
 fn pick(u: &mut Unstructured, hostile: bool, pool: &Pool) -> Result<&'static str> {
@@ -89,6 +91,17 @@ fn host(u: &mut Unstructured, hostile: bool, names: &mut Vec<String>, director: 
     };
     names.push(name.clone());
     let mut host = json!({ "name": name, "address": address });
+    // An IPv6 address beside most hosts' IPv4 one: on the segment's prefix fd00::/64, or
+    // (hostile) anything from an IPv4 text to a link-local one.
+    if u.ratio(2, 3)? {
+        host["address6"] = if hostile && u.ratio(1, 3)? {
+            ["10.0.0.5/24", "fe80::5/64", "fd00::5", "fd00::5/8", "fd01::5/64", "::ffff:10.0.0.5/120"]
+                [u.choose_index(6)?]
+            .into()
+        } else {
+            format!("fd00::{:x}/64", names.len() + if director { 1 } else { 9 }).into()
+        };
+    }
     if u.ratio(1, 3)? {
         host["interface"] = pick(u, hostile, &INTERFACES)?.into();
     }
@@ -142,7 +155,11 @@ pub fn manifest(u: &mut Unstructured) -> Result<Vec<u8>> {
         let name = if hostile { pick(u, hostile, &NAMES)?.to_owned() } else { format!("svc{}", services.len() + 1) };
         let mut service = json!({
             "name": name,
-            "vip": if u.ratio(3, 4)? { format!("10.0.0.{}", u.int_in_range(100..=104u8)?) } else { address(u, hostile, false)? },
+            "vip": match u.int_in_range(0..=7u8)? {
+                0..=4 => format!("10.0.0.{}", u.int_in_range(100..=104u8)?),
+                5 | 6 => format!("fd00::{:x}", u.int_in_range(0x100..=0x104u16)?),
+                _ => address(u, hostile, false)?,
+            },
             "port": number(u, hostile, if hostile { &[0, 21, 53, 80, 443, 65535, 65536] } else { &[0, 21, 53, 80, 443, 65535] })?,
             "real_servers": members,
         });
