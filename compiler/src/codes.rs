@@ -526,6 +526,16 @@ Example:
 Fix: add the host's IPv6 address with its prefix:
     \"address6\": \"2001:db8:10::11/64\"";
 
+    ProbeError = "E0045", Error, "the probe cannot run",
+"`lvsdr probe` needs a valid manifest, an Ethernet interface on the VIPs'
+segment, and root (a packet socket). Exit status 2 (Nagios: 3, UNKNOWN).
+
+Example:
+    lvsdr probe cluster.yaml --interface eth9     (no such interface)
+
+Fix: name the interface that is on the directors' and real servers' segment,
+and run as root.";
+
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
 fine; please report it with the manifest that triggers it.
@@ -586,7 +596,7 @@ impl Code {
     /// not the command-line and file-system codes (E004x, tested through the CLI) nor
     /// the internal error.
     pub fn about_manifest(self) -> bool {
-        !matches!(self, Code::UsageError | Code::ReadError | Code::WriteError | Code::InternalError)
+        !matches!(self, Code::UsageError | Code::ReadError | Code::WriteError | Code::ProbeError | Code::InternalError)
     }
 
     /// Looks a code up by its text, case-insensitively (`e0012` works too).

@@ -456,3 +456,72 @@ pub struct ManResult {
     pub man: String,
     pub diagnostics: Vec<JsonDiagnostic>,
 }
+
+/// `probe`: what answered for each VIP on the segment, in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeResult {
+    pub cluster: String,
+    /// The interface the probe sent and listened on.
+    pub interface: String,
+    /// How long it listened after its requests, in milliseconds.
+    pub window_ms: u64,
+    /// Requests sent (ARP and Neighbour Solicitations) and frames judged.
+    pub sent: usize,
+    pub received: usize,
+    /// `ok` when every VIP is answered by one director and nothing leaks; else the worst of
+    /// `unknown`, `down`, `leak` (in that order).
+    pub state: ProbeState,
+    /// In address order, IPv4 first.
+    pub vips: Vec<ProbeVip>,
+    /// The manifest's hosts and the MAC each answered from (`null`: no answer).
+    pub hosts: Vec<ProbeHost>,
+}
+
+/// A VIP's state on the segment, and the probe's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeState {
+    /// Exactly one answer, from a director's MAC.
+    Ok,
+    /// One answer, from a MAC that is no host of the manifest (a director whose own address
+    /// did not answer, a router's proxy ARP, another cluster).
+    Unknown,
+    /// No answer: no director holds the VIP.
+    Down,
+    /// More than one MAC answered, or a real server did, or a host other than a director
+    /// sent ARP or Neighbour Discovery with the VIP as its address.
+    Leak,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeVip {
+    pub address: String,
+    /// The services on it.
+    pub services: Vec<String>,
+    pub state: ProbeState,
+    /// Every MAC that answered a request for it (ARP reply, Neighbour Advertisement).
+    pub responders: Vec<ProbeResponder>,
+    /// MACs other than the answering director's that sent ARP or Neighbour Discovery with
+    /// the VIP as their own address during the window (seen passively).
+    pub announcers: Vec<ProbeResponder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeResponder {
+    /// `52:54:00:aa:bb:cc`.
+    pub mac: String,
+    /// The manifest's host with this MAC (learned from its own address's answer), if any.
+    pub host: Option<String>,
+    /// `director` or `real-server`, with `host`.
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeHost {
+    pub name: String,
+    /// `director` or `real-server`.
+    pub role: String,
+    /// Its addresses the probe asked for (IPv4, and IPv6 where it has one).
+    pub addresses: Vec<String>,
+    pub mac: Option<String>,
+}

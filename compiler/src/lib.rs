@@ -19,6 +19,7 @@ pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod platform;
+pub mod probe;
 pub mod raw;
 pub mod reference;
 pub mod report;

@@ -32,7 +32,8 @@ use cli::{complete, show};
 )]
 struct Cli {
     /// How to print diagnostics and results: human (stderr/stdout), one JSON object on
-    /// stdout, or github (human, plus GitHub Actions annotations of the diagnostics on stdout).
+    /// stdout, or github (human, plus GitHub Actions annotations of the diagnostics on stdout);
+    /// for `probe` also nagios (the plugin convention) and prometheus (a textfile).
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Colour on a terminal: auto (unless NO_COLOR is set; CLICOLOR_FORCE forces it), always, never.
@@ -60,6 +61,10 @@ enum Format {
     Human,
     Json,
     Github,
+    /// `probe` only: one Nagios/Icinga status line, exit 0-3.
+    Nagios,
+    /// `probe` only: a Prometheus textfile.
+    Prometheus,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +120,8 @@ enum SchemaOf {
     Init,
     /// `explain --format json`.
     Explain,
+    /// `probe --format json` (and each line of `probe --watch --format json`).
+    Probe,
     /// Any command's `--format json` on a usage or IO failure (E004x).
     Failure,
 }
@@ -199,6 +206,36 @@ enum Command {
         /// Only this real server or director, in detail.
         #[arg(long, add = clap_complete::engine::ArgValueCandidates::new(complete::host_names))]
         server: Option<String>,
+    },
+    /// On the live segment, as root: which hosts answer ARP (IPv6: Neighbour Discovery) for
+    /// each VIP. Exactly one director is ok; none is down; more, or a real server, is a leak.
+    #[command(
+        after_long_help = "It sends only ARP requests and Neighbour Solicitations, and only for the manifest's VIPs and hosts' own addresses (whose answers name the MACs), COUNT times each, then listens for WINDOW ms; every ARP or Neighbour Discovery frame from another host that claims a VIP counts too.
+
+Exit status: 0 every VIP ok; 1 a VIP down, leaking or answered by an unknown MAC; 2 usage or IO error. With --format nagios: 0 OK, 1 WARNING (unknown responder), 2 CRITICAL (down or leak), 3 UNKNOWN (the probe could not run).
+
+Examples:
+  lvsdr probe cluster.yaml --interface eth0
+  lvsdr probe cluster.yaml -i eth0 --format nagios          an NRPE command
+  lvsdr probe cluster.yaml -i eth0 --format prometheus > /var/lib/node_exporter/lvsdr.prom.$$ && mv ...
+  lvsdr probe cluster.yaml -i eth0 --watch 10               a line per change, until stopped"
+    )]
+    Probe {
+        /// The manifest, or - for standard input.
+        manifest: String,
+        /// The interface on the VIPs' segment.
+        #[arg(short, long)]
+        interface: String,
+        /// Milliseconds to listen after the last request.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(50..=60000))]
+        window: u64,
+        /// Requests per address, 100 ms apart.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+        count: u32,
+        /// Probe again every SECONDS until stopped: a line per change (human), or the whole
+        /// result as one JSON line per probe (json).
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+        watch: Option<u64>,
     },
     /// Write a commented starting manifest (YAML; JSON, without comments, for a .json PATH).
     #[command(
@@ -344,6 +381,11 @@ fn main() -> ExitCode {
         deny_warnings: cli.deny_warnings,
         stdout_color: cli.color.wanted(std::io::stdout().is_terminal()),
     });
+    // nagios and prometheus say what a probe found; no other command has such a result.
+    if matches!(format, Format::Nagios | Format::Prometheus) && !matches!(cli.command, Command::Probe { .. }) {
+        tell!("lvsdr: error[{}]: --format nagios and prometheus are for lvsdr probe", Code::UsageError);
+        return ExitCode::from(USAGE);
+    }
     let result = match cli.command {
         Command::Compile { manifest, out, check } => {
             return_freed_memory_at_once();
@@ -368,6 +410,10 @@ fn main() -> ExitCode {
         Command::Man { command } => man_page(format, command.as_deref()),
         Command::Show { manifest, server } => show(format, style, &manifest, server.as_deref()),
         Command::Init { path } => init(format, &path),
+        Command::Probe { manifest, interface, window, count, watch } => {
+            let options = cli::probe::Options { interface, count, window: std::time::Duration::from_millis(window) };
+            probe(format, style, &manifest, &options, watch)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -375,7 +421,12 @@ fn main() -> ExitCode {
             let diagnostic = Diagnostic::new(failure.code, "", failure.message.clone());
             match format {
                 Format::Json => say!("{}", failure_line(&[diagnostic])),
-                Format::Human => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
+                Format::Human | Format::Prometheus => tell!("lvsdr: error[{}]: {}", failure.code, failure.message),
+                // The plugin convention: one line on stdout, UNKNOWN.
+                Format::Nagios => {
+                    say!("LVSDR UNKNOWN - {}", failure.message);
+                    return ExitCode::from(3);
+                }
                 Format::Github => {
                     tell!("lvsdr: error[{}]: {}", failure.code, failure.message);
                     say!("{}", lvsdr::report::github(&[diagnostic], None).trim_end());
@@ -454,10 +505,13 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
         SchemaOf::Init => lvsdr::schema::of::<contract::InitResult>(),
         SchemaOf::Explain => lvsdr::schema::of::<contract::ExplainResult>(),
         SchemaOf::Failure => lvsdr::schema::of::<contract::FailureResult>(),
+        SchemaOf::Probe => lvsdr::schema::of::<contract::ProbeResult>(),
     };
     let text = match format {
         Format::Json => to_sorted_line(&contract::SchemaResult { schema, diagnostics: Vec::new() }),
-        Format::Human | Format::Github => serde_json::to_string_pretty(&schema).expect("a JSON value serializes"),
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
+            serde_json::to_string_pretty(&schema).expect("a JSON value serializes")
+        }
     };
     write_stdout(format!("{text}\n").as_bytes())?;
     Ok(0)
@@ -466,7 +520,7 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
 fn print_text(format: Format, text: Vec<u8>, result: impl FnOnce(String) -> String) -> Result<u8, Failure> {
     match format {
         Format::Json => write_stdout(format!("{}\n", result(String::from_utf8_lossy(&text).into_owned())).as_bytes())?,
-        Format::Human | Format::Github => write_stdout(&text)?,
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => write_stdout(&text)?,
     }
     Ok(0)
 }
@@ -605,6 +659,58 @@ fn load_digest(
     Ok((checked.cluster, checked.diagnostics, digest))
 }
 
+/// `lvsdr probe`: the cluster's VIPs asked for on the segment, judged, and said in FORMAT;
+/// with WATCH, again every WATCH seconds until stopped.
+fn probe(
+    format: Format,
+    style: Style,
+    manifest: &str,
+    options: &cli::probe::Options,
+    watch: Option<u64>,
+) -> Result<u8, Failure> {
+    if watch.is_some() && !matches!(format, Format::Human | Format::Json) {
+        return Err(usage("--watch prints a line per change (human) or a JSON line per probe (json)".into()));
+    }
+    let (cluster, _) = load(format, style, manifest, true)?;
+    let Some(cluster) = cluster else {
+        return Err(Failure { code: Code::ProbeError, message: format!("{manifest} is not a valid manifest") });
+    };
+    let plan = lvsdr::probe::Plan::of(&cluster);
+    let once = || -> Result<contract::ProbeResult, Failure> {
+        let observed =
+            cli::probe::run(&plan, options).map_err(|message| Failure { code: Code::ProbeError, message })?;
+        let window_ms = u64::try_from(options.window.as_millis()).unwrap_or(u64::MAX);
+        Ok(lvsdr::probe::judge(&plan, &options.interface, window_ms, observed.sent, &observed.seen))
+    };
+    let Some(seconds) = watch else {
+        let result = once()?;
+        match format {
+            Format::Json => say!("{}", to_sorted_line(&result)),
+            Format::Nagios => {
+                write_stdout(lvsdr::probe::nagios(&result).as_bytes())?;
+                return Ok(lvsdr::probe::nagios_status(result.state));
+            }
+            Format::Prometheus => write_stdout(lvsdr::probe::prometheus(&result).as_bytes())?,
+            Format::Human | Format::Github => write_stdout(lvsdr::probe::human(&result).as_bytes())?,
+        }
+        return Ok(if result.state == contract::ProbeState::Ok { 0 } else { INVALID });
+    };
+    let mut last: Option<contract::ProbeResult> = None;
+    loop {
+        let result = once()?;
+        if format == Format::Json {
+            say!("{}", to_sorted_line(&result));
+        } else {
+            let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            for line in lvsdr::probe::changes(last.as_ref(), &result) {
+                say!("{stamp} {line}");
+            }
+        }
+        last = Some(result);
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+    }
+}
+
 fn check(format: Format, style: Style, manifest: &str) -> Result<u8, Failure> {
     let (cluster, diagnostics) = load(format, style, manifest, false)?;
     let valid = cluster.is_some();
@@ -672,7 +778,7 @@ fn compile(format: Format, style: Style, manifest: &str, out: &Utf8Path) -> Resu
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             let hosts = format!("{directors} director(s) and {servers} real server(s)");
             match written.method {
                 write::Method::WholeTree => tell!("lvsdr: wrote {files} files for {hosts} to {out}"),
@@ -714,7 +820,7 @@ fn compile_check(format: Format, style: Style, manifest: &str, out: &Utf8Path) -
             })
         ),
         Format::Human | Format::Github if changes.is_empty() => tell!("lvsdr: {out} is up to date"),
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             write_stdout(review_text(&changes).as_bytes())?;
             tell!("lvsdr: {out} differs from what the manifest compiles to in {} file(s)", changes.len());
         }
@@ -740,7 +846,9 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
             })
         ),
         Format::Human | Format::Github if changes.is_empty() => tell!("lvsdr: no artifact changes"),
-        Format::Human | Format::Github => write_stdout(review_text(&changes).as_bytes())?,
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
+            write_stdout(review_text(&changes).as_bytes())?
+        }
     }
     Ok(if exit_code && !changes.is_empty() { DIFFERS } else { 0 })
 }
@@ -789,7 +897,7 @@ fn render(format: Format, style: Style, manifest: &str, server: &str, artifact: 
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
         // Written as it renders: a director's file is tens of MB in a large cluster.
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             let mut out = StdoutText { out: std::io::BufWriter::new(std::io::stdout().lock()), error: None };
             let written = match lvsdr::emit::emit_into(&cluster, plan, chosen, &mut out) {
                 Ok(()) => out.out.flush(),
@@ -871,7 +979,7 @@ fn show(format: Format, style: Style, manifest: &str, server: Option<&str>) -> R
             servers: Some(servers),
             diagnostics: report::json_diagnostics(&diagnostics),
         }),
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             let text = match server {
                 None => show::table(&cluster_name, &directors, &servers),
                 Some(_) => show::detail(&directors, &servers),
@@ -914,7 +1022,7 @@ fn init(format: Format, path: &str) -> Result<u8, Failure> {
     }
     match format {
         Format::Json => say_json(&contract::InitResult { written: path.to_owned(), diagnostics: Vec::new() }),
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             tell!("lvsdr: wrote {path}; edit it, then `lvsdr check {path}` and `lvsdr compile {path} -o out`")
         }
     }
@@ -934,7 +1042,9 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 }],
                 diagnostics: Vec::new(),
             }),
-            Format::Human | Format::Github => write_stdout(explanation.as_bytes())?,
+            Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
+                write_stdout(explanation.as_bytes())?
+            }
         }
         return Ok(0);
     }
@@ -961,7 +1071,7 @@ fn explain(format: Format, code: Option<&str>) -> Result<u8, Failure> {
                 say!("{c}  {}", c.title());
             }
         }
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
             for c in codes {
                 say!("{c}: {}\n\n{}", c.title(), c.explanation());
             }
