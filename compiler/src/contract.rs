@@ -475,6 +475,8 @@ pub struct ProbeResult {
     pub vips: Vec<ProbeVip>,
     /// The manifest's hosts and the MAC each answered from (`null`: no answer).
     pub hosts: Vec<ProbeHost>,
+    /// The manifest's warnings.
+    pub diagnostics: Vec<JsonDiagnostic>,
 }
 
 /// A VIP's state on the segment, and the probe's.
@@ -524,4 +526,54 @@ pub struct ProbeHost {
     /// Its addresses the probe asked for (IPv4, and IPv6 where it has one).
     pub addresses: Vec<String>,
     pub mac: Option<String>,
+}
+
+/// `verify`: a host's installed files (and, on the live host, its units and VIPs) against
+/// the tree's index.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyResult {
+    pub host: String,
+    /// The directory the host's install paths were read under (`/` on the host itself).
+    pub root: String,
+    /// Every file as the tree says, and, on the live host, every unit enabled and every VIP
+    /// up and protected.
+    pub ok: bool,
+    pub files: Vec<VerifyFile>,
+    /// The units `steps.enable` enables (live host, systemd only).
+    pub units: Vec<VerifyUnit>,
+    /// `vips status --json` of a real server (live host only): `null` elsewhere.
+    pub vips: Option<serde_json::Value>,
+    /// Always empty: a tree that cannot be read is a failure (E0041).
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyFile {
+    /// The artifact's id in index.json.
+    pub id: String,
+    pub install_path: String,
+    pub install: InstallKind,
+    /// `ok`, `missing` (no file, or no block of this cluster in it), `changed` (content),
+    /// `mode` (content as the tree says, mode not).
+    pub state: VerifyState,
+    pub expected_mode: String,
+    /// `null` when the file is missing.
+    pub found_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyState {
+    Ok,
+    Missing,
+    Changed,
+    Mode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyUnit {
+    pub unit: String,
+    /// What `systemctl is-enabled` said (`enabled`, `disabled`, `masked`, ...).
+    pub state: String,
+    pub ok: bool,
 }

@@ -122,6 +122,8 @@ enum SchemaOf {
     Explain,
     /// `probe --format json` (and each line of `probe --watch --format json`).
     Probe,
+    /// `verify --format json`.
+    Verify,
     /// Any command's `--format json` on a usage or IO failure (E004x).
     Failure,
 }
@@ -236,6 +238,22 @@ Examples:
         /// result as one JSON line per probe (json).
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86400))]
         watch: Option<u64>,
+    },
+    /// Drift on a host: its installed files against the tree's index.json (content and
+    /// mode; blocks by their markers), and on the host itself (`--root /`) its units and VIPs.
+    #[command(
+        after_long_help = "Exit status: 0 everything as the tree says; 1 drift; 2 usage or IO error.\n\nExamples:\n  lvsdr verify /srv/lvsdr/tree --host web1                 on web1 itself\n  lvsdr verify tree --host web1 --root /mnt/web1-image     an image or a mounted root\n  lvsdr verify tree --host web1 --format json | jq '.files[] | select(.state != \"ok\")'"
+    )]
+    Verify {
+        /// The output tree (a directory with index.json).
+        tree: Utf8PathBuf,
+        /// The real server or director to verify.
+        #[arg(long)]
+        host: String,
+        /// Where the host's install paths are read: / (the default) is the host itself, and
+        /// adds its units and VIPs.
+        #[arg(long, default_value = "/")]
+        root: Utf8PathBuf,
     },
     /// Write a commented starting manifest (YAML; JSON, without comments, for a .json PATH).
     #[command(
@@ -410,6 +428,7 @@ fn main() -> ExitCode {
         Command::Man { command } => man_page(format, command.as_deref()),
         Command::Show { manifest, server } => show(format, style, &manifest, server.as_deref()),
         Command::Init { path } => init(format, &path),
+        Command::Verify { tree, host, root } => verify(format, &tree, &host, &root),
         Command::Probe { manifest, interface, window, count, watch } => {
             let options = cli::probe::Options { interface, count, window: std::time::Duration::from_millis(window) };
             probe(format, style, &manifest, &options, watch)
@@ -506,6 +525,7 @@ fn print_schema(format: Format, what: SchemaOf) -> Result<u8, Failure> {
         SchemaOf::Explain => lvsdr::schema::of::<contract::ExplainResult>(),
         SchemaOf::Failure => lvsdr::schema::of::<contract::FailureResult>(),
         SchemaOf::Probe => lvsdr::schema::of::<contract::ProbeResult>(),
+        SchemaOf::Verify => lvsdr::schema::of::<contract::VerifyResult>(),
     };
     let text = match format {
         Format::Json => to_sorted_line(&contract::SchemaResult { schema, diagnostics: Vec::new() }),
@@ -659,6 +679,52 @@ fn load_digest(
     Ok((checked.cluster, checked.diagnostics, digest))
 }
 
+/// `lvsdr verify`: the host as the tree says, or its drift.
+fn verify(format: Format, tree: &Utf8Path, host: &str, root: &Utf8Path) -> Result<u8, Failure> {
+    let result = cli::verify::run(tree.as_std_path(), host, root.as_std_path())
+        .map_err(|message| Failure { code: Code::ReadError, message })?;
+    if format == Format::Json {
+        say!("{}", to_sorted_line(&result));
+    } else {
+        let mut text = String::new();
+        for f in &result.files {
+            let said = match f.state {
+                contract::VerifyState::Ok => "ok",
+                contract::VerifyState::Missing => "MISSING",
+                contract::VerifyState::Changed => "CHANGED",
+                contract::VerifyState::Mode => "MODE",
+            };
+            let mode = match (&f.found_mode, f.state) {
+                (Some(found), contract::VerifyState::Mode) => format!(" ({found}, the tree says {})", f.expected_mode),
+                _ => String::new(),
+            };
+            text += &format!("{said:<8} {} {}{mode}\n", f.id, f.install_path);
+        }
+        for u in &result.units {
+            text += &format!("{:<8} {} is {}\n", if u.ok { "ok" } else { "UNIT" }, u.unit, u.state);
+        }
+        if let Some(vips) = &result.vips {
+            let problems: Vec<String> = vips["vips"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| Some(format!("{}: {}", v["address"].as_str()?, v["problem"].as_str()?)))
+                .collect();
+            if problems.is_empty() && vips.get("ok") == Some(&serde_json::Value::Bool(true)) {
+                text += "ok       vips status: every VIP up and protected\n";
+            } else {
+                text += &format!(
+                    "VIPS     {}\n",
+                    if problems.is_empty() { "vips status failed".to_owned() } else { problems.join("; ") }
+                );
+            }
+        }
+        text += &format!("{}: {}\n", result.host, if result.ok { "as the tree says" } else { "drift" });
+        write_stdout(text.as_bytes())?;
+    }
+    Ok(if result.ok { 0 } else { INVALID })
+}
+
 /// `lvsdr probe`: the cluster's VIPs asked for on the segment, judged, and said in FORMAT;
 /// with WATCH, again every WATCH seconds until stopped.
 fn probe(
@@ -671,7 +737,7 @@ fn probe(
     if watch.is_some() && !matches!(format, Format::Human | Format::Json) {
         return Err(usage("--watch prints a line per change (human) or a JSON line per probe (json)".into()));
     }
-    let (cluster, _) = load(format, style, manifest, true)?;
+    let (cluster, diagnostics) = load(format, style, manifest, true)?;
     let Some(cluster) = cluster else {
         return Err(Failure { code: Code::ProbeError, message: format!("{manifest} is not a valid manifest") });
     };
@@ -680,7 +746,9 @@ fn probe(
         let observed =
             cli::probe::run(&plan, options).map_err(|message| Failure { code: Code::ProbeError, message })?;
         let window_ms = u64::try_from(options.window.as_millis()).unwrap_or(u64::MAX);
-        Ok(lvsdr::probe::judge(&plan, &options.interface, window_ms, observed.sent, &observed.seen))
+        let mut result = lvsdr::probe::judge(&plan, &options.interface, window_ms, observed.sent, &observed.seen);
+        result.diagnostics = report::json_diagnostics(&diagnostics);
+        Ok(result)
     };
     let Some(seconds) = watch else {
         let result = once()?;

@@ -149,6 +149,7 @@ pub fn judge(plan: &Plan, interface: &str, window_ms: u64, sent: usize, seen: &[
         state,
         vips,
         hosts,
+        diagnostics: Vec::new(),
     }
 }
 

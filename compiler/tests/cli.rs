@@ -839,3 +839,69 @@ fn faults_in_rereading_and_init_keep_their_promises() {
     assert!(!target.exists(), "a failed init left {}", target.display());
     assert_eq!(lvsdr(&["init", target.to_str().unwrap()]).status, 0);
 }
+
+/// `verify` finds a host's files as the tree says (a block among the host's own lines
+/// included), and each drift: content, mode, a missing file, a block gone.
+#[test]
+fn verify_finds_each_drift() {
+    let dir = scratch("verify");
+    let tree = dir.join("tree");
+    assert_eq!(lvsdr(&["compile", EXAMPLE, "-o", tree.to_str().unwrap()]).status, 0);
+    let index: Value = serde_json::from_str(&std::fs::read_to_string(tree.join("index.json")).unwrap()).unwrap();
+    let root = dir.join("root");
+    // web1 as a user installs it: files copied with their modes, blocks appended to the
+    // host's own files.
+    let server = index["servers"].as_array().unwrap().iter().find(|s| s["name"] == "web1").unwrap();
+    for a in server["artifacts"].as_array().unwrap() {
+        let target = root.join(a["install_path"].as_str().unwrap().trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let body = std::fs::read_to_string(tree.join(a["path"].as_str().unwrap())).unwrap();
+        let text =
+            if a["install"] == "block" { format!("#!/bin/sh\ntouch /var/lock/subsys/local\n{body}") } else { body };
+        std::fs::write(&target, text).unwrap();
+        let mode = u32::from_str_radix(a["mode"].as_str().unwrap(), 8).unwrap();
+        std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
+    let verify = |fmt: &str| {
+        lvsdr(&["verify", tree.to_str().unwrap(), "--host", "web1", "--root", root.to_str().unwrap(), "--format", fmt])
+    };
+    let clean = verify("json");
+    assert_eq!(clean.status, 0, "{}", clean.stdout);
+    let states = |run: &Run| -> Vec<(String, String)> {
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["state"] != "ok")
+            .map(|f| (f["id"].as_str().unwrap().to_owned(), f["state"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    assert!(states(&clean).is_empty());
+    let rc_local = root.join("etc/rc.d/rc.local");
+    let vips = root.join("usr/libexec/lvsdr/vips");
+    std::fs::write(&vips, std::fs::read_to_string(&vips).unwrap().replace("vips up", "vips  up")).unwrap();
+    std::fs::set_permissions(&rc_local, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let drifted = verify("json");
+    assert_eq!(drifted.status, 1);
+    let mut found = states(&drifted);
+    found.sort();
+    assert_eq!(
+        found,
+        [("rc-local".to_owned(), "mode".to_owned()), ("vips".to_owned(), "changed".to_owned())],
+        "{}",
+        drifted.stdout
+    );
+    std::fs::write(&rc_local, "#!/bin/sh\n").unwrap();
+    std::fs::remove_file(&vips).unwrap();
+    let human = verify("human");
+    assert_eq!(human.status, 1);
+    assert!(
+        human.stdout.contains("MISSING  vips /usr/libexec/lvsdr/vips")
+            && human.stdout.contains("MISSING  rc-local /etc/rc.d/rc.local")
+            && human.stdout.ends_with("web1: drift\n"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(lvsdr(&["verify", tree.to_str().unwrap(), "--host", "nobody"]).status, 2);
+}
