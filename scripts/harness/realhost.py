@@ -133,14 +133,7 @@ def nd_judge(text6, vips, real6, windows):
     sent = [line for line in nd_leaks(text6, vips) if "solicitation" in line]
     if sent:
         raise CheckError(f"a solicitation from (or probing) an IPv6 VIP: {sent[0]}")
-    by_event, outside = {}, []
-    for line in nd_answers(text6, vips):
-        at = seconds_of_day(line.split()[0])
-        hit = [w for w in windows if w[0] in FLUSHING and seconds_of_day(w[1]) <= at <= seconds_of_day(w[2]) + 0.1]
-        if hit:
-            by_event.setdefault(hit[0][0], []).append(line)
-        else:
-            outside.append(line)
+    by_event, outside = in_flush_windows(nd_answers(text6, vips), windows)
     if outside:
         raise CheckError(f"{len(outside)} advertisement(s) of an IPv6 VIP outside any flush's window: "
                          + "; ".join(outside[:3]))
@@ -198,6 +191,20 @@ def mac_of(address):
     return f"52:54:00:4d:{a[2]:02x}:{a[3]:02x}"
 
 
+def in_flush_windows(lines, windows):
+    """Captured LINES (tcpdump's time first) by the event in FLUSHING whose window (WINDOWS:
+    (event, start, end) in time.time()) holds them: ({event: lines}, lines outside any)."""
+    by_event, outside = {}, []
+    for line in lines:
+        at = seconds_of_day(line.split()[0])
+        hit = [w for w in windows if w[0] in FLUSHING and seconds_of_day(w[1]) <= at <= seconds_of_day(w[2]) + 0.1]
+        if hit:
+            by_event.setdefault(hit[0][0], []).append(line)
+        else:
+            outside.append(line)
+    return by_event, outside
+
+
 def judge_leaks(text, mac, vips, windows):
     """The capture TEXT judged for the host with MAC: raises CheckError on any ARP with a VIP
     as sender, or a reply for a VIP outside the window of an event in FLUSHING (WINDOWS:
@@ -206,14 +213,7 @@ def judge_leaks(text, mac, vips, windows):
     senders = [line for line in found if " tell " in line]
     if senders:
         raise CheckError(f"{len(senders)} ARP packet(s) with a VIP as sender: " + "; ".join(senders[:3]))
-    by_event, outside = {}, []
-    for line in (line for line in found if "Reply" in line):
-        at = seconds_of_day(line.split()[0])
-        hit = [w for w in windows if w[0] in FLUSHING and seconds_of_day(w[1]) <= at <= seconds_of_day(w[2]) + 0.1]
-        if hit:
-            by_event.setdefault(hit[0][0], []).append(line)
-        else:
-            outside.append(line)
+    by_event, outside = in_flush_windows([line for line in found if "Reply" in line], windows)
     if outside:
         raise CheckError(f"{len(outside)} ARP repl(ies) for a VIP outside any flush's window: " + "; ".join(outside[:3]))
     worst = max((w[2] - w[1] for w in windows if w[0] in FLUSHING), default=0)

@@ -51,6 +51,12 @@ lvsdr_seed_rules() {
 	esac
 }
 
+# lvsdr_seed_nd_dialects: the dialects whose seed form (lvsdr_seed_rules) also gets IPv6
+# wrong, so that a control with an IPv6 VIP must see Neighbour Discovery leak.
+lvsdr_seed_nd_dialects() {
+	echo nftables
+}
+
 # lvsdr_nm_state ROOT: what the harness's nmcli says of the host's interface, unless
 # LVSDR_NM_STATE says otherwise: NetworkManager has activated it on a NetworkManager host
 # (its tree has the dispatcher script), and leaves it unmanaged on any other.

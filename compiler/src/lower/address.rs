@@ -63,23 +63,7 @@ pub fn parse_host(text: &str) -> Result<Ipv4Net, AddressError> {
             "write a dotted quad with its prefix, e.g. \"10.0.0.11/24\" (no leading zeros, no host names)",
         )
     })?;
-    let prefix: u8 = match prefix.parse() {
-        Ok(p) if prefix.bytes().all(|b| b.is_ascii_digit()) => p,
-        _ => {
-            return Err(AddressError::new(
-                Code::InvalidAddress,
-                "invalid prefix length in",
-                "the prefix is a number of bits, e.g. /24",
-            ))
-        }
-    };
-    if !(PREFIX_MIN..=PREFIX_MAX).contains(&prefix) {
-        return Err(AddressError::new(
-            Code::PrefixOutOfRange,
-            "the prefix length must be between 8 and 32 in",
-            "write the prefix of the host's subnet, e.g. /24",
-        ));
-    }
+    let prefix = prefix_len(prefix, PREFIX_MIN..=PREFIX_MAX, "the prefix length", "subnet", 24)?;
     Ok(Ipv4Net::new(addr, prefix).expect("prefix checked to be at most 32"))
 }
 
@@ -126,24 +110,37 @@ pub fn parse_host6(text: &str) -> Result<Ipv6Net, AddressError> {
             "write the host's IPv6 address with its prefix, e.g. \"2001:db8:10::11/64\" (\"address\" holds the IPv4 one)",
         )
     })?;
-    let prefix: u8 = match prefix.parse() {
-        Ok(p) if prefix.bytes().all(|b| b.is_ascii_digit()) => p,
+    let prefix = prefix_len(prefix, PREFIX6_MIN..=PREFIX6_MAX, "an IPv6 prefix length", "IPv6 segment", 64)?;
+    Ok(Ipv6Net::new(addr, prefix).expect("prefix checked to be at most 128"))
+}
+
+/// A prefix length of digits only, within `range`; `what` and `segment` name it in the
+/// messages, `usual` is the example.
+fn prefix_len(
+    text: &str,
+    range: std::ops::RangeInclusive<u8>,
+    what: &str,
+    segment: &str,
+    usual: u8,
+) -> Result<u8, AddressError> {
+    let prefix: u8 = match text.parse() {
+        Ok(p) if text.bytes().all(|b| b.is_ascii_digit()) => p,
         _ => {
             return Err(AddressError::new(
                 Code::InvalidAddress,
                 "invalid prefix length in",
-                "the prefix is a number of bits, e.g. /64",
+                format!("the prefix is a number of bits, e.g. /{usual}"),
             ))
         }
     };
-    if !(PREFIX6_MIN..=PREFIX6_MAX).contains(&prefix) {
+    if !range.contains(&prefix) {
         return Err(AddressError::new(
             Code::PrefixOutOfRange,
-            "an IPv6 prefix length must be between 16 and 128 in",
-            "write the prefix of the host's IPv6 segment, e.g. /64",
+            format!("{what} must be between {} and {} in", range.start(), range.end()),
+            format!("write the prefix of the host's {segment}, e.g. /{usual}"),
         ));
     }
-    Ok(Ipv6Net::new(addr, prefix).expect("prefix checked to be at most 128"))
+    Ok(prefix)
 }
 
 /// The kind of special-purpose address `ip` is, of either family.
