@@ -536,6 +536,110 @@ Example:
 Fix: name the interface that is on the directors' and real servers' segment,
 and run as root.";
 
+    UnknownCheckKeyword = "E0046", Error, "unknown health check type or failure action",
+"A health check's `type` is one of tcp, http, https, command and none; its
+`on_failure` is remove or inhibit.
+
+Example:
+    \"health_check\": { \"type\": \"HTTP_GET\" }
+
+Fix: write the keyword lvsdr names (`http`): lvsdr writes keepalived's block
+(HTTP_GET) itself.";
+
+    HealthCheckKey = "E0047", Error, "a health check key does not fit its type",
+"Each check type takes its own keys: `path`, `status`, `digest` and `host` belong
+to http and https, `command` to command; `none` takes no other key. A service on
+every port (port 0) has no port to connect to, so a tcp, http or https check of
+it needs its own `port`, and a command check needs its `command`. A key that does
+not fit would be ignored by keepalived, or make it refuse the file.
+
+Example:
+    \"health_check\": { \"type\": \"tcp\", \"path\": \"/health\" }
+
+Fix: remove the key, or change the type (\"http\") to the check you meant.";
+
+    HealthCheckValue = "E0048", Error, "a health check value is not valid",
+"Everything a check writes into keepalived.conf or lvs.cf is checked at the
+edge, never quoted later: a path starts with '/' and holds no space, quote,
+'#' or '!' (keepalived's comment characters); a status is 100-599; a digest is
+32 hex digits (the MD5 genhash prints); a host is a DNS name; the command is an
+absolute program path and words of letters, digits and `_./+,:=@%-`, with
+{address} and {port} standing for the real server's; times are 1-3600 seconds
+and retries 1-100. A digest and a status cannot both be asked for.
+
+Example:
+    \"command\": [\"/usr/local/bin/check\", \"--host\", \"$(hostname)\"]
+
+Fix: write the value plainly; a shell's expansion belongs in the script.";
+
+    PiranhaUnsupported = "E0049", Error, "Piranha's lvs.cf cannot express a setting",
+"Piranha's nanny checks a real server by connecting and, optionally, sending a
+string and matching the answer (`send`/`expect`, `use_regex`); its timing is
+global (keepalive, deadtime) and it has no TLS, no command exit status, no
+sorry server, no quorum, no VRRP and no per-server check. lvsdr writes lvs.cf
+only for what it can say, and refuses the rest rather than drop it.
+
+Example:
+    a service with \"health_check\": { \"type\": \"https\" } on el6 directors
+
+Fix: use a tcp or http check, drop the setting on el4-el6, or run the
+directors on el7+ (keepalived).";
+
+    SorryServerInvalid = "E0050", Error, "the sorry server is not a declared real server",
+"In direct routing a sorry server answers from the VIP like any real server, so
+it must hold the VIP behind ARP suppression: lvsdr gives it the VIP, which it can
+only do for a real server of the manifest. Its address must be a declared real
+server's address in the VIP's family, and not one of the service's own members.
+
+Example:
+    \"sorry_server\": \"192.168.10.250\"     (no real server has it)
+
+Fix: declare the sorry server under real_servers and use its address.";
+
+    QuorumInvalid = "E0051", Error, "quorum or hysteresis out of range",
+"keepalived counts a service as up while its healthy real servers' weights add up
+to at least `quorum`; `hysteresis` keeps it from flapping around that line. The
+quorum is at least 1, the hysteresis below the quorum.
+
+Example:
+    \"quorum\": 2, \"hysteresis\": 2
+
+Fix: a hysteresis below the quorum (\"hysteresis\": 1).";
+
+    VrrpInvalid = "E0052", Error, "a VRRP setting is not valid",
+"The VRRP settings must agree with each other and the cluster: `preempt_delay`
+applies only with preemption; each tracked interface is listed once; unicast
+needs a second director to advertise to; the router id is given once, as
+`vrrp.router_id` or the older `vrrp_router_id`.
+
+Example:
+    \"vrrp\": { \"preempt\": false, \"preempt_delay\": 30 }
+
+Fix: keep preemption and delay it, or turn it off without a delay.";
+
+    VrrpRouterIdInUse = "E0053", Error, "the VRRP router id is already in use on the segment",
+"Two VRRP routers with one virtual_router_id on a segment take each other's
+advertisements for their own: each side logs errors and both may hold the VIPs.
+lvsdr derives a router id from the cluster name unless one is given; list the
+ids other clusters and routers on the segment use in `vrrp.router_ids_in_use`,
+and lvsdr refuses to reuse one.
+
+Example:
+    \"vrrp\": { \"router_ids_in_use\": [26, 51] }   (cluster web-prod derives 26)
+
+Fix: give the cluster an unused \"router_id\".";
+
+    VrrpValueOutOfRange = "E0054", Error, "a VRRP value is out of range or not valid",
+"`vrrp.advert_int` is 1-255 seconds, `vrrp.preempt_delay` 1-1000 seconds, each of
+`vrrp.router_ids_in_use` 1-255, and `vrrp.notify` an absolute path of letters,
+digits and `_.+,:=@%-` (no component starting with '.'): keepalived runs it as
+root, so nothing a shell would read reaches it.
+
+Example:
+    \"vrrp\": { \"advert_int\": 0, \"notify\": \"lvs-notify.sh; reboot\" }
+
+Fix: a value in range; the script's plain absolute path.";
+
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
 fine; please report it with the manifest that triggers it.
@@ -589,6 +693,18 @@ Example:
     \"real_servers\": [ { \"server\": \"web1\", \"weight\": 0 }, { \"server\": \"web2\", \"weight\": 0 } ]
 
 Fix: give at least one real server a weight above 0, or remove the service.";
+
+    QuorumUnreachable = "W0005", Warning, "a service's quorum exceeds its real servers' total weight",
+"keepalived counts a service as up only while the weights of its healthy real
+servers add up to at least `quorum`. When all of them together weigh less, the
+quorum could never be met, so keepalived lowers it to their total and warns at
+every start (keepalived issue 739): the file says one quorum, the director runs
+another.
+
+Example:
+    \"quorum\": 5 with two real servers of weight 1
+
+Fix: lower the quorum, or raise the weights.";
 }
 
 impl Code {

@@ -88,6 +88,16 @@ keyword_enum!(
     NetworkStack { NetworkManager = "networkmanager", Initscripts = "initscripts" }
 );
 
+keyword_enum!(
+    /// How a director checks a real server (`health_check.type`).
+    CheckType { Tcp = "tcp", Http = "http", Https = "https", Command = "command", None = "none" }
+);
+
+keyword_enum!(
+    /// What a director does with a real server that fails its check.
+    OnFailure { Remove = "remove", Inhibit = "inhibit" }
+);
+
 impl Suppression {
     /// The tool a dialect belongs to, as the manifest's `arp_suppression` names it.
     pub fn tool(self) -> SuppressionTool {

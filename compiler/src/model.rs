@@ -6,7 +6,9 @@
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::fmt;
 
-pub use crate::keywords::{Failover, Keyword, NetworkStack, Protocol, Scheduler, Suppression, SuppressionTool};
+pub use crate::keywords::{
+    CheckType, Failover, Keyword, NetworkStack, OnFailure, Protocol, Scheduler, Suppression, SuppressionTool,
+};
 pub use crate::platform::Platform;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -120,8 +122,161 @@ impl AliasLabel {
     }
 }
 
+/// Text that reaches a configuration file or a command line as one word: it is checked
+/// against a pattern at the edge, never quoted or escaped later.
+macro_rules! checked_word {
+    ($(#[$doc:meta])* $name:ident, $pattern:literal, $valid:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(smol_str::SmolStr);
+
+        impl $name {
+            /// What `parse` accepts, as a regular expression (for `lvsdr schema`).
+            pub const PATTERN: &'static str = $pattern;
+
+            pub fn parse(text: &str) -> Option<$name> {
+                let valid: fn(&str) -> bool = $valid;
+                valid(text).then(|| $name(text.into()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// Characters safe in a word of keepalived.conf, lvs.cf's quoted strings and a command line:
+/// no space, quote, backslash, `#` or `!` (keepalived's comment characters), `$`, `;`,
+/// `|`, `&`, `<`, `>`, braces or backquote.
+fn plain(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'/' | b'-' | b'+' | b',' | b':' | b'=' | b'@' | b'%')
+}
+
+checked_word!(
+    /// An absolute path to a script: `/` then plain characters, no component starting
+    /// with `.` (so no `.` or `..`).
+    ScriptPath,
+    "^(/[A-Za-z0-9_+,:=@%-][A-Za-z0-9_.+,:=@%-]*)+$",
+    |t| t.len() <= 255
+        && t.starts_with('/')
+        && t.split('/').skip(1).all(|c| !c.is_empty() && !c.starts_with('.'))
+        && t.bytes().all(plain)
+);
+
+checked_word!(
+    /// An HTTP check's path: `/` then plain characters and `?`, `~`, `*`, `(`, `)`.
+    UrlPath,
+    "^/[A-Za-z0-9_./+,:=@%?~*()-]*$",
+    |t| t.len() <= 1024
+        && t.starts_with('/')
+        && t.bytes().all(|b| plain(b) || matches!(b, b'?' | b'~' | b'*' | b'(' | b')'))
+);
+
+checked_word!(
+    /// A DNS host name for an HTTP check's Host header: labels of a-z, 0-9 and `-`.
+    Hostname,
+    "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+    |t| t.len() <= 253
+        && t.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+);
+
+checked_word!(
+    /// One word of a check command: plain characters, or the placeholders `{address}` and
+    /// `{port}` within them.
+    CheckWord,
+    "^([A-Za-z0-9_./+,:=@%-]|\\{address\\}|\\{port\\})+$",
+    |t| !t.is_empty()
+        && t.len() <= 255
+        && t.replace("{address}", "").replace("{port}", "").bytes().all(plain)
+);
+
+/// A health check as a director runs it against one real server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub probe: Probe,
+    /// Seconds between checks (`delay_loop`).
+    pub interval: u16,
+    /// Seconds a check may take.
+    pub timeout: u16,
+    /// Failed checks in a row before the server is down; `None`: keepalived's default.
+    pub retries: Option<u8>,
+    /// Seconds between retries; `None`: keepalived's default.
+    pub retry_delay: Option<u16>,
+    pub on_failure: OnFailure,
+}
+
+/// What a check does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// A TCP connect to `port`.
+    Tcp { port: u16 },
+    /// A GET of `path` over HTTP or HTTPS, answered with `expect`.
+    Http { tls: bool, port: u16, path: UrlPath, expect: Expect, host: Option<Hostname> },
+    /// A program on the director; exit status 0 means up. `port` fills `{port}` (0 when
+    /// the service forwards every port and the check names none).
+    Command { argv: Vec<CheckWord>, port: u16 },
+    /// A ping of the real server: what a UDP or all-ports service gets by default.
+    Ping,
+    /// No check: the real server is always up.
+    None,
+}
+
+/// What an HTTP check's answer must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    Status(u16),
+    /// The body's MD5, as 32 lowercase hex digits.
+    Digest(smol_str::SmolStr),
+}
+
+/// A service's quorum: the healthy weight it needs, with hysteresis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quorum {
+    pub weight: u32,
+    pub hysteresis: u32,
+}
+
+/// How the keepalived directors run VRRP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vrrp {
+    /// `virtual_router_id`, 1–255.
+    pub router_id: u8,
+    /// Seconds between advertisements.
+    pub advert_int: u8,
+    /// Advertise to the other directors' addresses rather than the multicast group.
+    pub unicast: bool,
+    pub preempt: Preempt,
+    pub track_interfaces: Vec<Interface>,
+    pub notify: Option<ScriptPath>,
+}
+
+/// Whether a returning primary takes the VIPs back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preempt {
+    AtOnce,
+    After(u16),
+    Never,
+}
+
 /// The ranges of the manifest's numbers, shared by validation and `lvsdr schema`.
 pub mod limits {
+    pub const ADVERT_INT_MAX: i64 = 255;
+    pub const PREEMPT_DELAY_MAX: i64 = 1000;
+    pub const QUORUM_MAX: i64 = 4_294_967_295;
+    pub const CHECK_SECONDS_MAX: i64 = 3600;
+    pub const CHECK_RETRIES_MAX: i64 = 100;
     pub const PORT_MAX: i64 = 65535;
     pub const WEIGHT_MAX: i64 = 65535;
     /// 31 days, ipvsadm's largest persistence timeout.
@@ -144,8 +299,8 @@ pub struct Cluster {
     pub directors: Vec<Director>,
     /// What every director runs; the validator rejects a mix.
     pub failover: Failover,
-    /// The VRRP instance's `virtual_router_id` (keepalived), 1–255.
-    pub vrrp_router_id: u8,
+    /// How the keepalived directors run VRRP (its router id names Piranha's too, unused there).
+    pub vrrp: Vrrp,
     /// In manifest order.
     pub services: Vec<Service>,
     /// Sorted by name.
@@ -179,6 +334,11 @@ pub struct Service {
     pub scheduler: Scheduler,
     /// Seconds; 0 means no persistence.
     pub persistence: u32,
+    /// How the directors check its real servers, unless a member says otherwise.
+    pub health_check: HealthCheck,
+    /// A real server's address (in the VIP's family) that takes over when no member is up.
+    pub sorry_server: Option<IpAddr>,
+    pub quorum: Option<Quorum>,
     /// In manifest order, each real server once.
     pub members: Vec<Member>,
 }
@@ -190,6 +350,8 @@ pub struct Member {
     /// once by lowering (its directors' files name every membership by address).
     pub address: IpAddr,
     pub weight: u16,
+    /// Its own health check, when the manifest gives it one: boxed, as few members have one.
+    pub health_check: Option<Box<HealthCheck>>,
 }
 
 #[derive(Debug)]

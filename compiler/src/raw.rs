@@ -35,10 +35,51 @@ pub struct Manifest {
     pub services: Vec<Service>,
     /// The real servers.
     pub real_servers: Vec<RealServer>,
-    /// keepalived's virtual_router_id, 1-255; default: derived from the cluster name (1 + FNV-1a(cluster) mod 255).
+    /// keepalived's virtual_router_id, 1-255; default: derived from the cluster name (1 + FNV-1a(cluster) mod 255). The same as vrrp.router_id: give one of them.
     #[serde(default)]
     #[schemars(schema_with = "keys::vrrp_router_id")]
     pub vrrp_router_id: Option<i64>,
+    /// How the keepalived directors run VRRP (el7+).
+    #[serde(default)]
+    pub vrrp: Option<Vrrp>,
+}
+
+/// The keepalived directors' VRRP: how they elect the one that holds the VIPs.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vrrp {
+    /// virtual_router_id, 1-255; default: derived from the cluster name (1 + FNV-1a(cluster) mod 255).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::vrrp_router_id")]
+    pub router_id: Option<i64>,
+    /// Router ids other VRRP routers on the segment use (other clusters, routers); lvsdr refuses a router_id among them.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::router_ids")]
+    pub router_ids_in_use: Option<Vec<i64>>,
+    /// Seconds between the master's advertisements, 1-255; the backup takes over after about 3 of them.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::advert_int", extend("default" = 1))]
+    pub advert_int: Option<i64>,
+    /// Advertise to the other directors' addresses (unicast_peer) instead of the VRRP multicast group: for networks that drop multicast.
+    #[serde(default)]
+    #[schemars(extend("default" = false))]
+    pub unicast: Option<bool>,
+    /// Whether the primary takes the VIPs back when it returns; false writes nopreempt (every director starts as BACKUP).
+    #[serde(default)]
+    #[schemars(extend("default" = true))]
+    pub preempt: Option<bool>,
+    /// Seconds a returning primary waits before it takes the VIPs back, 1-1000 (preempt_delay).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::preempt_delay")]
+    pub preempt_delay: Option<i64>,
+    /// Interfaces whose failure moves the VIPs away (track_interface), besides the director's own.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::interfaces")]
+    pub track_interfaces: Option<Vec<SmolStr>>,
+    /// An absolute path to a script keepalived runs on every state change (notify): it gets the instance, its name and the new state.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::script_path", extend("examples" = ["/usr/local/sbin/lvs-notify"]))]
+    pub notify: Option<SmolStr>,
 }
 
 /// Defaults for hosts that omit platform or interface.
@@ -109,8 +150,77 @@ pub struct Service {
     #[serde(default)]
     #[schemars(schema_with = "keys::persistence", extend("default" = 0))]
     pub persistence: Option<i64>,
+    /// How the directors check each real server; default: a TCP connect to the service's port (TCP), a ping (UDP, or every port).
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    /// The address of a declared real server that takes the service when no real server is up (or the quorum is lost); it holds the VIP behind ARP suppression like the others (keepalived only).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::vip", extend("examples" = ["192.168.10.20"]))]
+    pub sorry_server: Option<SmolStr>,
+    /// The total weight of healthy real servers below which the service counts as down (keepalived only); default: 1.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::quorum")]
+    pub quorum: Option<i64>,
+    /// How far the healthy weight may swing around quorum before the service changes state (keepalived's hysteresis); below quorum.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::quorum", extend("default" = 0))]
+    pub hysteresis: Option<i64>,
     /// The real servers behind this service.
     pub real_servers: Vec<Member>,
+}
+
+/// How a director checks a real server. Keys a member sets override the service's.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// tcp (connect), http or https (a GET of path, then the status or digest), command (a program on the director; exit status 0 is up) or none (always up).
+    #[serde(default, rename = "type")]
+    #[schemars(schema_with = "keys::check_type")]
+    pub kind: Option<SmolStr>,
+    /// The port the check connects to; default: the service's port (needed for a service on every port).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::check_port")]
+    pub port: Option<i64>,
+    /// http, https: the path to GET, starting with '/'.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::url_path", extend("default" = "/"))]
+    pub path: Option<SmolStr>,
+    /// http, https: the status the answer must have, 100-599; default 200 unless digest is given.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::status")]
+    pub status: Option<i64>,
+    /// http, https: the MD5 of the body the answer must have, 32 hex digits (genhash prints it).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::digest")]
+    pub digest: Option<SmolStr>,
+    /// http, https: the Host header (and TLS server name); default: the real server's address.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::hostname", extend("examples" = ["www.example.com"]))]
+    pub host: Option<SmolStr>,
+    /// command: the program (an absolute path) and its arguments; {address} and {port} stand for the real server's address and the checked port.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::command")]
+    pub command: Option<Vec<SmolStr>>,
+    /// Seconds between checks, 1-3600 (delay_loop).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::seconds", extend("default" = 6))]
+    pub interval: Option<i64>,
+    /// Seconds a check may take, 1-3600 (connect_timeout, misc_timeout).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::seconds", extend("default" = 3))]
+    pub timeout: Option<i64>,
+    /// Failed checks in a row before the real server counts as down, 1-100 (retry); default: keepalived's.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::retries")]
+    pub retries: Option<i64>,
+    /// Seconds between those retries, 1-3600 (delay_before_retry); default: keepalived's.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::seconds")]
+    pub retry_delay: Option<i64>,
+    /// What a failed real server gets: remove (out of IPVS) or inhibit (kept at weight 0, its connections left to finish; inhibit_on_failure).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::on_failure", extend("default" = "remove"))]
+    pub on_failure: Option<SmolStr>,
 }
 
 /// A real server's place in a service.
@@ -124,6 +234,9 @@ pub struct Member {
     #[serde(default)]
     #[schemars(schema_with = "keys::weight", extend("default" = 1))]
     pub weight: Option<i64>,
+    /// Keys of the service's health_check that differ for this real server (keepalived only).
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
 }
 
 /// A real server: it holds the VIPs of its services but never answers ARP for them.
@@ -161,7 +274,7 @@ pub struct RealServer {
 /// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.
 pub mod keys {
     use crate::model::limits::{self, PREFIX6_MAX, PREFIX6_MIN, PREFIX_MAX, PREFIX_MIN};
-    use crate::model::{Keyword, NetworkStack, Platform, Protocol, Scheduler, SuppressionTool};
+    use crate::model::{CheckType, Keyword, NetworkStack, OnFailure, Platform, Protocol, Scheduler, SuppressionTool};
     use schemars::{json_schema, Schema, SchemaGenerator};
 
     /// `Name::parse` as a regular expression.
@@ -262,6 +375,76 @@ pub mod keys {
 
     pub fn vrrp_router_id(_: &mut SchemaGenerator) -> Schema {
         integer(limits::VRRP_ROUTER_ID_MIN, limits::VRRP_ROUTER_ID_MAX)
+    }
+
+    pub fn router_ids(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "array", "items": integer(limits::VRRP_ROUTER_ID_MIN, limits::VRRP_ROUTER_ID_MAX) })
+    }
+
+    pub fn advert_int(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::ADVERT_INT_MAX)
+    }
+
+    pub fn preempt_delay(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::PREEMPT_DELAY_MAX)
+    }
+
+    pub fn interfaces(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "array", "items": { "type": "string", "pattern": INTERFACE_PATTERN } })
+    }
+
+    pub fn script_path(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "maxLength": 255, "pattern": crate::model::ScriptPath::PATTERN })
+    }
+
+    pub fn quorum(_: &mut SchemaGenerator) -> Schema {
+        integer(0, limits::QUORUM_MAX)
+    }
+
+    pub fn check_type(_: &mut SchemaGenerator) -> Schema {
+        keywords::<CheckType>()
+    }
+
+    pub fn on_failure(_: &mut SchemaGenerator) -> Schema {
+        keywords::<OnFailure>()
+    }
+
+    pub fn url_path(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "maxLength": 1024, "pattern": crate::model::UrlPath::PATTERN })
+    }
+
+    pub fn status(_: &mut SchemaGenerator) -> Schema {
+        integer(100, 599)
+    }
+
+    pub fn digest(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "pattern": "^[0-9a-fA-F]{32}$" })
+    }
+
+    pub fn hostname(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "maxLength": 253, "pattern": crate::model::Hostname::PATTERN })
+    }
+
+    pub fn command(_: &mut SchemaGenerator) -> Schema {
+        // The first word is the program, an absolute path.
+        json_schema!({
+            "type": "array",
+            "minItems": 1,
+            "prefixItems": [{ "pattern": crate::model::ScriptPath::PATTERN }],
+            "items": { "type": "string", "maxLength": 255, "pattern": crate::model::CheckWord::PATTERN }
+        })
+    }
+
+    pub fn check_port(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::PORT_MAX)
+    }
+
+    pub fn seconds(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::CHECK_SECONDS_MAX)
+    }
+
+    pub fn retries(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::CHECK_RETRIES_MAX)
     }
 
     /// E0017 in JSON Schema: a service on port 0 (every port) must be persistent.

@@ -334,7 +334,7 @@ fn index_without_hosts(cluster: &Cluster) -> Index {
         block_markers: BlockMarkers::of(cluster.name.as_str()),
         servers: Vec::new(),
         directors: Vec::new(),
-        failover: FailoverEntry { software: cluster.failover.to_string(), vrrp_router_id: cluster.vrrp_router_id },
+        failover: FailoverEntry { software: cluster.failover.to_string(), vrrp_router_id: cluster.vrrp.router_id },
         services: Vec::new(),
     }
 }

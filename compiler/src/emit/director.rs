@@ -2,7 +2,10 @@
 //! all rendered from one list of `VirtualService` views so that they agree.
 
 use crate::digest::Sha256Stream;
-use crate::model::{Cluster, Director, Failover, Member, Protocol, ServedVip};
+use crate::model::{
+    Cluster, Director, Expect, Failover, HealthCheck, Member, OnFailure, Preempt, Probe, Protocol, Quorum, ServedVip,
+    Vrrp,
+};
 use crate::plan::DirectorArtifact;
 use askama::Template;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -17,6 +20,10 @@ struct VirtualService<'a> {
     port: u16,
     scheduler: &'a str,
     persistence: u32,
+    /// How its real servers are checked, unless one has its own check.
+    check: &'a HealthCheck,
+    sorry_server: Option<Addr>,
+    quorum: Option<Quorum>,
     /// Sorted by address, as `ipvsadm-save` lists them.
     real_servers: Vec<Destination<'a>>,
 }
@@ -35,6 +42,50 @@ impl Destination<'_> {
 
     fn weight(&self) -> u16 {
         self.0.weight
+    }
+
+    /// Its own check, if the manifest gives it one.
+    fn own_check(&self) -> Option<&HealthCheck> {
+        self.0.health_check.as_deref()
+    }
+}
+
+/// A checker block of keepalived.conf, for one real server.
+struct Checker<'a> {
+    check: &'a HealthCheck,
+    /// The interval of the service's check: a real server checked at another interval
+    /// says so in its checker (`delay_loop` inside it).
+    service_interval: u16,
+    address: Addr,
+    /// The VIP's family decides which ping an IPv6 server gets.
+    ping: &'static str,
+}
+
+impl Checker<'_> {
+    /// `delay_loop` inside the checker, when this server's interval is its own.
+    fn own_interval(&self) -> Option<u16> {
+        (self.check.interval != self.service_interval).then_some(self.check.interval)
+    }
+
+    /// The ping's own deadline (`-W`), a second under keepalived's for the whole check.
+    fn ping_wait(&self) -> u16 {
+        self.check.timeout.saturating_sub(1).max(1)
+    }
+
+    fn misc_timeout(&self) -> u16 {
+        self.check.timeout + 2
+    }
+
+    /// A command check's words, with `{address}` and `{port}` filled in (lowering
+    /// validated each word: joined with spaces they need no quoting).
+    fn command_line(&self) -> String {
+        let Probe::Command { argv, port } = &self.check.probe else { return String::new() };
+        let address = self.address.to_string();
+        let port = port.to_string();
+        argv.iter()
+            .map(|w| w.as_str().replace("{address}", &address).replace("{port}", &port))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -135,9 +186,39 @@ impl VirtualService<'_> {
         }
     }
 
-    /// Piranha's nanny: an HTTP probe on port 80 (its GUI's default), a plain connect elsewhere.
-    fn http_probe(&self) -> bool {
-        self.protocol == Protocol::Tcp && self.port == 80
+    /// The checker block of `rs` in keepalived.conf.
+    fn checker<'c>(&'c self, rs: &'c Destination<'_>, ping6: &'static str) -> Checker<'c> {
+        Checker {
+            check: rs.own_check().unwrap_or(self.check),
+            service_interval: self.check.interval,
+            address: rs.address(),
+            ping: if self.vip.is_v6() { ping6 } else { "/bin/ping" },
+        }
+    }
+
+    /// Piranha's nanny's `send` string for an HTTP check (lvs.cf unescapes `\r\n`).
+    fn nanny_send(&self) -> Option<String> {
+        match &self.check.probe {
+            Probe::Http { path, host, .. } => Some(match host {
+                Some(host) => format!("GET {path} HTTP/1.0\\r\\nHost: {host}\\r\\n\\r\\n"),
+                None => format!("GET {path} HTTP/1.0\\r\\n\\r\\n"),
+            }),
+            Probe::Tcp { .. } | Probe::Command { .. } | Probe::Ping | Probe::None => None,
+        }
+    }
+
+    /// nanny's `expect` for an HTTP check: the status line, as a regular expression
+    /// (either HTTP/1 minor version).
+    fn nanny_expect(&self) -> Option<String> {
+        match &self.check.probe {
+            Probe::Http { expect: Expect::Status(status), .. } => Some(format!("HTTP/1.[01] {status}")),
+            // Lowering refuses a digest for Piranha.
+            Probe::Http { expect: Expect::Digest(_), .. }
+            | Probe::Tcp { .. }
+            | Probe::Command { .. }
+            | Probe::Ping
+            | Probe::None => None,
+        }
     }
 }
 
@@ -170,6 +251,9 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
                 port: service.port,
                 scheduler: service.scheduler.as_str(),
                 persistence: service.persistence,
+                check: &service.health_check,
+                sorry_server: service.sorry_server.map(Addr::from),
+                quorum: service.quorum,
                 real_servers,
             }
         })
@@ -198,7 +282,10 @@ struct Keepalived<'a> {
     director: &'a Director,
     /// MASTER for the primary, BACKUP for the others.
     state: &'static str,
-    router_id: u8,
+    vrrp: &'a Vrrp,
+    /// With unicast VRRP, the other directors' addresses of each family.
+    peers4: Vec<Addr>,
+    peers6: Vec<Addr>,
     /// The VIPs of each family: keepalived's VRRP instance holds one family's, so each
     /// family has its own instance, in one sync group when both do.
     vips4: Vec<&'a ServedVip>,
@@ -242,8 +329,17 @@ pub fn emit_director<W: std::fmt::Write>(
         DirectorArtifact::FailoverConfig(Failover::Keepalived) => Keepalived {
             cluster: cluster.name.as_str(),
             director,
-            state: if std::ptr::eq(director, &cluster.directors[0]) { "MASTER" } else { "BACKUP" },
-            router_id: cluster.vrrp_router_id,
+            // keepalived honours nopreempt and preempt_delay only from initial state BACKUP
+            // (it clears preempt_delay on a MASTER and says so): then every director starts
+            // as one, and the priorities still elect the primary.
+            state: if std::ptr::eq(director, &cluster.directors[0]) && cluster.vrrp.preempt == Preempt::AtOnce {
+                "MASTER"
+            } else {
+                "BACKUP"
+            },
+            vrrp: &cluster.vrrp,
+            peers4: peers(cluster, director, |d| Some(IpAddr::V4(d.address.addr()))),
+            peers6: peers(cluster, director, |d| d.address6.map(|a| IpAddr::V6(a.addr()))),
             vips4: director.vips.iter().filter(|v| v.address.is_ipv4()).collect(),
             vips6: director.vips.iter().filter(|v| v.address.is_ipv6()).collect(),
             ping6: director.platform.profile().ping6,
@@ -251,6 +347,14 @@ pub fn emit_director<W: std::fmt::Write>(
         }
         .render_into(out),
     }
+}
+
+/// The other directors' addresses (of one family), for unicast VRRP.
+fn peers(cluster: &Cluster, director: &Director, address: impl Fn(&Director) -> Option<IpAddr>) -> Vec<Addr> {
+    if !cluster.vrrp.unicast {
+        return Vec::new();
+    }
+    cluster.directors.iter().filter(|d| !std::ptr::eq(*d, director)).filter_map(address).map(Addr::from).collect()
 }
 
 /// Text written into it is hashed, not kept.

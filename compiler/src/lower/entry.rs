@@ -18,6 +18,16 @@ impl Entry {
         Entry { list, index }
     }
 
+    /// The list it is in, `/real_servers`.
+    pub fn list(self) -> &'static str {
+        self.list
+    }
+
+    /// Its position in the list.
+    pub fn index(self) -> usize {
+        self.index
+    }
+
     /// The entry's pointer, `/real_servers/7`.
     pub fn path(self) -> String {
         pointer(self.list, self.index)

@@ -4,10 +4,13 @@
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
+use super::checks::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT};
+use super::entry::Entry;
 use super::hosts::Lowered;
 use crate::codes::Code;
+use crate::diag::pointer;
 use crate::diag::Diagnostic;
-use crate::model::{limits, Director, Failover, Service};
+use crate::model::{limits, Director, Expect, Failover, OnFailure, Probe, Service};
 use crate::raw;
 
 /// The failover family of the directors, or `None` when they cannot fail over to each other.
@@ -76,6 +79,9 @@ pub fn failover(
                     );
                     consistent = false;
                 }
+                if let Some(service) = service {
+                    consistent &= piranha_can_express(found, service, *path);
+                }
                 if let Some(service) = service.as_ref().filter(|s| s.port == 0) {
                     found.push(
                         Diagnostic::new(
@@ -100,19 +106,71 @@ pub fn failover(
     consistent.then_some(failover)
 }
 
+/// Reports what of `service`'s director-side keys Piranha's lvs.cf cannot say; true when
+/// it can say all of them. Nanny connects, or sends a request and matches the answer; its
+/// timing is global (keepalive, deadtime) and it has no TLS, command, sorry server,
+/// quorum or per-server check.
+fn piranha_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: Entry) -> bool {
+    let before = found.len();
+    let check = &service.health_check;
+    let mut refuse = |path: String, what: String| {
+        found.push(
+            Diagnostic::new(
+                Code::PiranhaUnsupported,
+                path,
+                format!("service {} {what}, which Piranha's lvs.cf cannot express", service.name),
+            )
+            .hint("use a tcp or http check with lvsdr's timing on el4-el6, or run the directors on el7+ (keepalived)"),
+        );
+    };
+    let at = |key: &str| pointer(&entry.key("health_check"), key);
+    match &check.probe {
+        Probe::Tcp { port } | Probe::Http { tls: false, port, .. } if *port != service.port => {
+            refuse(at("port"), format!("checks port {port}, not its own"));
+        }
+        Probe::Http { tls: true, .. } => refuse(at("type"), "has an https check (nanny has no TLS)".to_owned()),
+        Probe::Http { expect: Expect::Digest(_), .. } => refuse(at("digest"), "checks a digest".to_owned()),
+        Probe::Command { .. } => refuse(at("type"), "has a command check".to_owned()),
+        Probe::None => refuse(at("type"), "has no check (nanny always checks)".to_owned()),
+        Probe::Tcp { .. } | Probe::Http { .. } | Probe::Ping => {}
+    }
+    if (check.interval, check.timeout, check.retries, check.retry_delay)
+        != (DEFAULT_INTERVAL, DEFAULT_TIMEOUT, None, None)
+    {
+        refuse(
+            at("interval"),
+            "times its check itself (Piranha's timing is global: keepalive 6, deadtime 18)".to_owned(),
+        );
+    }
+    if check.on_failure == OnFailure::Inhibit {
+        refuse(at("on_failure"), "inhibits failed servers".to_owned());
+    }
+    for (j, member) in service.members.iter().enumerate() {
+        if member.health_check.is_some() {
+            refuse(
+                pointer(&pointer(&entry.key("real_servers"), j), "health_check"),
+                format!("checks real server {} its own way", member.server),
+            );
+        }
+    }
+    if service.sorry_server.is_some() {
+        refuse(entry.key("sorry_server"), "has a sorry server".to_owned());
+    }
+    if service.quorum.is_some() {
+        refuse(entry.key("quorum"), "has a quorum".to_owned());
+    }
+    found.len() == before
+}
+
 /// The VRRP virtual router id: the manifest's, or one derived from the cluster name.
-pub fn vrrp_router_id(found: &mut Vec<Diagnostic>, id: Option<i64>, cluster: &str) -> Option<u8> {
+pub fn vrrp_router_id(found: &mut Vec<Diagnostic>, id: Option<i64>, cluster: &str, path: &str) -> Option<u8> {
     let Some(id) = id else { return Some(derived_router_id(cluster)) };
     let range = limits::VRRP_ROUTER_ID_MIN..=limits::VRRP_ROUTER_ID_MAX;
     let valid = u8::try_from(id).ok().filter(|_| range.contains(&id));
     if valid.is_none() {
         found.push(
-            Diagnostic::new(
-                Code::VrrpRouterIdOutOfRange,
-                "/vrrp_router_id",
-                format!("vrrp_router_id {id} is outside 1-255"),
-            )
-            .hint("write a number from 1 to 255 that no other VRRP router on the segment uses"),
+            Diagnostic::new(Code::VrrpRouterIdOutOfRange, path, format!("the VRRP router id {id} is outside 1-255"))
+                .hint("write a number from 1 to 255 that no other VRRP router on the segment uses"),
         );
     }
     valid

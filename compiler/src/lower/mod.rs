@@ -11,6 +11,7 @@
 //! only product is directors × real servers (a cluster has one or two directors).
 
 mod address;
+mod checks;
 mod entry;
 mod failover;
 mod hosts;
@@ -18,6 +19,7 @@ mod segment;
 mod services;
 mod values;
 mod vips;
+mod vrrp;
 
 use crate::codes::Code;
 use crate::diag::{has_errors, Diagnostic};
@@ -87,7 +89,10 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
         services::services(found, &m.services, &m.real_servers, &hosts.real_servers, &hosts.addresses);
     segment::one_segment(found, &hosts.directors, &services, &hosts.real_servers, ipv6);
     let failover = failover::failover(found, &m.directors, &hosts.directors, &services);
-    let vrrp_router_id = failover::vrrp_router_id(found, m.vrrp_router_id, &m.cluster);
+    // The primary's family says whether the VRRP keys mean anything, even when the
+    // directors disagree (E0033 is reported already).
+    let family = hosts.directors.first().and_then(|(d, _)| d.as_ref()).map(|d| d.platform.profile().failover);
+    let vrrp = vrrp::vrrp(found, &m, failover.or(family), m.directors.len());
     // The raw services and servers are done with.
     drop(std::mem::take(&mut m.services));
     drop(std::mem::take(&mut m.real_servers));
@@ -98,7 +103,7 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
         name: name?,
         directors: directors?,
         failover: failover?,
-        vrrp_router_id: vrrp_router_id?,
+        vrrp: vrrp?,
         services: services.into_iter().map(|(s, _)| s).collect::<Option<_>>()?,
         real_servers,
     })

@@ -2,6 +2,7 @@
 //! book, protocol, port, scheduler, persistence and members.
 
 use super::address::{parse_vip, special};
+use super::checks::{self, CheckedService};
 use super::entry::{At, Entry, Who};
 use super::hosts::{AddressBook, Lowered};
 use super::quoted;
@@ -141,6 +142,7 @@ pub fn services(
     let mut memberships = Vec::new();
     let mut holders = Vec::new();
     let mut ipv6 = false;
+    let mut sorry_holders = Vec::new();
     for (i, s) in services.iter().enumerate() {
         let entry = Entry::new("/services", i);
         let who = Who::new("service", &s.name);
@@ -228,16 +230,80 @@ pub fn services(
                 );
             }
         }
-        let service = match (name, vip, protocol, port, scheduler, persistence, members) {
-            (Some(name), Some(vip), Some(protocol), Some(port), Some(scheduler), Some(persistence), Some(members)) => {
+        let mut members = members;
+        // The director-side keys: the check (and members' overrides), sorry server, quorum.
+        let checks = match (protocol, port) {
+            (Some(protocol), Some(port)) => {
+                let checked = CheckedService { entry, who: &who, protocol, port };
+                let check = checks::health_check(found, checked, s.health_check.as_ref(), None);
+                let mut overrides_ok = true;
+                for (j, m) in s.real_servers.iter().enumerate() {
+                    let Some(own) = &m.health_check else { continue };
+                    let at = pointer(&pointer(&entry.key("real_servers"), j), "health_check");
+                    // What the member inherits was reported for the service: keep only
+                    // the problems written in the member's own object.
+                    let mut own_found = Vec::new();
+                    let lowered =
+                        checks::health_check(&mut own_found, checked, s.health_check.as_ref(), Some((own, at.clone())));
+                    found.extend(own_found.into_iter().filter(|d| d.path.starts_with(&at)));
+                    overrides_ok &= lowered.is_some();
+                    if let (Some(list), Some(lowered)) = (members.as_mut(), lowered) {
+                        list[j].health_check = Some(Box::new(lowered));
+                    }
+                }
+                check.filter(|_| overrides_ok)
+            }
+            _ => None,
+        };
+        let sorry = match &s.sorry_server {
+            Some(text) => {
+                checks::sorry_server(found, text, entry, &who, vip, members.as_deref().unwrap_or_default(), book)
+                    .map(Some)
+            }
+            None => Some(None),
+        };
+        if let Some(Some((_, holder))) = sorry {
+            sorry_holders.push(holder);
+        }
+        let quorum = checks::quorum(found, s, entry, &who, members.as_deref());
+        let service = match (name, vip, protocol, port, scheduler, persistence, members, checks, sorry, quorum) {
+            (
+                Some(name),
+                Some(vip),
+                Some(protocol),
+                Some(port),
+                Some(scheduler),
+                Some(persistence),
+                Some(members),
+                Some(health_check),
+                Some(sorry),
+                Some(quorum),
+            ) => {
                 memberships.extend(holders.iter().map(|&holder| (holder, vip, index)));
-                Some(Service { name, vip, protocol, port, scheduler, persistence, members })
+                // The sorry server answers from the VIP too: it holds it like a member.
+                memberships.extend(sorry.map(|(_, holder)| (holder, vip, index)));
+                let sorry_server = sorry.map(|(address, _)| address);
+                Some(Service {
+                    name,
+                    vip,
+                    protocol,
+                    port,
+                    scheduler,
+                    persistence,
+                    health_check,
+                    sorry_server,
+                    quorum,
+                    members,
+                })
             }
             _ => None,
         };
         lowered.push((service, entry));
     }
-    let listed = roster.listed();
+    let mut listed = roster.listed();
+    for holder in sorry_holders {
+        listed[holder as usize] = true;
+    }
     Services { services: lowered, memberships, listed, ipv6 }
 }
 
@@ -337,7 +403,7 @@ fn members<'m>(
         }
         lowered = match (lowered, server, weight) {
             (Some(mut list), Some((server, address)), Some(weight)) => {
-                list.push(Member { server, address, weight });
+                list.push(Member { server, address, weight, health_check: None });
                 Some(list)
             }
             _ => None,
