@@ -23,7 +23,7 @@ pub const SUPPRESSION_UNIT: &str = "lvsdr-arp.service";
 pub const VIPS_UNIT: &str = "lvsdr-vips.service";
 pub const GUARD_SERVICE: &str = "lvsdr-guard.service";
 
-const SYSTEMCTL: &str = "/usr/bin/systemctl";
+pub const SYSTEMCTL: &str = "/usr/bin/systemctl";
 
 fn vips(command: &str) -> Step {
     Step::new([VIPS_SCRIPT, command])

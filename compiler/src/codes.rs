@@ -640,6 +640,23 @@ Example:
 
 Fix: a value in range; the script's plain absolute path.";
 
+    UnknownFirewall = "E0055", Error, "unknown firewall",
+"A director's `firewall` is firewalld or none.
+
+Example:
+    { \"name\": \"lvs1\", \"address\": \"10.0.0.2/24\", \"firewall\": \"iptables\" }
+
+Fix: write firewalld (el7+) or none (no firewall lvsdr configures).";
+
+    FirewallUnavailable = "E0056", Error, "the platform has no such firewall",
+"firewalld is RHEL's firewall from RHEL 7 on; el4-el6 directors have none that
+lvsdr configures (their iptables service's rules are the admin's).
+
+Example:
+    { \"name\": \"lvs1\", \"platform\": \"el6\", \"firewall\": \"firewalld\" }
+
+Fix: remove the key on el4-el6, or move the director to el7+.";
+
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
 fine; please report it with the manifest that triggers it.

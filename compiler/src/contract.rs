@@ -86,9 +86,49 @@ pub struct DirectorEntry {
     pub address6: Option<String>,
     pub interface: String,
     pub platform: String,
+    /// The firewall its tree lets VRRP and the services' ports in through: `firewalld` or `none`.
+    pub firewall: String,
+    /// How it takes its tree: commands in order, as argument vectors.
+    pub steps: DirectorSteps,
+    /// Its VRRP instance as keepalived runs it (keepalived directors only): when any of
+    /// this changes, a reload is not enough (see `lvsdr diff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrrp: Option<VrrpEntry>,
     /// Every VIP of the cluster, as this director holds it when active.
     pub vips: Vec<VipEntry>,
     pub artifacts: Vec<ArtifactEntry>,
+}
+
+/// How a director takes its tree, first and after every change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DirectorSteps {
+    /// Run after the files are installed (and again after each change): start at boot,
+    /// load the IPVS modules now, let VRRP and the ports in through the firewall.
+    pub enable: Vec<Step>,
+    /// Then, when the change allows it: check the file, and reload the failover daemon
+    /// in place (no VRRP transition). `lvsdr diff` says which of the two a change needs.
+    pub reload: Vec<Step>,
+    /// Or: check the file, and restart it. Restart the backups first, the primary last.
+    pub restart: Vec<Step>,
+}
+
+/// What identifies a keepalived director's VRRP instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VrrpEntry {
+    /// The instances, `lvsdr-<cluster>` (IPv4) and `lvsdr-<cluster>-v6`.
+    pub instances: Vec<String>,
+    pub router_id: u8,
+    /// `MASTER` or `BACKUP`.
+    pub state: String,
+    pub priority: u8,
+    pub advert_int: u8,
+    /// The other directors' addresses it advertises to; empty for multicast.
+    pub unicast_peers: Vec<String>,
+    /// `yes`, `no`, or `after N` (seconds).
+    pub preempt: String,
+    pub track_interfaces: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -354,7 +394,28 @@ pub struct CompileCheckResult {
 pub struct DiffResult {
     /// `null` when either manifest is invalid.
     pub changes: Option<Vec<ChangeEntry>>,
+    /// What each changed host runs once its new files are installed: directors first,
+    /// backups before the primary;
+    /// `null` when either manifest is invalid.
+    #[serde(default)]
+    pub actions: Option<Vec<HostAction>>,
     pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// What one host runs to take a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HostAction {
+    pub host: String,
+    /// `director` or `real server`.
+    pub role: String,
+    /// `apply` (a real server's apply steps), `reload` or `restart` (a director's failover
+    /// daemon), `install` (a new host: enable, then start), or `remove` (a host the new
+    /// tree no longer has: stop its services and remove its files).
+    pub action: String,
+    /// Why this action, in the user's terms.
+    pub reasons: Vec<String>,
+    /// The commands, in order, from the new tree's index.json (none for `remove`).
+    pub steps: Vec<Step>,
 }
 
 /// One changed file between two trees.

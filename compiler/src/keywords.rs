@@ -98,6 +98,11 @@ keyword_enum!(
     OnFailure { Remove = "remove", Inhibit = "inhibit" }
 );
 
+keyword_enum!(
+    /// The firewall a director runs, which must let VRRP and the services' ports in.
+    Firewall { Firewalld = "firewalld", None = "none" }
+);
+
 impl Suppression {
     /// The tool a dialect belongs to, as the manifest's `arp_suppression` names it.
     pub fn tool(self) -> SuppressionTool {

@@ -901,21 +901,24 @@ fn diff(format: Format, style: Style, old: &str, new: &str, exit_code: bool) -> 
     let (new_cluster, new_diagnostics) = load(format, style, new, true)?;
     diagnostics.extend(new_diagnostics);
     let (Some(old_cluster), Some(new_cluster)) = (old_cluster, new_cluster) else {
-        let result = |diagnostics| to_sorted_line(&contract::DiffResult { changes: None, diagnostics });
+        let result = |diagnostics| to_sorted_line(&contract::DiffResult { changes: None, actions: None, diagnostics });
         return invalid(format, result, &diagnostics);
     };
-    let changes = review::compare(&tree::build(&old_cluster), &tree::build(&new_cluster), false);
+    let (old_tree, new_tree) = (tree::build(&old_cluster), tree::build(&new_cluster));
+    let changes = review::compare(&old_tree, &new_tree, false);
+    let actions = review::actions(&old_tree, &new_tree, &changes);
     match format {
         Format::Json => say!(
             "{}",
             to_sorted_line(&contract::DiffResult {
                 changes: Some(review::entries(&changes)),
+                actions: Some(actions),
                 diagnostics: report::json_diagnostics(&diagnostics),
             })
         ),
         Format::Human | Format::Github if changes.is_empty() => tell!("lvsdr: no artifact changes"),
         Format::Human | Format::Github | Format::Nagios | Format::Prometheus => {
-            write_stdout(review_text(&changes).as_bytes())?
+            write_stdout((review_text(&changes) + &review::human_actions(&actions)).as_bytes())?
         }
     }
     Ok(if exit_code && !changes.is_empty() { DIFFERS } else { 0 })

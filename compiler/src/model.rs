@@ -7,7 +7,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use std::fmt;
 
 pub use crate::keywords::{
-    CheckType, Failover, Keyword, NetworkStack, OnFailure, Protocol, Scheduler, Suppression, SuppressionTool,
+    CheckType, Failover, Firewall, Keyword, NetworkStack, OnFailure, Protocol, Scheduler, Suppression, SuppressionTool,
 };
 pub use crate::platform::Platform;
 use std::net::{IpAddr, Ipv4Addr};
@@ -316,6 +316,8 @@ pub struct Director {
     pub address6: Option<Ipv6Net>,
     pub interface: Interface,
     pub platform: Platform,
+    /// The firewall it runs: lvsdr lets VRRP and the services' ports in through it.
+    pub firewall: Firewall,
     /// Its VRRP priority (keepalived): the primary well above the backups, which follow
     /// manifest order.
     pub vrrp_priority: u8,

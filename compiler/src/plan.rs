@@ -14,7 +14,8 @@ use crate::boot;
 use crate::contract::Step;
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
 use crate::dialect::{dialect, DialectArtifact, Loader};
-use crate::model::{AliasLabel, Cluster, Director, Failover, Name, NetworkStack, RealServer, ServedVip};
+use crate::director_steps;
+use crate::model::{AliasLabel, Cluster, Director, Failover, Firewall, Name, NetworkStack, RealServer, ServedVip};
 use crate::platform::InitSystem;
 
 /// Where and how one artifact is installed: the same fields for every kind.
@@ -85,6 +86,10 @@ pub enum DirectorArtifact {
     FailoverConfig(Failover),
     /// The IPVS table in `ipvsadm-save -n` form.
     Ipvsadm,
+    /// The modules-load.d file for IPVS and the schedulers in use (systemd directors).
+    ModulesLoad,
+    /// The firewalld service that lets VRRP and the services' ports in.
+    FirewalldService,
 }
 
 /// One artifact to emit: where it goes and what it is.
@@ -169,7 +174,7 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
             "systemctl enable ipvsadm.service",
         ),
     };
-    let artifacts = vec![
+    let mut artifacts = vec![
         Planned {
             placement: Placement::file(kind, install_path, CONFIG_MODE, activate),
             artifact: DirectorArtifact::FailoverConfig(cluster.failover),
@@ -184,6 +189,34 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
             artifact: DirectorArtifact::Ipvsadm,
         },
     ];
+    match director.platform.profile().init {
+        InitSystem::Systemd => artifacts.push(Planned {
+            placement: Placement::file(
+                "modules-load",
+                director_steps::MODULES_LOAD,
+                CONFIG_MODE,
+                "systemd-modules-load.service loads these modules at every boot (index.json's steps.enable loads them now)",
+            ),
+            artifact: DirectorArtifact::ModulesLoad,
+        }),
+        // Piranha's lvsd loads IPVS through ipvsadm, and the kernel each scheduler.
+        InitSystem::SysV => {}
+    }
+    match director.firewall {
+        Firewall::Firewalld => artifacts.push(Planned {
+            placement: Placement::file(
+                "firewalld-service",
+                director_steps::firewalld_service_path(cluster),
+                CONFIG_MODE,
+                format!(
+                    "firewall-cmd --reload, then --permanent --add-service={} and --reload again (index.json's steps.enable): the default zone lets VRRP and the services' ports in",
+                    director_steps::firewalld_service(cluster)
+                ),
+            ),
+            artifact: DirectorArtifact::FirewalldService,
+        }),
+        Firewall::None => {}
+    }
     HostPlan::Director(director, artifacts)
 }
 

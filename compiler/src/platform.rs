@@ -54,6 +54,9 @@ pub struct Profile {
     /// The command a keepalived MISC_CHECK pings an IPv6 real server with: el7's iputils
     /// (20160308) has a separate ping6; from el8 on, ping takes -6.
     pub ping6: &'static str,
+    /// Whether the release ships firewalld, on by default (el7+): a director's tree then
+    /// lets VRRP and the services' ports in through it.
+    pub firewalld: bool,
 }
 
 const EL4: Profile = Profile {
@@ -69,6 +72,7 @@ const EL4: Profile = Profile {
     failover: Failover::Piranha,
     ipv6_vips: false,
     ping6: "/bin/ping6",
+    firewalld: false,
 };
 
 const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
@@ -90,6 +94,7 @@ const EL7: Profile = Profile {
     failover: Failover::Keepalived,
     ipv6_vips: true,
     ping6: "/bin/ping6",
+    firewalld: true,
 };
 
 const EL8: Profile = Profile {
@@ -105,6 +110,7 @@ const EL8: Profile = Profile {
     failover: Failover::Keepalived,
     ipv6_vips: true,
     ping6: "/bin/ping -6",
+    firewalld: true,
 };
 
 // RHEL 9 no longer ships the network service.

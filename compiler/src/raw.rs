@@ -122,6 +122,10 @@ pub struct Director {
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
     pub platform: Option<SmolStr>,
+    /// The firewall it runs, which its tree lets VRRP and the services' ports in through: firewalld (el7+; the default there) or none (the default on el4-el6).
+    #[serde(default)]
+    #[schemars(schema_with = "keys::firewall")]
+    pub firewall: Option<SmolStr>,
 }
 
 /// A virtual service: a VIP, protocol and port that IPVS balances over real servers.
@@ -274,7 +278,9 @@ pub struct RealServer {
 /// The schemas of the manifest's keys, from `model`'s keywords, patterns and limits.
 pub mod keys {
     use crate::model::limits::{self, PREFIX6_MAX, PREFIX6_MIN, PREFIX_MAX, PREFIX_MIN};
-    use crate::model::{CheckType, Keyword, NetworkStack, OnFailure, Platform, Protocol, Scheduler, SuppressionTool};
+    use crate::model::{
+        CheckType, Firewall, Keyword, NetworkStack, OnFailure, Platform, Protocol, Scheduler, SuppressionTool,
+    };
     use schemars::{json_schema, Schema, SchemaGenerator};
 
     /// `Name::parse` as a regular expression.
@@ -399,6 +405,10 @@ pub mod keys {
 
     pub fn quorum(_: &mut SchemaGenerator) -> Schema {
         integer(0, limits::QUORUM_MAX)
+    }
+
+    pub fn firewall(_: &mut SchemaGenerator) -> Schema {
+        keywords::<Firewall>()
     }
 
     pub fn check_type(_: &mut SchemaGenerator) -> Schema {

@@ -4,7 +4,7 @@
 //! compares the trees of two manifests. Both read each tree's `index.json` to name a
 //! changed file's host ("real server web1", "director lvs1") and artifact id.
 
-use crate::contract::{ChangeEntry, HostRef, INDEX_FILE};
+use crate::contract::{ChangeEntry, DirectorEntry, HostAction, HostRef, Index, INDEX_FILE};
 use crate::tree::{Tree, TreeFile};
 use similar::TextDiff;
 use std::collections::BTreeMap;
@@ -236,4 +236,171 @@ pub fn entries(changes: &[FileChange]) -> Vec<ChangeEntry> {
             diff: c.diff.clone(),
         })
         .collect()
+}
+
+/// What each host whose files changed runs to take the change, from the two trees'
+/// indexes: directors first (backups before the primary, as a restart must go; removed
+/// ones last), then real servers by name.
+pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction> {
+    let (Some(old_index), Some(new_index)) = (old.index(), new.index()) else { return Vec::new() };
+    let changed = |host: &Owner| changes.iter().any(|c| &c.host == host);
+    let mut actions = Vec::new();
+    for d in new_index.directors.iter().rev() {
+        let owner = Owner::Director(d.name.clone());
+        if !changed(&owner) {
+            continue;
+        }
+        let before = old_index.directors.iter().find(|o| o.name == d.name);
+        let (action, reasons) = director_action(&old_index, before, &new_index, d);
+        let then = match action {
+            "reload" => &d.steps.reload,
+            _ => &d.steps.restart,
+        };
+        actions.push(HostAction {
+            host: d.name.clone(),
+            role: "director".to_owned(),
+            action: action.to_owned(),
+            reasons,
+            steps: d.steps.enable.iter().chain(then).cloned().collect(),
+        });
+    }
+    for d in old_index.directors.iter().filter(|o| !new_index.directors.iter().any(|n| n.name == o.name)) {
+        actions.push(HostAction {
+            host: d.name.clone(),
+            role: "director".to_owned(),
+            action: "remove".to_owned(),
+            reasons: vec![format!(
+                "the new tree has no director {}: stop its {} and remove its files",
+                d.name, old_index.failover.software
+            )],
+            steps: Vec::new(),
+        });
+    }
+    let mut servers: Vec<HostAction> = Vec::new();
+    for s in &new_index.servers {
+        if !changed(&Owner::RealServer(s.name.clone())) {
+            continue;
+        }
+        let new_host = !old_index.servers.iter().any(|o| o.name == s.name);
+        servers.push(HostAction {
+            host: s.name.clone(),
+            role: "real server".to_owned(),
+            action: if new_host { "install" } else { "apply" }.to_owned(),
+            reasons: vec![if new_host {
+                "a new real server: its steps enable the boot and bring the VIPs up behind their lock".to_owned()
+            } else {
+                "its apply steps retire the VIPs that leave, load the new lock, then bring the VIPs up behind it"
+                    .to_owned()
+            }],
+            steps: s.steps.enable.iter().chain(&s.steps.apply).cloned().collect(),
+        });
+    }
+    for s in old_index.servers.iter().filter(|o| !new_index.servers.iter().any(|n| n.name == o.name)) {
+        servers.push(HostAction {
+            host: s.name.clone(),
+            role: "real server".to_owned(),
+            action: "remove".to_owned(),
+            reasons: vec![format!(
+                "the new tree has no real server {}: run its old tree's `{} down` and `{} unload` (VIPs first, then the lock), then remove its files",
+                s.name,
+                crate::boot::VIPS_SCRIPT,
+                crate::boot::VIPS_SCRIPT
+            )],
+            steps: Vec::new(),
+        });
+    }
+    servers.sort_by(|a, b| a.host.cmp(&b.host));
+    actions.extend(servers);
+    actions
+}
+
+/// Reload or restart for a director whose files changed, and why.
+fn director_action(
+    old_index: &Index,
+    before: Option<&DirectorEntry>,
+    new_index: &Index,
+    d: &DirectorEntry,
+) -> (&'static str, Vec<String>) {
+    let Some(before) = before else {
+        return ("install", vec![format!("a new director: enable {} and start it", new_index.failover.software)]);
+    };
+    if old_index.failover.software != new_index.failover.software {
+        return (
+            "restart",
+            vec![format!(
+                "the failover software changes from {} to {}",
+                old_index.failover.software, new_index.failover.software
+            )],
+        );
+    }
+    if new_index.failover.software == "piranha" {
+        return ("restart", vec!["pulse reads lvs.cf only when it starts".to_owned()]);
+    }
+    let mut reasons = Vec::new();
+    match (&before.vrrp, &d.vrrp) {
+        (Some(a), Some(b)) => {
+            let mut differs = |what: &str, x: String, y: String| {
+                if x != y {
+                    reasons.push(format!("VRRP {what}: {x} -> {y}"));
+                }
+            };
+            differs("instances", a.instances.join(", "), b.instances.join(", "));
+            differs("router id", a.router_id.to_string(), b.router_id.to_string());
+            differs("initial state", a.state.clone(), b.state.clone());
+            differs("priority", a.priority.to_string(), b.priority.to_string());
+            differs("advert_int", a.advert_int.to_string(), b.advert_int.to_string());
+            differs("unicast peers", list_or_none(&a.unicast_peers), list_or_none(&b.unicast_peers));
+            differs("preemption", a.preempt.clone(), b.preempt.clone());
+            differs("tracked interfaces", list_or_none(&a.track_interfaces), list_or_none(&b.track_interfaces));
+            differs(
+                "notify script",
+                a.notify.clone().unwrap_or("none".into()),
+                b.notify.clone().unwrap_or("none".into()),
+            );
+        }
+        (a, b) if a != b => reasons.push("its VRRP instance appears or goes".to_owned()),
+        _ => {}
+    }
+    if before.interface != d.interface {
+        reasons.push(format!("its interface changes: {} -> {}", before.interface, d.interface));
+    }
+    if reasons.is_empty() {
+        (
+            "reload",
+            vec!["keepalived reloads virtual servers, real servers, checks and the VIP list in place, with no VRRP transition".to_owned()],
+        )
+    } else {
+        reasons.push(
+            "a reload would re-create the VRRP instance on each director at its own moment, and directors that disagree on it do not hear each other: restart the backups first, then the primary"
+                .to_owned(),
+        );
+        ("restart", reasons)
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The actions for people: each host, its action and why, and the commands.
+pub fn human_actions(actions: &[HostAction]) -> String {
+    let mut out = String::new();
+    if actions.is_empty() {
+        return out;
+    }
+    out += "\nTo take the change, once the new files are installed:\n";
+    for a in actions {
+        out += &format!("  {} {}: {}\n", a.role, a.host, a.action);
+        for reason in &a.reasons {
+            out += &format!("    because {reason}\n");
+        }
+        for step in &a.steps {
+            out += &format!("    $ {step}\n");
+        }
+    }
+    out
 }

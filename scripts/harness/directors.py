@@ -255,7 +255,38 @@ def lvs_cf_table(tree, director, text):
         raise CheckError(f"virtual addresses {sorted(vips - director_vips(director))} are not the director's VIPs")
     return same_table(table, tree, director, "lvs.cf")
 
+def index_services(tree):
+    return json.loads((tree / "index.json").read_text())["services"]
+
+
+def modules_load(tree, director, text):
+    """modules-load.d(5): one module per line; IPVS and exactly the schedulers in use."""
+    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith(("#", ";"))]
+    want = {"ip_vs"} | {f"ip_vs_{s['scheduler']}" for s in index_services(tree)}
+    if len(lines) != len(set(lines)) or set(lines) != want:
+        raise CheckError(f"modules {lines}, want {sorted(want)}")
+    if bad := [l for l in lines if not re.fullmatch(r"[a-z0-9_]+", l)]:
+        raise CheckError(f"not module names: {bad}")
+    return f"{', '.join(lines)}"
+
+
+def firewalld_service(tree, director, text):
+    """firewalld's service XML: protocol vrrp, and exactly the services' ports."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(text)
+    if root.tag != "service":
+        raise CheckError(f"root element {root.tag}, want service")
+    protocols = [e.get("value") for e in root.findall("protocol")]
+    ports = {(e.get("protocol"), e.get("port")) for e in root.findall("port")}
+    want = {(s["protocol"], str(s["port"]) if s["port"] else "1-65535") for s in index_services(tree)}
+    if protocols != ["vrrp"] or ports != want:
+        raise CheckError(f"protocols {protocols}, ports {sorted(ports)}; want ['vrrp'], {sorted(want)}")
+    return f"vrrp and {len(ports)} port(s) (firewall-offline-cmd checks it in scripts/realhost/firewalld)"
+
+
 DIRECTOR_CHECKS = {
+    "modules-load": [("IPVS and the schedulers in use", modules_load)],
+    "firewalld-service": [("VRRP and the services' ports", firewalld_service)],
     "keepalived": [("keepalived -t -f, no warnings", keepalived_test),
                    ("virtual_servers equal the ipvsadm file", keepalived_table),
                    ("VRRP VIPs and labels equal index.json", keepalived_vips)],

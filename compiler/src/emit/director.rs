@@ -295,6 +295,41 @@ struct Keepalived<'a> {
     services: Vec<VirtualService<'a>>,
 }
 
+#[derive(Template)]
+#[template(path = "modules-load.conf")]
+struct ModulesLoad<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    modules: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "firewalld-service.xml")]
+struct FirewalldService<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    /// (protocol, port or range), sorted, each once.
+    ports: Vec<(&'static str, String)>,
+}
+
+/// The ports firewalld opens for the cluster's services: each (protocol, port) once, an
+/// all-ports service as the whole range.
+fn firewall_ports(cluster: &Cluster) -> Vec<(&'static str, String)> {
+    let mut ports: Vec<(Protocol, u16)> = cluster.services.iter().map(|s| (s.protocol, s.port)).collect();
+    ports.sort();
+    ports.dedup();
+    ports
+        .into_iter()
+        .map(|(protocol, port)| {
+            let name = match protocol {
+                Protocol::Tcp => "tcp",
+                Protocol::Udp => "udp",
+            };
+            (name, if port == 0 { "1-65535".to_owned() } else { port.to_string() })
+        })
+        .collect()
+}
+
 /// Writes `director`'s `artifact` into `out` as it renders.
 pub fn emit_director<W: std::fmt::Write>(
     cluster: &Cluster,
@@ -302,10 +337,19 @@ pub fn emit_director<W: std::fmt::Write>(
     artifact: &DirectorArtifact,
     out: &mut W,
 ) -> askama::Result<()> {
-    let services = virtual_services(cluster, director);
     match artifact {
+        DirectorArtifact::ModulesLoad => ModulesLoad {
+            cluster: cluster.name.as_str(),
+            director,
+            modules: crate::director_steps::ipvs_modules(cluster),
+        }
+        .render_into(out),
+        DirectorArtifact::FirewalldService => {
+            FirewalldService { cluster: cluster.name.as_str(), director, ports: firewall_ports(cluster) }
+                .render_into(out)
+        }
         DirectorArtifact::Ipvsadm => {
-            let mut services = services;
+            let mut services = virtual_services(cluster, director);
             // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
             services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
             Ipvsadm { services }.render_into(out)
@@ -315,7 +359,7 @@ pub fn emit_director<W: std::fmt::Write>(
                 serial_no: 0,
                 primary: &cluster.directors[0],
                 backup: cluster.directors.get(1),
-                services,
+                services: virtual_services(cluster, director),
             };
             // Piranha's GUI bumps serial_no on every save, so a revision can be told from
             // the last; derive it from the content: it changes exactly when the file does.
@@ -329,21 +373,14 @@ pub fn emit_director<W: std::fmt::Write>(
         DirectorArtifact::FailoverConfig(Failover::Keepalived) => Keepalived {
             cluster: cluster.name.as_str(),
             director,
-            // keepalived honours nopreempt and preempt_delay only from initial state BACKUP
-            // (it clears preempt_delay on a MASTER and says so): then every director starts
-            // as one, and the priorities still elect the primary.
-            state: if std::ptr::eq(director, &cluster.directors[0]) && cluster.vrrp.preempt == Preempt::AtOnce {
-                "MASTER"
-            } else {
-                "BACKUP"
-            },
+            state: crate::director_steps::initial_state(cluster, std::ptr::eq(director, &cluster.directors[0])),
             vrrp: &cluster.vrrp,
             peers4: peers(cluster, director, |d| Some(IpAddr::V4(d.address.addr()))),
             peers6: peers(cluster, director, |d| d.address6.map(|a| IpAddr::V6(a.addr()))),
             vips4: director.vips.iter().filter(|v| v.address.is_ipv4()).collect(),
             vips6: director.vips.iter().filter(|v| v.address.is_ipv6()).collect(),
             ping6: director.platform.profile().ping6,
-            services,
+            services: virtual_services(cluster, director),
         }
         .render_into(out),
     }

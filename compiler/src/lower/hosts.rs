@@ -10,7 +10,7 @@ use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::dialect::{dialect, VipDevice};
-use crate::model::{Director, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
+use crate::model::{Director, Firewall, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
 use crate::raw;
 use ipnet::{Ipv4Net, Ipv6Net};
 use rustc_hash::FxHashMap as HashMap;
@@ -249,21 +249,63 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
     for (i, d) in directors.iter().enumerate() {
         let entry = Entry::new("/directors", i);
         let c = pass.common(entry, "director", d.into());
-        let director = match (c.name, c.address, c.address6, c.interface, c.platform) {
-            (Some(name), Some(address), Some(address6), Some(interface), Some(platform)) => Some(Director {
-                name,
-                address,
-                address6,
-                interface,
-                platform,
-                vrrp_priority: super::failover::vrrp_priority(i),
-                vips: Vec::new(),
-            }),
+        let firewall = c.platform.and_then(|platform| firewall(pass.found, d, platform, entry, &c.who));
+        let director = match (c.name, c.address, c.address6, c.interface, c.platform, firewall) {
+            (Some(name), Some(address), Some(address6), Some(interface), Some(platform), Some(firewall)) => {
+                Some(Director {
+                    name,
+                    address,
+                    address6,
+                    interface,
+                    platform,
+                    firewall,
+                    vrrp_priority: super::failover::vrrp_priority(i),
+                    vips: Vec::new(),
+                })
+            }
             _ => None,
         };
         lowered.push((director, entry));
     }
     lowered
+}
+
+/// A director's firewall: the manifest's, or the platform's (firewalld where it ships).
+fn firewall(
+    found: &mut Vec<Diagnostic>,
+    d: &raw::Director,
+    platform: Platform,
+    entry: Entry,
+    who: &Who,
+) -> Option<Firewall> {
+    let ships = platform.profile().firewalld;
+    let Some(text) = &d.firewall else { return Some(if ships { Firewall::Firewalld } else { Firewall::None }) };
+    let Some(firewall) = Firewall::parse(text) else {
+        found.push(values::enum_error(
+            Code::UnknownFirewall,
+            &entry.key("firewall"),
+            "firewall",
+            text,
+            &Firewall::names(),
+        ));
+        return None;
+    };
+    match firewall {
+        Firewall::Firewalld if !ships => {
+            found.push(
+                Diagnostic::new(
+                    Code::FirewallUnavailable,
+                    entry.key("firewall"),
+                    format!("{who} runs {platform}, which has no firewalld"),
+                )
+                .hint(
+                    "remove the key (el4-el6 directors' iptables rules are the admin's), or move the director to el7+",
+                ),
+            );
+            None
+        }
+        Firewall::Firewalld | Firewall::None => Some(firewall),
+    }
 }
 
 fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> Lowered<RealServer> {

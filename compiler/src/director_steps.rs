@@ -1,0 +1,128 @@
+//! What a director runs to take its tree — enable, reload, restart — and what identifies
+//! its VRRP instances, so that a review can tell a reload from a restart.
+
+// A new platform, dialect or role must not compile until every match handles it.
+#![deny(clippy::wildcard_enum_match_arm)]
+
+use crate::boot::SYSTEMCTL;
+use crate::contract::{DirectorSteps, Step, VrrpEntry};
+use crate::model::{Cluster, Director, Failover, Firewall, Preempt};
+use crate::platform::InitSystem;
+
+/// RHEL's paths of the programs the steps run (el7+).
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+const FIREWALL_CMD: &str = "/usr/bin/firewall-cmd";
+
+/// Where keepalived reads its configuration.
+pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
+/// The modules-load.d file that loads IPVS and the schedulers in use at boot.
+pub const MODULES_LOAD: &str = "/etc/modules-load.d/lvsdr-ipvs.conf";
+
+/// The firewalld service that lets the cluster's VRRP and ports in: `lvsdr-<cluster>`.
+pub fn firewalld_service(cluster: &Cluster) -> String {
+    format!("lvsdr-{}", cluster.name)
+}
+
+/// Where firewalld reads that service.
+pub fn firewalld_service_path(cluster: &Cluster) -> String {
+    format!("/etc/firewalld/services/{}.xml", firewalld_service(cluster))
+}
+
+/// The kernel modules a director loads at boot: IPVS and each scheduler in use, sorted.
+pub fn ipvs_modules(cluster: &Cluster) -> Vec<String> {
+    let mut modules: Vec<String> = cluster.services.iter().map(|s| format!("ip_vs_{}", s.scheduler)).collect();
+    modules.push("ip_vs".to_owned());
+    modules.sort();
+    modules.dedup();
+    modules
+}
+
+pub fn steps(cluster: &Cluster, director: &Director) -> DirectorSteps {
+    let owned = |argv: Vec<String>| Step { argv };
+    match cluster.failover {
+        // pulse reads lvs.cf when it starts; nothing checks the file beforehand.
+        Failover::Piranha => DirectorSteps {
+            enable: vec![Step::new(["/sbin/chkconfig", "--level", "2345", "pulse", "on"])],
+            reload: vec![Step::new(["/sbin/service", "pulse", "restart"])],
+            restart: vec![Step::new(["/sbin/service", "pulse", "restart"])],
+        },
+        Failover::Keepalived => {
+            let mut enable = vec![Step::new([SYSTEMCTL, "enable", "keepalived.service"])];
+            match director.platform.profile().init {
+                // keepalived loads ip_vs itself, but the schedulers' modules only when a
+                // service first uses them, which some releases fail at boot (keepalived
+                // issue 2435): the modules-load.d file loads them all; this loads them now.
+                InitSystem::Systemd => enable.push(Step::new([SYSTEMCTL, "restart", "systemd-modules-load.service"])),
+                InitSystem::SysV => {}
+            }
+            match director.firewall {
+                // firewalld learns a new service file only on a reload: reload, enable the
+                // service in the default zone's permanent configuration, reload into runtime.
+                Firewall::Firewalld => {
+                    let service = format!("--add-service={}", firewalld_service(cluster));
+                    enable.push(Step::new([FIREWALL_CMD, "--reload"]));
+                    enable.push(owned(vec![FIREWALL_CMD.into(), "--permanent".into(), service]));
+                    enable.push(Step::new([FIREWALL_CMD, "--reload"]));
+                }
+                Firewall::None => {}
+            }
+            let test = Step::new([KEEPALIVED, "-t", "-f", KEEPALIVED_CONF]);
+            DirectorSteps {
+                enable,
+                reload: vec![test.clone(), Step::new([SYSTEMCTL, "reload", "keepalived.service"])],
+                restart: vec![test, Step::new([SYSTEMCTL, "restart", "keepalived.service"])],
+            }
+        }
+    }
+}
+
+/// The director's VRRP instances as keepalived.conf sets them (keepalived only).
+pub fn vrrp(cluster: &Cluster, director: &Director) -> Option<VrrpEntry> {
+    match cluster.failover {
+        Failover::Piranha => None,
+        Failover::Keepalived => {
+            let v = &cluster.vrrp;
+            let mut instances = Vec::new();
+            if director.vips.iter().any(|vip| vip.address.is_ipv4()) {
+                instances.push(format!("lvsdr-{}", cluster.name));
+            }
+            if director.vips.iter().any(|vip| vip.address.is_ipv6()) {
+                instances.push(format!("lvsdr-{}-v6", cluster.name));
+            }
+            let primary = std::ptr::eq(director, &cluster.directors[0]);
+            let mut unicast_peers = Vec::new();
+            if v.unicast {
+                for other in cluster.directors.iter().filter(|d| !std::ptr::eq(*d, director)) {
+                    unicast_peers.push(other.address.addr().to_string());
+                    unicast_peers.extend(other.address6.map(|a| a.addr().to_string()));
+                }
+            }
+            Some(VrrpEntry {
+                instances,
+                router_id: v.router_id,
+                state: initial_state(cluster, primary).to_owned(),
+                priority: director.vrrp_priority,
+                advert_int: v.advert_int,
+                unicast_peers,
+                preempt: match v.preempt {
+                    Preempt::AtOnce => "yes".to_owned(),
+                    Preempt::After(delay) => format!("after {delay}"),
+                    Preempt::Never => "no".to_owned(),
+                },
+                track_interfaces: v.track_interfaces.iter().map(|i| i.to_string()).collect(),
+                notify: v.notify.as_ref().map(|n| n.to_string()),
+            })
+        }
+    }
+}
+
+/// A director's initial VRRP state. keepalived honours nopreempt and preempt_delay only
+/// from BACKUP (it clears preempt_delay on a MASTER, and says so): then every director
+/// starts as one, and the priorities still elect the primary.
+pub fn initial_state(cluster: &Cluster, primary: bool) -> &'static str {
+    if primary && cluster.vrrp.preempt == Preempt::AtOnce {
+        "MASTER"
+    } else {
+        "BACKUP"
+    }
+}
