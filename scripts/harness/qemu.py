@@ -149,7 +149,7 @@ class DirectorVM:
 
     def seed(self, tree, director):
         """The director's files from TREE at their index.json paths and modes, and the
-        harness's setup: hostname, eth0's NetworkManager keyfile, the units enabled."""
+        harness's setup: hostname, eth0's NetworkManager keyfile."""
         stage = self.work / f"{self.name}-seed"
         shutil.rmtree(stage, ignore_errors=True)
         (stage / "seed" / "files").mkdir(parents=True)
@@ -162,13 +162,13 @@ class DirectorVM:
         (stage / "seed" / "install.list").write_text("\n".join(lines) + "\n")
         keyfile = (f"[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\nautoconnect=true\n\n"
                    f"[ethernet]\n\n[ipv4]\nmethod=manual\naddress1={self.address}\n\n[ipv6]\nmethod=disabled\n")
-        # index.json's activation for keepalived.conf: `systemctl enable keepalived.service`.
+        # Nothing of index.json's steps runs here: the harness runs them in the booted VM,
+        # as a user does after installing the files (keepalived is off until then).
         (stage / "seed" / "setup.sh").write_text(
             f"""R=$1
 echo {self.name} >"$R/etc/hostname"
 printf '%s' '{keyfile}' >"$R/etc/NetworkManager/system-connections/eth0.nmconnection"
 chmod 600 "$R/etc/NetworkManager/system-connections/eth0.nmconnection"
-ln -sf /lib/systemd/system/keepalived.service "$R/etc/systemd/system/multi-user.target.wants/keepalived.service"
 """)
         return stage
 
