@@ -7,9 +7,11 @@ a Jinja2 renderer of the same artifact set from the same manifest.
 It renders lvsdr's own templates (templates/, translated to Jinja2 syntax at start) for
 every host, with the same file set, paths and modes as lvsdr's tree (scripts/bench checks
 that), and writes an index.json listing each file with its SHA-256, as lvsdr does. It
-validates nothing, plans only what the platforms' defaults give, and does not fsync: a
-fair and favourable peer. Its bytes differ from lvsdr's in the values it does not
-compute as lvsdr does (the load commands, lvs.cf's serial number).
+validates nothing, plans only what the platforms' defaults give (every service checked
+as lvsdr checks it by default, VRRP as lvsdr runs it by default, no sorry server or
+quorum), and does not fsync: a fair and favourable peer. Its bytes differ from lvsdr's in
+the values it does not compute as lvsdr does (the load commands, lvs.cf's serial number,
+keepalived.conf's virtual_router_id, always 1).
 """
 
 import hashlib
@@ -24,33 +26,107 @@ from jinja2 import Environment, DictLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# askama → Jinja2: the few constructs lvsdr's templates use that Jinja2 spells otherwise.
-TRANSLATIONS = [
-    (re.compile(r"\{%(-?) *if let Some\((\w+)\) = ([\w.]+) *(-?)%\}"), r"{%\1 if \3 %}{% set \2 = \3 %}"),
-    (re.compile(r"\{%(-?) *match (\w+) *(-?)%\}"), r"{%\1 if \2 \3%}"),
-    (re.compile(r"\{%(-?) *when None *(-?)%\}"), r"{%\1 if false \2%}"),
-    (re.compile(r"\{%(-?) *when Some\(\w+\) *(-?)%\}"), r"{%\1 endif \2%}"),
-    (re.compile(r"\{%(-?) *endmatch *(-?)%\}"), r"{%\1 endif \2%}"),
-    (re.compile(r"\{%(-?) *else if "), r"{%\1 elif "),
-    (re.compile(r"!([\w.]+)\.is_empty\(\)"), r"\1"),
-    (re.compile(r"!loop\."), "not loop."),
-    (re.compile(r"Protocol::Tcp"), '"tcp"'),
-    (re.compile(r"&&"), " and "),
+# askama → Jinja2: the constructs lvsdr's templates use that Jinja2 spells otherwise.
+# In expressions (of tags and of `{{ }}`):
+EXPRESSIONS = [
+    (re.compile(r"!([\w.]+(?:\(\))?)\.is_empty\(\)"), r"\1"),
+    (re.compile(r"([\w.]+(?:\(\))?)\.is_empty\(\)"), r"not \1"),
     (re.compile(r"\.unwrap_or_default\(\)"), ' or ""'),
     (re.compile(r"\[(\w+)\.len\(\) - 1\]"), "[-1]"),
+    (re.compile(r"\.len\(\)"), "|length"),
+    # A method without arguments is an attribute of the view model; calls with
+    # arguments are Jinja2's own.
     (re.compile(r"\.(\w+)\(\)"), r".\1"),
+    (re.compile(r"&&"), " and "),
+    (re.compile(r"\|\|"), " or "),
+    (re.compile(r"!(?!=)"), "not "),
+    # An enum's variant is its name: the view model's enums compare equal to it.
+    (re.compile(r"\b[A-Z]\w*::([A-Z]\w*)\b"), r'"\1"'),
 ]
+
+# The statements, each to one or more Jinja2 statements.
+IF_LET = re.compile(r"(else )?if let Some\((\w+)\) = (.+)", re.S)
+LET = re.compile(r"let (\w+)(?: *: *[^=]+)? = (.+)", re.S)
+# A match arm: `when None`, `when Some(x)`, `when _`, a literal, or `when Path::Variant`
+# with `(a, b)` or `[with] { a, b: c, .. }` bindings.
+WHEN_VARIANT = re.compile(r"(?:\w+::)*(\w+) *(?:\((?P<tuple>[^)]*)\)|(?:with *)?\{(?P<struct>[^}]*)\})? *$", re.S)
+LITERAL = re.compile(r'^(?:"[^"]*"|-?\d+|true|false)$')
+
+
+def expression(text):
+    for pattern, replacement in EXPRESSIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def arm(pattern, subject):
+    """The Jinja2 statements of one `when` arm of a match on `subject`."""
+    if pattern == "_":
+        return ["else"]
+    if pattern == "None":
+        return [f"elif {subject} is none"]
+    if LITERAL.match(pattern):
+        return [f"elif {subject} == {pattern}"]
+    some = re.fullmatch(r"Some\((\w+)\)", pattern)
+    if some:
+        return [f"elif {subject} is not none", f"set {some.group(1)} = {subject}"]
+    variant = WHEN_VARIANT.fullmatch(pattern)
+    if not variant:
+        raise ValueError(f"unknown match arm: when {pattern}")
+    statements = [f'elif {subject}.kind == "{variant.group(1)}"']
+    for i, name in enumerate(n.strip() for n in (variant.group("tuple") or "").split(",")):
+        if name and name != "_":
+            statements.append(f"set {name} = {subject}[{i}]")
+    for field in (f.strip() for f in (variant.group("struct") or "").split(",")):
+        if field and field != "..":
+            name, _, binding = (part.strip() for part in field.partition(":"))
+            if (binding or name) != "_":
+                statements.append(f"set {binding or name} = {subject}.{name}")
+    return statements
+
+
+def statement(body, matches):
+    """The Jinja2 statements of one askama statement; `matches` is the stack of the open
+    matches' subjects."""
+    if_let = IF_LET.fullmatch(body)
+    if if_let:
+        value = expression(if_let.group(3))
+        return [f"{'elif' if if_let.group(1) else 'if'} {value}", f"set {if_let.group(2)} = {value}"]
+    let = LET.fullmatch(body)
+    if let:
+        return [f"set {let.group(1)} = {expression(let.group(2))}"]
+    keyword, _, rest = body.partition(" ")
+    if keyword == "match":
+        # Evaluated once; the text before the first arm is askama's to ignore.
+        matches.append(f"_match{len(matches)}")
+        return [f"set {matches[-1]} = {expression(rest)}", "if false"]
+    if keyword == "when":
+        return arm(rest.strip(), matches[-1])
+    if keyword == "endmatch":
+        matches.pop()
+        return ["endif"]
+    if keyword == "else" and rest.startswith("if "):
+        return ["elif " + expression(rest[3:])]
+    return [f"{keyword} {expression(rest)}".rstrip()]
+
+
+TAG = re.compile(r"\{([{%])(-?)\s*(.*?)\s*(-?)([}%])\}", re.S)
 
 
 def translate(text):
     # Only inside tags: the shell scripts' own `&&` and `!` stay as they are.
-    def inside(match):
-        tag = match.group(0)
-        for pattern, replacement in TRANSLATIONS:
-            tag = pattern.sub(replacement, tag)
-        return tag
+    matches = []
 
-    return re.sub(r"\{[{%].*?[}%]\}", inside, text, flags=re.S)
+    def inside(tag):
+        opening, left, body, right, closing = tag.groups()
+        if opening == "{":
+            return f"{{{{{left} {expression(body)} {right}}}}}"
+        statements = statement(body, matches)
+        last = len(statements) - 1
+        return "".join(f"{{%{left if i == 0 else ''} {s} {right if i == last else ''}%}}"
+                       for i, s in enumerate(statements))
+
+    return TAG.sub(inside, text)
 
 
 def environment():
@@ -81,9 +157,65 @@ RULES = {
                   {"dialect": "arptables", "input_chains": ["INPUT"], "output_chains": ["OUTPUT"],
                    "restore": "/etc/sysconfig/arptables"}),
     "nftables": ("etc/nftables/lvsdr.nft", "dialect/nftables.nft", "dialect/nftables-runtime.sh",
-                 {"script": "/etc/nftables/lvsdr.nft"}),
+                 {"script": "/etc/nftables/lvsdr.nft", "real_ip6": "-"}),
 }
 LOAD = [["/usr/libexec/lvsdr/vips", "load"]]
+# A director's release → the command its MISC_CHECK pings an IPv6 real server with.
+PING6 = {"el4": "/bin/ping6", "el5": "/bin/ping6", "el6": "/bin/ping6", "el7": "/bin/ping6"}
+
+
+class Variant(Obj):
+    """A value of one of lvsdr's enums: its variant's name (`kind`), a struct variant's
+    fields by name, a tuple variant's by position; equal to its name, printed as `text`."""
+
+    def __init__(self, kind, *values, text=None, **fields):
+        super().__init__(kind=kind, **fields)
+        self._values = values
+        self._text = kind if text is None else text
+
+    def __getitem__(self, i):
+        return self._values[i]
+
+    def __eq__(self, other):
+        return self.kind == other if isinstance(other, str) else super().__eq__(other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __str__(self):
+        return self._text
+
+
+class Addr(str):
+    """An IPv4 address as the director files print it."""
+
+    @property
+    def ipvsadm(self):
+        return self
+
+
+class VirtualService(Obj):
+    """A virtual service as a director's files name it (lvsdr's emit/director.rs)."""
+
+    def checker(self, rs, ping6):
+        # Every member has the service's own check: one checker block serves them all.
+        return self._checker
+
+
+# The check every service gets by default (lvsdr's lower/checks.rs).
+INTERVAL, TIMEOUT = 6, 3
+
+
+def default_check(protocol, port):
+    probe = Variant("Tcp", port=port) if protocol == "tcp" and port != 0 else Variant("Ping")
+    return Obj(probe=probe, interval=INTERVAL, timeout=TIMEOUT, retries=None, retry_delay=None,
+               on_failure=Variant("Remove"))
+
+
+def vrrp_priority(position):
+    return 150 if position == 0 else max(100 - (position - 1), 1)
 
 
 def address_key(address):
@@ -130,12 +262,14 @@ def main(manifest_path, out):
             octets = vip.split(".")
             label = f"{interface}:{int(octets[2]) * 1000 + int(octets[3])}" if stack == "initscripts" else None
             vips.append(Obj(address=vip, label=label, services=vips_of[name][vip]))
-        server = Obj(name=name, interface=interface, suppression=dialect, vips=vips)
+        # Every dialect the defaults give holds the VIPs on the service interface.
+        server = Obj(name=name, interface=interface, vip_device=interface, suppression=dialect, vips=vips)
         ctx = {"cluster": cluster, "server": server, "real_ip": real_ip, "markers": markers}
         rules_path, rules_template, runtime_template, runtime_ctx = RULES[dialect]
         runtime = templates[runtime_template].render(**ctx, **runtime_ctx)
         entries = []
-        write(name, rules_path, 0o600, templates[rules_template].render(**ctx), entries)
+        write(name, rules_path, 0o600, templates[rules_template].render(
+            **ctx, vips4=[vip.address for vip in vips], vips6=[], real_ip6=None), entries)
         if dialect == "nftables":
             write(name, "etc/systemd/system/nftables.service.d/50-lvsdr.conf", 0o644,
                   templates["dialect/nftables.service.conf"].render(**ctx, script="/etc/nftables/lvsdr.nft"), entries)
@@ -168,33 +302,73 @@ def main(manifest_path, out):
     by_vip = {}
     for s in services:
         by_vip.setdefault(s["vip"], []).append(s["name"])
-    all_vips = [Obj(address=v, label=None, services=by_vip[v]) for v in sorted(by_vip, key=address_key)]
-    rendered = []
-    for service in services:
-        members = [Obj(name=m["server"], address=servers[m["server"]]["address"].split("/")[0],
-                       weight=m.get("weight", 1)) for m in service["real_servers"]]
-        protocol = service.get("protocol", "tcp")
-        rendered.append(Obj(name=service["name"], vip=service["vip"], port=service["port"], protocol=protocol,
-                            scheduler=service.get("scheduler", "wlc"), persistence=service.get("persistence", 0),
-                            real_servers=members, flag="-t" if protocol == "tcp" else "-u", label=None,
-                            http_probe=service["port"] == 80))
+    vip_order = sorted(by_vip, key=address_key)
+
+    def virtual_services(label_of):
+        """The services with real servers, in manifest order, as a director holds them."""
+        views = []
+        for service in services:
+            if not service["real_servers"]:
+                continue
+            members = sorted((Obj(name=m["server"], address=Addr(servers[m["server"]]["address"].split("/")[0]),
+                                  weight=m.get("weight", 1)) for m in service["real_servers"]),
+                             key=lambda m: address_key(m.address))
+            protocol, port = service.get("protocol", "tcp"), service["port"]
+            check = default_check(protocol, port)
+            views.append(VirtualService(
+                name=service["name"], vip=Addr(service["vip"]), label=label_of(service["vip"]), port=port,
+                protocol=Variant(protocol.capitalize(), text=protocol), scheduler=service.get("scheduler", "wlc"),
+                persistence=service.get("persistence", 0), real_servers=members,
+                flag="-t" if protocol == "tcp" else "-u", check=check, sorry_server=None, quorum=None,
+                nanny_send=None, nanny_expect=None,
+                _checker=Obj(check=check, own_interval=None, ping_wait=max(TIMEOUT - 1, 1), misc_timeout=TIMEOUT + 2,
+                             command_line="", ping="/bin/ping")))
+        return views
+
+    def ipvsadm_order(views):
+        # ipvsadm-save's order: TCP before UDP, then address, then port.
+        return sorted(views, key=lambda s: (s.protocol != "Tcp", address_key(s.vip), s.port))
+
     directors = manifest["directors"]
+    # One failover family for all: the primary's.
+    keepalived = PLATFORMS[directors[0].get("platform", defaults.get("platform", "el7"))][1] == "systemd"
+    shared = virtual_services(lambda vip: None) if keepalived else None
+    modules = sorted({"ip_vs"} | {f"ip_vs_{s.get('scheduler', 'wlc')}" for s in services})
+    ports = [(protocol, "1-65535" if port == 0 else str(port)) for protocol, port in
+             sorted({(s.get("protocol", "tcp"), s["port"]) for s in services})]
+    vrrp = Obj(router_id=1, advert_int=1, unicast=False, preempt=Variant("AtOnce"), track_interfaces=[], notify=None)
     for position, raw in enumerate(directors):
         platform = raw.get("platform", defaults.get("platform", "el7"))
-        director = Obj(name=raw["name"], interface=raw.get("interface", defaults.get("interface", "eth0")),
-                       vrrp_priority=150 - 50 * position, vips=all_vips)
+        init = PLATFORMS[platform][1]
+        interface = raw.get("interface", defaults.get("interface", "eth0"))
+        director = Obj(name=raw["name"], interface=interface, vrrp_priority=vrrp_priority(position),
+                       address=Obj(addr=raw["address"].split("/")[0]), address6=None,
+                       vips=[Obj(address=v, label=None, services=by_vip[v]) for v in vip_order])
         entries = []
-        if PLATFORMS[platform][1] == "systemd":
+        if keepalived:
+            views = shared
             write(raw["name"], "etc/keepalived/keepalived.conf", 0o644, templates["keepalived.conf"].render(
-                cluster=cluster, director=director, services=rendered, router_id=1,
-                state="MASTER" if position == 0 else "BACKUP"), entries)
+                cluster=cluster, director=director, state="MASTER" if position == 0 else "BACKUP", vrrp=vrrp,
+                peers4=[], peers6=[], vips4=director.vips, vips6=[], ping6=PING6.get(platform, "/bin/ping -6"),
+                services=views), entries)
         else:
+            # lvs.cf names each VIP by its alias label on the director's interface.
+            def label(vip):
+                octets = vip.split(".")
+                return f"{interface}:{int(octets[2]) * 1000 + int(octets[3])}"
+            views = virtual_services(label)
             addr = lambda d: Obj(address=Obj(addr=d["address"].split("/")[0]))
             write(raw["name"], "etc/sysconfig/ha/lvs.cf", 0o644, templates["lvs.cf"].render(
                 cluster=cluster, primary=addr(directors[0]), backup=addr(directors[1]) if len(directors) > 1 else None,
-                services=rendered, serial_no=1), entries)
+                services=views, serial_no=1), entries)
         write(raw["name"], "etc/sysconfig/ipvsadm", 0o600,
-              templates["ipvsadm.rules"].render(services=rendered), entries)
+              templates["ipvsadm.rules"].render(services=ipvsadm_order(views)), entries)
+        if init == "systemd":
+            write(raw["name"], "etc/modules-load.d/lvsdr-ipvs.conf", 0o644, templates["modules-load.conf"].render(
+                cluster=cluster, director=director, modules=modules), entries)
+        if raw.get("firewall", "firewalld" if init == "systemd" else "none") == "firewalld":
+            write(raw["name"], f"etc/firewalld/services/lvsdr-{cluster}.xml", 0o644,
+                  templates["firewalld-service.xml"].render(cluster=cluster, director=director, ports=ports), entries)
         index["directors"].append({"name": raw["name"], "platform": platform, "artifacts": entries})
 
     # Compact: json's C encoder (indenting takes its pure-Python one, several times slower).
