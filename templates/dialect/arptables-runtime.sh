@@ -1,5 +1,5 @@
 # The {{ dialect }} dialect's part of this script: lvsdr's rules are one DROP rule in
-# {{ input_chains|join(" or ") }} and one mangle rule in {{ output_chains|join(" or ") }} per VIP, among whatever other rules the host has.
+# {% for c in input_chains %}{% if !loop.first %} or {% endif %}{{ c }}{% endfor %} and one mangle rule in {% for c in output_chains %}{% if !loop.first %} or {% endif %}{{ c }}{% endfor %} per VIP, among whatever other rules the host has.
 # The switches this dialect sets: arp_announce, behind the output rule (see lvsdr_switches).
 LVSDR_SWITCHES=arp_announce
 # Whether a VIP has rules of its own (a retired VIP is remembered until they are gone): each VIP has its own two rules.
@@ -14,8 +14,8 @@ lvsdr_rules_listing() {
 }
 
 # lvsdr_protected_in VIPS: reads lvsdr_rules_listing's output; prints each of VIPS whose
-# two rules are loaded: in chain {{ input_chains|join(" or ") }}, exactly "-j DROP -d VIP" (ARP asking for the
-# VIP is dropped); in chain {{ output_chains|join(" or ") }}, exactly "-j mangle -s VIP --mangle-ip-s {{ real_ip }}"
+# two rules are loaded: in chain {% for c in input_chains %}{% if !loop.first %} or {% endif %}{{ c }}{% endfor %}, exactly "-j DROP -d VIP" (ARP asking for the
+# VIP is dropped); in chain {% for c in output_chains %}{% if !loop.first %} or {% endif %}{{ c }}{% endfor %}, exactly "-j mangle -s VIP --mangle-ip-s {{ real_ip }}"
 # (ARP sent from the VIP carries the real IP). Tolerant of layout (options in any order,
 # target first or last, a rule number in front, /32 or a full mask, any spacing, the
 # default --h-length 6 --h-type 1 that arptables-nft up to 1.8.2 prints) and

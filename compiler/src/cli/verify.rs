@@ -1,6 +1,7 @@
 //! `lvsdr verify`'s IO: a host's installed files read under a root and compared with the
-//! tree (content by SHA-256, block by block, and mode); on the host itself also its
-//! units (`systemctl is-enabled`) and its VIPs (`vips status --json`).
+//! tree (content by SHA-256, block by block, and mode); on the host itself also the units
+//! its enable steps enable (`systemctl is-enabled`: a real server's lvsdr units, a
+//! director's keepalived) and a real server's VIPs (`vips status --json`).
 
 use lvsdr::contract::{
     ArtifactEntry, BlockMarkers, Index, InstallKind, Step, VerifyFile, VerifyResult, VerifyState, VerifyUnit,
@@ -17,7 +18,7 @@ pub fn run(tree: &Path, host: &str, root: &Path) -> Result<VerifyResult, String>
         if let Some(s) = index.servers.iter().find(|s| s.name == host) {
             (&s.artifacts, &s.steps.enable, true)
         } else if let Some(d) = index.directors.iter().find(|d| d.name == host) {
-            (&d.artifacts, &[], false)
+            (&d.artifacts, &d.steps.enable, false)
         } else {
             return Err(format!("{host} is no host of cluster {}", index.cluster));
         };
