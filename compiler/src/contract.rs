@@ -414,7 +414,8 @@ pub struct HostAction {
     pub action: String,
     /// Why this action, in the user's terms.
     pub reasons: Vec<String>,
-    /// The commands, in order, from the new tree's index.json (none for `remove`).
+    /// The commands, in order, from the new tree's index.json (none for `remove`): a
+    /// director's enable steps only when it is new or a file they act on changed.
     pub steps: Vec<Step>,
 }
 

@@ -4,7 +4,7 @@
 //! compares the trees of two manifests. Both read each tree's `index.json` to name a
 //! changed file's host ("real server web1", "director lvs1") and artifact id.
 
-use crate::contract::{ChangeEntry, DirectorEntry, HostAction, HostRef, Index, INDEX_FILE};
+use crate::contract::{ChangeEntry, DirectorEntry, HostAction, HostRef, Index, Step, INDEX_FILE};
 use crate::tree::{Tree, TreeFile};
 use similar::TextDiff;
 use std::collections::BTreeMap;
@@ -251,17 +251,29 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
             continue;
         }
         let before = old_index.directors.iter().find(|o| o.name == d.name);
-        let (action, reasons) = director_action(&old_index, before, &new_index, d);
+        let (action, mut reasons) = director_action(&old_index, before, &new_index, d);
         let then = match action {
             "reload" => &d.steps.reload,
             _ => &d.steps.restart,
         };
+        // The enable steps (keepalived at boot, the IPVS modules, firewalld's service) run
+        // on a new director and when a file they act on changed; a change to the failover
+        // configuration alone needs only the reload or restart.
+        let enabling: Vec<&str> = changes
+            .iter()
+            .filter(|c| c.host == owner && !matches!(c.artifact.as_deref(), Some("keepalived" | "lvs.cf" | "ipvsadm")))
+            .filter_map(|c| c.artifact.as_deref())
+            .collect();
+        let enable: &[Step] = if before.is_none() || !enabling.is_empty() { &d.steps.enable } else { &[] };
+        if before.is_some() && !enabling.is_empty() {
+            reasons.push(format!("its enable steps run again: {} changed", enabling.join(", ")));
+        }
         actions.push(HostAction {
             host: d.name.clone(),
             role: "director".to_owned(),
             action: action.to_owned(),
             reasons,
-            steps: d.steps.enable.iter().chain(then).cloned().collect(),
+            steps: enable.iter().chain(then).cloned().collect(),
         });
     }
     for d in old_index.directors.iter().filter(|o| !new_index.directors.iter().any(|n| n.name == o.name)) {
