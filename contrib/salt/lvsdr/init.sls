@@ -1,10 +1,10 @@
 {#- Installs this minion's part of an lvsdr tree from its index.json: whole files with
     file.managed and their modes; blocks with file.blockreplace between lvsdr's markers
     (the file stays the host's own; a new block goes before its first top-level `exit`,
-    or at the end); then, when anything changed, index.json's enable and apply steps in
-    order. The tree is salt://lvsdr/out, as `lvsdr compile cluster.json -o
-    <file_roots>/lvsdr/out` wrote it; pillar lvsdr:host names the host when its minion id
-    is not its name in the manifest. -#}
+    or at the end); then, when anything changed, index.json's steps in order: a real
+    server's enable and apply, a director's enable and reload or restart. The tree is
+    salt://lvsdr/out, as `lvsdr compile cluster.json -o <file_roots>/lvsdr/out` wrote it;
+    pillar lvsdr:host names the host when its minion id is not its name in the manifest. -#}
 {%- set index = salt['cp.get_file_str']('salt://lvsdr/out/index.json') | load_json %}
 {%- set host = salt['pillar.get']('lvsdr:host', grains['id']) %}
 {%- set entries = (index.servers + index.directors) | selectattr('name', 'equalto', host) | list %}
@@ -14,7 +14,30 @@ lvsdr-unknown-host:
     - name: {{ (host ~ ' is not a real server or director of cluster ' ~ index.cluster) | json }}
 {%- else %}
 {%- set entry = entries[0] %}
-{%- set steps = (entry.steps.enable + entry.steps.apply) if entry.steps is defined else [] %}
+{%- if host in index.directors | map(attribute='name') | list %}
+{#- A director records what it applied (its VRRP instance, interface and files' digests)
+    once its steps succeeded: a failed run leaves the record as it was, so the next run
+    takes the change up again though the files are already in place (the steps are due).
+    It reloads its failover daemon when the VRRP instance and interface are the ones it
+    last applied, and restarts it (or starts it: nothing applied yet) otherwise, as `lvsdr
+    diff` says: a reload re-creates a changed instance on each director at its own
+    moment, and directors that disagree on it do not hear each other. Piranha's reload is
+    its restart. The record is read here, as the minion renders the state. #}
+{%- set record = '/var/lib/lvsdr/director-state.json' %}
+{%- set files = {} %}
+{%- for artifact in entry.artifacts %}
+{%- do files.update({artifact.install_path: artifact.sha256}) %}
+{%- endfor %}
+{%- set wanted = {'interface': entry.interface, 'vrrp': entry.get('vrrp'), 'files': files} %}
+{%- set applied = (salt['file.read'](record) | load_json) if salt['file.file_exists'](record) else {} %}
+{%- set reload = applied.get('interface') == wanted.interface and applied.get('vrrp') == wanted.vrrp %}
+{%- set steps = entry.steps.enable + (entry.steps.reload if reload else entry.steps.restart) %}
+{%- set due = applied != wanted %}
+{%- else %}
+{%- set record = none %}
+{%- set steps = entry.steps.enable + entry.steps.apply %}
+{%- set due = false %}
+{%- endif %}
 {%- for artifact in entry.artifacts %}
 {%- if artifact.install == 'file' %}
 
@@ -56,19 +79,41 @@ lvsdr-block-{{ artifact.id }}:
       - file: lvsdr-hook-{{ artifact.id }}
 {%- endif %}
 {%- endfor %}
+{#- Each step an argument vector of validated words (paths, unit names, options): joined
+    with spaces, it is the same words to the shell the cmd.run state always runs. #}
 {%- for step in steps %}
 
 lvsdr-step-{{ loop.index0 }}:
   cmd.run:
     - name: {{ step.argv | join(' ') | json }}
-    - python_shell: False
+{%- if not due %}
     - onchanges:
 {%- for artifact in entry.artifacts %}
       - file: lvsdr-{{ 'file' if artifact.install == 'file' else 'block' }}-{{ artifact.id }}
 {%- endfor %}
-{%- if not loop.first %}
+{%- endif %}
+{%- if due or not loop.first %}
     - require:
+{%- if due %}
+{%- for artifact in entry.artifacts %}
+      - file: lvsdr-{{ 'file' if artifact.install == 'file' else 'block' }}-{{ artifact.id }}
+{%- endfor %}
+{%- endif %}
+{%- if not loop.first %}
       - cmd: lvsdr-step-{{ loop.index0 - 1 }}
 {%- endif %}
+{%- endif %}
 {%- endfor %}
+{%- if record %}
+
+# Once every step succeeded (a failed requisite leaves it as it was).
+lvsdr-director-state:
+  file.managed:
+    - name: {{ record | json }}
+    - contents: {{ wanted | json | json }}
+    - mode: "0644"
+    - makedirs: True
+    - require:
+      - cmd: lvsdr-step-{{ steps | length - 1 }}
+{%- endif %}
 {%- endif %}

@@ -1,0 +1,10 @@
+# What the lvsdr class last applied on a director (its VRRP instance, interface and files'
+# digests), as it recorded it once the steps succeeded; absent before the first success.
+require 'json'
+
+Facter.add(:lvsdr_director_state) do
+  setcode do
+    path = '/var/lib/lvsdr/director-state.json'
+    JSON.parse(File.read(path)) if File.exist?(path)
+  end
+end
