@@ -268,6 +268,12 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
         if before.is_some() && !enabling.is_empty() {
             reasons.push(format!("its enable steps run again: {} changed", enabling.join(", ")));
         }
+        if enable.iter().any(|step| step.argv.iter().any(|a| a == "--reload")) {
+            reasons.push(
+                "firewalld drops new connections to the director while it reloads (its ReloadPolicy; established ones go on): on the primary, clients wait for their SYN's retry"
+                    .to_owned(),
+            );
+        }
         actions.push(HostAction {
             host: d.name.clone(),
             role: "director".to_owned(),
