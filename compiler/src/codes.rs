@@ -565,7 +565,7 @@ edge, never quoted later: a path starts with '/' and holds no space, quote,
 32 hex digits (the MD5 genhash prints); a host is a DNS name; the command is an
 absolute program path and words of letters, digits and `_./+,:=@%-`, with
 {address} and {port} standing for the real server's; times are 1-3600 seconds
-and retries 1-100. A digest and a status cannot both be asked for.
+and retries 0-100. A digest and a status cannot both be asked for.
 
 Example:
     \"command\": [\"/usr/local/bin/check\", \"--host\", \"$(hostname)\"]
@@ -609,8 +609,9 @@ Fix: a hysteresis below the quorum (\"hysteresis\": 1).";
     VrrpInvalid = "E0052", Error, "a VRRP setting is not valid",
 "The VRRP settings must agree with each other and the cluster: `preempt_delay`
 applies only with preemption; each tracked interface is listed once; unicast
-needs a second director to advertise to; the router id is given once, as
-`vrrp.router_id` or the older `vrrp_router_id`.
+needs a second director to advertise to; with IPv6 VIPs (a VRRP version 3
+instance, whose interval field holds 40.95 s) `advert_int` is at most 40; the router
+id is given once, as `vrrp.router_id` or the older `vrrp_router_id`.
 
 Example:
     \"vrrp\": { \"preempt\": false, \"preempt_delay\": 30 }
@@ -656,6 +657,19 @@ Example:
     { \"name\": \"lvs1\", \"platform\": \"el6\", \"firewall\": \"firewalld\" }
 
 Fix: remove the key on el4-el6, or move the director to el7+.";
+
+    KeepalivedTooOld = "E0057", Error, "el7's keepalived cannot express a health check setting",
+"RHEL 7 ships keepalived 1.3.5. Its checkers know no `retry` outside TCP_CHECK
+(HTTP_GET calls it nb_get_retry, MISC_CHECK has none), no `delay_loop` of their
+own and no `virtualhost`; it logs \"Unknown keyword\" and goes on without them, so
+a Host header would be the real server's address and every name-based check
+would fail. lvsdr refuses rather than write keys el7 would drop.
+
+Example:
+    an el7 director, and a service with
+    \"health_check\": { \"type\": \"http\", \"host\": \"www.example.com\" }
+
+Fix: drop the key for el7 directors, or move them to el8+ (keepalived 2).";
 
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be

@@ -122,7 +122,9 @@ pub struct VrrpEntry {
     pub state: String,
     pub priority: u8,
     pub advert_int: u8,
-    /// The other directors' addresses it advertises to; empty for multicast.
+    /// Its own addresses it advertises from (`unicast_src_ip`, per instance); empty for multicast.
+    pub unicast_sources: Vec<String>,
+    /// The other directors' addresses it advertises to, per instance; empty for multicast.
     pub unicast_peers: Vec<String>,
     /// `yes`, `no`, or `after N` (seconds).
     pub preempt: String,

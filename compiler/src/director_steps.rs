@@ -66,12 +66,16 @@ pub fn steps(cluster: &Cluster, director: &Director) -> DirectorSteps {
                 }
                 Firewall::None => {}
             }
-            let test = Step::new([KEEPALIVED, "-t", "-f", KEEPALIVED_CONF]);
-            DirectorSteps {
-                enable,
-                reload: vec![test.clone(), Step::new([SYSTEMCTL, "reload", "keepalived.service"])],
-                restart: vec![test, Step::new([SYSTEMCTL, "restart", "keepalived.service"])],
-            }
+            // keepalived 2 checks the file first; el7's 1.3.5 has no -t (it exits 0 on it,
+            // testing nothing), so there the reload or restart is all.
+            let test: Vec<Step> = if director.platform.profile().keepalived_2 {
+                vec![Step::new([KEEPALIVED, "-t", "-f", KEEPALIVED_CONF])]
+            } else {
+                Vec::new()
+            };
+            let then =
+                |verb: &str| test.iter().cloned().chain([Step::new([SYSTEMCTL, verb, "keepalived.service"])]).collect();
+            DirectorSteps { enable, reload: then("reload"), restart: then("restart") }
         }
     }
 }
@@ -82,19 +86,29 @@ pub fn vrrp(cluster: &Cluster, director: &Director) -> Option<VrrpEntry> {
         Failover::Piranha => None,
         Failover::Keepalived => {
             let v = &cluster.vrrp;
+            let (four, six) = (
+                director.vips.iter().any(|vip| vip.address.is_ipv4()),
+                director.vips.iter().any(|vip| vip.address.is_ipv6()),
+            );
             let mut instances = Vec::new();
-            if director.vips.iter().any(|vip| vip.address.is_ipv4()) {
+            if four {
                 instances.push(format!("lvsdr-{}", cluster.name));
             }
-            if director.vips.iter().any(|vip| vip.address.is_ipv6()) {
+            if six {
                 instances.push(format!("lvsdr-{}-v6", cluster.name));
             }
             let primary = std::ptr::eq(director, &cluster.directors[0]);
-            let mut unicast_peers = Vec::new();
+            // As keepalived.conf has them: per instance, its own address and the others'.
+            let (mut unicast_sources, mut unicast_peers) = (Vec::new(), Vec::new());
             if v.unicast {
-                for other in cluster.directors.iter().filter(|d| !std::ptr::eq(*d, director)) {
-                    unicast_peers.push(other.address.addr().to_string());
-                    unicast_peers.extend(other.address6.map(|a| a.addr().to_string()));
+                let others = || cluster.directors.iter().filter(|d| !std::ptr::eq(*d, director));
+                if four {
+                    unicast_sources.push(director.address.addr().to_string());
+                    unicast_peers.extend(others().map(|d| d.address.addr().to_string()));
+                }
+                if six {
+                    unicast_sources.extend(director.address6.map(|a| a.addr().to_string()));
+                    unicast_peers.extend(others().filter_map(|d| d.address6).map(|a| a.addr().to_string()));
                 }
             }
             Some(VrrpEntry {
@@ -103,6 +117,7 @@ pub fn vrrp(cluster: &Cluster, director: &Director) -> Option<VrrpEntry> {
                 state: initial_state(cluster, primary).to_owned(),
                 priority: director.vrrp_priority,
                 advert_int: v.advert_int,
+                unicast_sources,
                 unicast_peers,
                 preempt: match v.preempt {
                     Preempt::AtOnce => "yes".to_owned(),

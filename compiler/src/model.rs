@@ -210,7 +210,8 @@ pub struct HealthCheck {
     pub interval: u16,
     /// Seconds a check may take.
     pub timeout: u16,
-    /// Failed checks in a row before the server is down; `None`: keepalived's default.
+    /// Checks retried after a failed one before the server is down (keepalived's
+    /// `retry`); `None`: keepalived's default.
     pub retries: Option<u8>,
     /// Seconds between retries; `None`: keepalived's default.
     pub retry_delay: Option<u16>,
@@ -239,6 +240,13 @@ pub enum Expect {
     Status(u16),
     /// The body's MD5, as 32 lowercase hex digits.
     Digest(smol_str::SmolStr),
+}
+
+/// A service's sorry server: a declared real server, by its address in the VIP's family.
+#[derive(Debug)]
+pub struct SorryServer {
+    pub server: Name,
+    pub address: IpAddr,
 }
 
 /// A service's quorum: the healthy weight it needs, with hysteresis.
@@ -277,6 +285,7 @@ pub mod limits {
     pub const QUORUM_MAX: i64 = 4_294_967_295;
     pub const CHECK_SECONDS_MAX: i64 = 3600;
     pub const CHECK_RETRIES_MAX: i64 = 100;
+    pub const CHECK_RETRIES_MIN: i64 = 0;
     pub const PORT_MAX: i64 = 65535;
     pub const WEIGHT_MAX: i64 = 65535;
     /// 31 days, ipvsadm's largest persistence timeout.
@@ -338,8 +347,8 @@ pub struct Service {
     pub persistence: u32,
     /// How the directors check its real servers, unless a member says otherwise.
     pub health_check: HealthCheck,
-    /// A real server's address (in the VIP's family) that takes over when no member is up.
-    pub sorry_server: Option<IpAddr>,
+    /// The real server that takes over when no member is up (it holds the VIP).
+    pub sorry_server: Option<SorryServer>,
     pub quorum: Option<Quorum>,
     /// In manifest order, each real server once.
     pub members: Vec<Member>,

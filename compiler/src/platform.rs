@@ -57,6 +57,10 @@ pub struct Profile {
     /// Whether the release ships firewalld, on by default (el7+): a director's tree then
     /// lets VRRP and the services' ports in through it.
     pub firewalld: bool,
+    /// Whether its keepalived is 2.x (el8's 2.0.10 and later): `keepalived -t`, `retry`,
+    /// `delay_before_retry` and `delay_loop` in every checker, `virtualhost` in HTTP_GET.
+    /// el7's 1.3.5 has none of them (it ignores the keys, and exits 0 on `-t`).
+    pub keepalived_2: bool,
 }
 
 const EL4: Profile = Profile {
@@ -73,6 +77,7 @@ const EL4: Profile = Profile {
     ipv6_vips: false,
     ping6: "/bin/ping6",
     firewalld: false,
+    keepalived_2: false,
 };
 
 const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
@@ -95,6 +100,7 @@ const EL7: Profile = Profile {
     ipv6_vips: true,
     ping6: "/bin/ping6",
     firewalld: true,
+    keepalived_2: false,
 };
 
 const EL8: Profile = Profile {
@@ -111,6 +117,7 @@ const EL8: Profile = Profile {
     ipv6_vips: true,
     ping6: "/bin/ping -6",
     firewalld: true,
+    keepalived_2: true,
 };
 
 // RHEL 9 no longer ships the network service.

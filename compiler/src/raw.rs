@@ -213,7 +213,7 @@ pub struct HealthCheck {
     #[serde(default)]
     #[schemars(schema_with = "keys::seconds", extend("default" = 3))]
     pub timeout: Option<i64>,
-    /// Failed checks in a row before the real server counts as down, 1-100 (retry); default: keepalived's.
+    /// How many times a failed check is retried before the real server counts as down, 0-100 (keepalived's retry: 0 takes it out at the first failure); default: keepalived's.
     #[serde(default)]
     #[schemars(schema_with = "keys::retries")]
     pub retries: Option<i64>,
@@ -454,7 +454,7 @@ pub mod keys {
     }
 
     pub fn retries(_: &mut SchemaGenerator) -> Schema {
-        integer(1, limits::CHECK_RETRIES_MAX)
+        integer(limits::CHECK_RETRIES_MIN, limits::CHECK_RETRIES_MAX)
     }
 
     /// E0017 in JSON Schema: a service on port 0 (every port) must be persistent.

@@ -367,6 +367,7 @@ fn director_action(
             differs("initial state", a.state.clone(), b.state.clone());
             differs("priority", a.priority.to_string(), b.priority.to_string());
             differs("advert_int", a.advert_int.to_string(), b.advert_int.to_string());
+            differs("unicast sources", list_or_none(&a.unicast_sources), list_or_none(&b.unicast_sources));
             differs("unicast peers", list_or_none(&a.unicast_peers), list_or_none(&b.unicast_peers));
             differs("preemption", a.preempt.clone(), b.preempt.clone());
             differs("tracked interfaces", list_or_none(&a.track_interfaces), list_or_none(&b.track_interfaces));

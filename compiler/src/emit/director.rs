@@ -252,7 +252,7 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
                 scheduler: service.scheduler.as_str(),
                 persistence: service.persistence,
                 check: &service.health_check,
-                sorry_server: service.sorry_server.map(Addr::from),
+                sorry_server: service.sorry_server.as_ref().map(|s| Addr::from(s.address)),
                 quorum: service.quorum,
                 real_servers,
             }

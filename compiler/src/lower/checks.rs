@@ -7,7 +7,7 @@ use super::quoted;
 use super::values::enum_error;
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
-use crate::model::limits::{CHECK_RETRIES_MAX, CHECK_SECONDS_MAX, QUORUM_MAX};
+use crate::model::limits::{CHECK_RETRIES_MAX, CHECK_RETRIES_MIN, CHECK_SECONDS_MAX, QUORUM_MAX};
 use crate::model::{
     CheckType, CheckWord, Expect, HealthCheck, Hostname, Member, OnFailure, Probe, Protocol, Quorum, UrlPath,
 };
@@ -107,15 +107,16 @@ pub fn health_check(
     };
     let retries = match layers.get("retries", |h| h.retries.as_ref()) {
         Some((&value, path)) => {
-            let valid = u8::try_from(value).ok().filter(|v| (1..=CHECK_RETRIES_MAX).contains(&i64::from(*v)));
+            let valid =
+                u8::try_from(value).ok().filter(|v| (CHECK_RETRIES_MIN..=CHECK_RETRIES_MAX).contains(&i64::from(*v)));
             if valid.is_none() {
                 found.push(
                     Diagnostic::new(
                         Code::HealthCheckValue,
                         path,
-                        format!("{who} has a health check retries of {value}, outside 1-{CHECK_RETRIES_MAX}"),
+                        format!("{who} has a health check retries of {value}, outside {CHECK_RETRIES_MIN}-{CHECK_RETRIES_MAX}"),
                     )
-                    .hint("retries counts failed checks in a row before the server is taken out"),
+                    .hint("retries counts the checks retried after a failed one before the server is taken out"),
                 );
             }
             valid.map(Some)

@@ -10,7 +10,7 @@ use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::pointer;
 use crate::diag::Diagnostic;
-use crate::model::{limits, Director, Expect, Failover, OnFailure, Probe, Service};
+use crate::model::{limits, Director, Expect, Failover, HealthCheck, OnFailure, Probe, Service};
 use crate::raw;
 
 /// The failover family of the directors, or `None` when they cannot fail over to each other.
@@ -101,7 +101,15 @@ pub fn failover(
                 }
             }
         }
-        Failover::Keepalived => {}
+        Failover::Keepalived => {
+            if let Some(old) = lowered_directors(directors).find(|d| !d.platform.profile().keepalived_2) {
+                for (service, path) in services {
+                    if let Some(service) = service {
+                        consistent &= keepalived_1_can_express(found, service, *path, old);
+                    }
+                }
+            }
+        }
     }
     consistent.then_some(failover)
 }
@@ -158,6 +166,57 @@ fn piranha_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: En
     }
     if service.quorum.is_some() {
         refuse(entry.key("quorum"), "has a quorum".to_owned());
+    }
+    found.len() == before
+}
+
+fn lowered_directors(directors: &Lowered<Director>) -> impl Iterator<Item = &Director> {
+    directors.iter().filter_map(|(d, _)| d.as_ref())
+}
+
+/// Reports what of `service`'s checks el7's keepalived 1.3.5 (on `director`) would drop;
+/// true when it can say all of it.
+fn keepalived_1_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: Entry, director: &Director) -> bool {
+    let before = found.len();
+    let mut refuse = |path: String, what: &str| {
+        found.push(
+            Diagnostic::new(
+                Code::KeepalivedTooOld,
+                path,
+                format!(
+                    "service {} {what}, which keepalived 1.3.5 on director {} ({}) ignores",
+                    service.name, director.name, director.platform
+                ),
+            )
+            .hint("drop the key while an el7 director runs the service, or move the directors to el8+ (keepalived 2)"),
+        );
+    };
+    let host = |check: &HealthCheck| match &check.probe {
+        Probe::Http { host, .. } => host.clone(),
+        Probe::Tcp { .. } | Probe::Command { .. } | Probe::Ping | Probe::None => None,
+    };
+    // A member's check is judged on what it changes: what it inherits is the service's.
+    let mut judge = |check: &HealthCheck, at: String, inherited: Option<&HealthCheck>| {
+        let tcp = matches!(check.probe, Probe::Tcp { .. });
+        let retry = (check.retries, check.retry_delay);
+        if !tcp && retry != (None, None) && inherited.is_none_or(|s| (s.retries, s.retry_delay) != retry) {
+            refuse(
+                pointer(&at, if check.retries.is_some() { "retries" } else { "retry_delay" }),
+                "retries a check other than tcp",
+            );
+        }
+        if host(check).is_some() && inherited.is_none_or(|s| host(s) != host(check)) {
+            refuse(pointer(&at, "host"), "sends a Host header");
+        }
+        if inherited.is_some_and(|s| s.interval != check.interval) {
+            refuse(pointer(&at, "interval"), "checks a real server at its own interval");
+        }
+    };
+    judge(&service.health_check, entry.key("health_check"), None);
+    for (j, member) in service.members.iter().enumerate() {
+        if let Some(check) = &member.health_check {
+            judge(check, pointer(&pointer(&entry.key("real_servers"), j), "health_check"), Some(&service.health_check));
+        }
     }
     found.len() == before
 }

@@ -92,7 +92,7 @@ fn cluster(found: &mut Vec<Diagnostic>, mut m: raw::Manifest) -> Option<Cluster>
     // The primary's family says whether the VRRP keys mean anything, even when the
     // directors disagree (E0033 is reported already).
     let family = hosts.directors.first().and_then(|(d, _)| d.as_ref()).map(|d| d.platform.profile().failover);
-    let vrrp = vrrp::vrrp(found, &m, failover.or(family), m.directors.len());
+    let vrrp = vrrp::vrrp(found, &m, failover.or(family), m.directors.len(), ipv6);
     // The raw services and servers are done with.
     drop(std::mem::take(&mut m.services));
     drop(std::mem::take(&mut m.real_servers));

@@ -20,6 +20,8 @@ pub fn one_segment(
     for service in services.iter().filter_map(|(s, _)| s.as_ref()) {
         let names = if service.vip.is_ipv6() { &mut in_service6 } else { &mut in_service };
         names.extend(service.members.iter().map(|m| m.server.as_str()));
+        // The sorry server answers from the VIP too: it must share the segment.
+        names.extend(service.sorry_server.iter().map(|s| s.server.as_str()));
     }
     if ipv6 {
         // IPVS forwards an IPv6 VIP's packets over the director's own IPv6 route.

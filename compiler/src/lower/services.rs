@@ -10,7 +10,9 @@ use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
 use crate::dialect::{dialect, Ipv6Lock};
-use crate::model::{limits, Keyword, Member, Name, Platform, Protocol, RealServer, Scheduler, Service, Suppression};
+use crate::model::{
+    limits, Keyword, Member, Name, Platform, Protocol, RealServer, Scheduler, Service, SorryServer, Suppression,
+};
 use crate::raw;
 use rustc_hash::FxHashMap as HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -245,7 +247,14 @@ pub fn services(
                     let mut own_found = Vec::new();
                     let lowered =
                         checks::health_check(&mut own_found, checked, s.health_check.as_ref(), Some((own, at.clone())));
-                    found.extend(own_found.into_iter().filter(|d| d.path.starts_with(&at)));
+                    // Unless none was: a conflict between the member's keys and the
+                    // service's may be reported at the service's; it must still be said.
+                    let (own, inherited): (Vec<_>, Vec<_>) =
+                        own_found.into_iter().partition(|d| d.path.starts_with(&at));
+                    if own.is_empty() && lowered.is_none() {
+                        found.extend(inherited);
+                    }
+                    found.extend(own);
                     overrides_ok &= lowered.is_some();
                     if let (Some(list), Some(lowered)) = (members.as_mut(), lowered) {
                         list[j].health_check = Some(Box::new(lowered));
@@ -262,8 +271,26 @@ pub fn services(
             }
             None => Some(None),
         };
-        if let Some(Some((_, holder))) = sorry {
+        if let Some(Some((address, holder))) = sorry {
             sorry_holders.push(holder);
+            // The sorry server holds the VIP like a member: an IPv6 one needs its lock.
+            if let (IpAddr::V6(_), Some(vip), Some(blocker)) = (address, vip, roster.known(holder).ipv6_blocker) {
+                let name = &declared_servers[holder as usize].name;
+                let why = match blocker {
+                    Ipv6Blocker::Platform(platform) => format!("runs {platform}, whose kernel cannot hold it safely"),
+                    Ipv6Blocker::Dialect(suppression) => {
+                        format!("uses {suppression}, which sees ARP only: its Neighbour Discovery would answer for it")
+                    }
+                };
+                found.push(
+                    Diagnostic::new(
+                        Code::Ipv6Unavailable,
+                        entry.key("sorry_server"),
+                        format!("{who}'s sorry server {name} would hold the IPv6 VIP {vip}, but it {why}"),
+                    )
+                    .hint(format!("give real server {name} \"arp_suppression\": \"sysctl\" (or nftables on el8+), or choose another sorry server")),
+                );
+            }
         }
         let quorum = checks::quorum(found, s, entry, &who, members.as_deref());
         let service = match (name, vip, protocol, port, scheduler, persistence, members, checks, sorry, quorum) {
@@ -282,7 +309,11 @@ pub fn services(
                 memberships.extend(holders.iter().map(|&holder| (holder, vip, index)));
                 // The sorry server answers from the VIP too: it holds it like a member.
                 memberships.extend(sorry.map(|(_, holder)| (holder, vip, index)));
-                let sorry_server = sorry.map(|(address, _)| address);
+                let sorry_server = sorry.map(|(address, holder)| SorryServer {
+                    server: Name::of(&declared_servers[holder as usize].name)
+                        .expect("a lowered server's name is valid"),
+                    address,
+                });
                 Some(Service {
                     name,
                     vip,

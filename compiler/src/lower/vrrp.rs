@@ -14,12 +14,13 @@ use crate::model::{Failover, Interface, Preempt, ScriptPath, Vrrp};
 use crate::raw;
 
 /// The cluster's VRRP settings; `failover` is the directors' family once known, and
-/// `directors` how many the manifest lists.
+/// `directors` how many the manifest lists; `ipv6` whether a service has an IPv6 VIP.
 pub fn vrrp(
     found: &mut Vec<Diagnostic>,
     m: &raw::Manifest,
     failover: Option<Failover>,
     directors: usize,
+    ipv6: bool,
 ) -> Option<Vrrp> {
     let empty = raw::Vrrp::default();
     let v = m.vrrp.as_ref().unwrap_or(&empty);
@@ -90,6 +91,19 @@ pub fn vrrp(
             })
         }
     };
+    // VRRP version 3 carries the interval in centiseconds in 12 bits: keepalived caps an
+    // IPv6 instance's at 40.95 s, and warns.
+    if ipv6 && advert_int > 40 {
+        invalid(
+            found,
+            Code::VrrpInvalid,
+            "advert_int",
+            format!(
+                "vrrp.advert_int {advert_int} is over 40 seconds, which the IPv6 VIPs' VRRP version 3 cannot carry"
+            ),
+            "an advert_int from 1 to 40 when a service has an IPv6 VIP",
+        );
+    }
     let preempt = match (v.preempt.unwrap_or(true), v.preempt_delay) {
         (true, None) => Preempt::AtOnce,
         (true, Some(delay)) => {
