@@ -135,16 +135,29 @@ class DirectorHost:
 
 
 # What a director's recipe is run through, tree by tree, on each director of the pair:
-# (fixture, side, the steps after enable or None for no step at all, whether
-# `systemctl reload` fails, what the run shows).
+# (fixture, side, whether the enable steps run, the steps after them or None for no step
+# at all, whether `systemctl reload` fails, what the run shows). The enable steps run on a
+# first install and when a file they act on changed (the modules-load.d file, the
+# firewalld service: not keepalived.conf or the IPVS table), as `lvsdr diff` says:
+# firewalld's reload drops new connections to the director while it runs.
 DIRECTOR_RUNS = [
-    ("health-check", "old", "restart", False, "the first run installs the files, enables, restarts (starts), records"),
-    ("health-check", "old", None, False, "a second run changes nothing and runs no step"),
-    ("health-check", "new", "reload", False, "health-check/new (a check, a weight): enable, then reload"),
-    ("vrrp-unicast", "old", "reload", True, "back to the old tree with the reload failing: the run fails, the record stays"),
-    ("vrrp-unicast", "old", "reload", False, "the next run takes the failed change up again: enable, then reload"),
-    ("vrrp-unicast", "new", "restart", False, "vrrp-unicast/new (unicast peers, advert_int): enable, then restart"),
-    ("vrrp-unicast", "new", None, False, "a second run changes nothing and runs no step"),
+    ("health-check", "old", True, "restart", False,
+     "the first run installs the files, enables, restarts (starts), records"),
+    ("health-check", "old", False, None, False, "a second run changes nothing and runs no step"),
+    ("health-check", "new", False, "reload", False,
+     "health-check/new (a check, a weight: keepalived.conf and the IPVS table): reload, no enable"),
+    ("vrrp-unicast", "old", False, "reload", True,
+     "back to the old tree with the reload failing: the run fails, the record stays"),
+    ("vrrp-unicast", "old", False, "reload", False, "the next run takes the failed change up again: reload"),
+    ("vrrp-unicast", "new", False, "restart", False,
+     "vrrp-unicast/new (unicast peers, advert_int: keepalived.conf alone): restart, no enable"),
+    ("vrrp-unicast", "new", False, None, False, "a second run changes nothing and runs no step"),
+    ("service-port", "new", True, "reload", True,
+     "service-port/new (port 80 -> 8080: the firewalld service too) with the reload failing: "
+     "enable, then the failed reload; the record stays"),
+    ("service-port", "new", True, "reload", False,
+     "the next run takes it up again, its firewalld service included: enable, then reload"),
+    ("service-port", "new", False, None, False, "a second run changes nothing and runs no step"),
 ]
 
 RECORD = "/var/lib/lvsdr/director-state.json"
@@ -156,13 +169,23 @@ def record_of(director):
             "files": {a["install_path"]: a["sha256"] for a in director["artifacts"]}}
 
 
+def diff_steps(binary, old, new):
+    """What `lvsdr diff` says each director runs from manifest `old` to `new`:
+    {name: [command, ...]}, with no entry for a director it leaves alone."""
+    res = run([binary, "diff", "--format", "json", str(old), str(new)])
+    return {a["host"]: [" ".join(s["argv"]) for s in a["steps"]]
+            for a in json.loads(res.stdout)["actions"] if a["role"] == "director"}
+
+
 def director_runs(label, binary, work, hosts_made, apply):
     """DIRECTOR_RUNS, each a check: apply(tree, hosts, unchanged, fails) runs the recipe on
     every director host ({name: DirectorHost}) and says what it changed, having checked
     that it changed nothing when `unchanged` and that it failed when `fails`. Then every
     director's files are the tree's, with their modes; its stand-ins recorded exactly
-    index.json's enable and then `action` steps (up to the failing reload), or nothing;
-    and its record is this tree's, or the previous one's after the failed run."""
+    index.json's enable steps (when the run says so) and then its `action` steps (up to
+    the failing reload), or nothing; those are the steps `lvsdr diff` gives the director
+    from the tree it last applied; and its record is this tree's, or the previous one's
+    after the failed run."""
     work.mkdir(parents=True)
     indexes, trees = {}, {}
     for fixture, side, *_ in DIRECTOR_RUNS:
@@ -177,11 +200,14 @@ def director_runs(label, binary, work, hosts_made, apply):
         hosts_made.append(host)
         hosts[director["name"]] = host
     failed_before = RESULTS["failed"]
-    applied = None
-    for fixture, side, action, fails, what in DIRECTOR_RUNS:
+    applied, applied_from = None, None
+    for fixture, side, enable, action, fails, what in DIRECTOR_RUNS:
         index = indexes[fixture, side]
+        manifest = ROOT / "fixtures" / "diff" / fixture / f"{side}.json"
 
-        def go(tree=trees[fixture, side], index=index, action=action, fails=fails, applied=applied):
+        def go(tree=trees[fixture, side], index=index, enable=enable, action=action, fails=fails, applied=applied,
+               applied_from=applied_from, manifest=manifest):
+            said_by_diff = diff_steps(binary, applied_from, manifest) if applied_from else None
             for d in index["directors"]:
                 hosts[d["name"]].fail_on(d["steps"]["reload"][-1]["argv"] if fails else None)
             detail = apply(tree, hosts, action is None, fails)
@@ -195,7 +221,11 @@ def director_runs(label, binary, work, hosts_made, apply):
                     if stat.S_IMODE(target.stat().st_mode) != int(a["mode"], 8):
                         raise CheckError(f"{d['name']}: {a['install_path']} has mode "
                                          f"{stat.S_IMODE(target.stat().st_mode):04o}, index.json says {a['mode']}")
-                want = [] if action is None else [" ".join(s["argv"]) for s in d["steps"]["enable"] + d["steps"][action]]
+                steps = (d["steps"]["enable"] if enable else []) + (d["steps"][action] if action else [])
+                want = [" ".join(s["argv"]) for s in steps]
+                if said_by_diff is not None and said_by_diff.get(d["name"], []) != want:
+                    raise CheckError(f"{d['name']}: lvsdr diff says {said_by_diff.get(d['name'], [])}, "
+                                     f"this run expects {want}")
                 if fails:
                     want = want[:want.index(" ".join(d["steps"]["reload"][-1]["argv"])) + 1]
                 have = host.steps()
@@ -204,12 +234,14 @@ def director_runs(label, binary, work, hosts_made, apply):
                 record = json.loads((host.root / RECORD.lstrip("/")).read_text())
                 if record != (wanted := record_of(applied[d["name"]] if fails else d)):
                     raise CheckError(f"{d['name']} recorded {record}, want {wanted}")
-                said.append(f"{d['name']} ran {len(have)} commands")
-            return f"{detail}; {', '.join(said)}"
+                enabling = {" ".join(s["argv"]) for s in d["steps"]["enable"]}
+                enabled = sum(1 for line in have if line in enabling)
+                said.append(f"{d['name']} ran {len(have)} commands ({enabled} of them enable steps)")
+            return f"{detail}; {', '.join(said)}" + ("; as lvsdr diff says" if said_by_diff is not None else "")
 
         if RESULTS["failed"] > failed_before:
             report(False, f"{label}: {what}", "not run: an earlier director check failed")
         else:
             check(f"{label}: {what}", go)
         if not fails:
-            applied = {d["name"]: d for d in index["directors"]}
+            applied, applied_from = {d["name"]: d for d in index["directors"]}, manifest

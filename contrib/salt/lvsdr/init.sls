@@ -2,9 +2,10 @@
     file.managed and their modes; blocks with file.blockreplace between lvsdr's markers
     (the file stays the host's own; a new block goes before its first top-level `exit`,
     or at the end); then, when anything changed, index.json's steps in order: a real
-    server's enable and apply, a director's enable and reload or restart. The tree is
-    salt://lvsdr/out, as `lvsdr compile cluster.json -o <file_roots>/lvsdr/out` wrote it;
-    pillar lvsdr:host names the host when its minion id is not its name in the manifest. -#}
+    server's enable and apply, a director's reload or restart (after its enable steps
+    when a file they act on changed). The tree is salt://lvsdr/out, as `lvsdr compile
+    cluster.json -o <file_roots>/lvsdr/out` wrote it; pillar lvsdr:host names the host
+    when its minion id is not its name in the manifest. -#}
 {%- set index = salt['cp.get_file_str']('salt://lvsdr/out/index.json') | load_json %}
 {%- set host = salt['pillar.get']('lvsdr:host', grains['id']) %}
 {%- set entries = (index.servers + index.directors) | selectattr('name', 'equalto', host) | list %}
@@ -18,11 +19,17 @@ lvsdr-unknown-host:
 {#- A director records what it applied (its VRRP instance, interface and files' digests)
     once its steps succeeded: a failed run leaves the record as it was, so the next run
     takes the change up again though the files are already in place (the steps are due).
-    It reloads its failover daemon when the VRRP instance and interface are the ones it
-    last applied, and restarts it (or starts it: nothing applied yet) otherwise, as `lvsdr
-    diff` says: a reload re-creates a changed instance on each director at its own
-    moment, and directors that disagree on it do not hear each other. Piranha's reload is
-    its restart. The record is read here, as the minion renders the state. #}
+    It runs its enable steps (keepalived at boot, the IPVS modules, firewalld's service:
+    `firewall-cmd --reload`, during which firewalld drops new connections to it) only on
+    a first install or when a file they act on differs from what it last applied: any
+    artifact but the failover configuration and the IPVS table (kinds keepalived, lvs.cf,
+    ipvsadm), and one that appears or goes (a file the record has and the tree no longer
+    has counts: the record does not say what it was), as `lvsdr diff` says. Then it
+    reloads its failover daemon when the VRRP instance and interface are the ones it last
+    applied, and restarts it (or starts it: nothing applied yet) otherwise: a reload
+    re-creates a changed instance on each director at its own moment, and directors that
+    disagree on it do not hear each other. Piranha's reload is its restart. The record is
+    read here, as the minion renders the state. #}
 {%- set record = '/var/lib/lvsdr/director-state.json' %}
 {%- set files = {} %}
 {%- for artifact in entry.artifacts %}
@@ -30,8 +37,16 @@ lvsdr-unknown-host:
 {%- endfor %}
 {%- set wanted = {'interface': entry.interface, 'vrrp': entry.get('vrrp'), 'files': files} %}
 {%- set applied = (salt['file.read'](record) | load_json) if salt['file.file_exists'](record) else {} %}
+{%- set failover = entry.artifacts | selectattr('kind', 'in', ['keepalived', 'lvs.cf', 'ipvsadm'])
+                   | map(attribute='install_path') | list %}
+{%- set recorded = applied.get('files', {}) %}
+{%- set enable = namespace(runs=not applied) %}
+{%- for path in (recorded | list) + (files | list) if path not in failover and recorded.get(path) != files.get(path) %}
+{%- set enable.runs = true %}
+{%- endfor %}
 {%- set reload = applied.get('interface') == wanted.interface and applied.get('vrrp') == wanted.vrrp %}
-{%- set steps = entry.steps.enable + (entry.steps.reload if reload else entry.steps.restart) %}
+{%- set steps = (entry.steps.enable if enable.runs else [])
+                + (entry.steps.reload if reload else entry.steps.restart) %}
 {%- set due = applied != wanted %}
 {%- else %}
 {%- set record = none %}

@@ -3,7 +3,7 @@
 # lvsdr-merge-block, which replaces only the lines between lvsdr's markers, so those
 # files stay the host's own; then, when anything changed, index.json's steps in order: a
 # real server's enable and apply (VIPs that leave go down before the new rules load), a
-# director's enable and reload or restart.
+# director's reload or restart (after its enable steps when a file they act on changed).
 #
 # The tree is this module's files/out, as `lvsdr compile cluster.json -o
 # <modulepath>/lvsdr/files/out` wrote it. Needs puppetlabs-stdlib (parsejson, pick,
@@ -24,11 +24,17 @@ class lvsdr (
     # A director records what it applied (its VRRP instance, interface and files' digests)
     # once its steps succeeded: a failed run leaves the record as it was, so the next run
     # takes the change up again though the files are already in place (the steps are due).
-    # It reloads its failover daemon when the VRRP instance and interface are the ones it
+    # It runs its enable steps (keepalived at boot, the IPVS modules, firewalld's service:
+    # `firewall-cmd --reload`, during which firewalld drops new connections to it) only on
+    # a first install or when a file they act on differs from what it last applied: any
+    # artifact but the failover configuration and the IPVS table (kinds keepalived,
+    # lvs.cf, ipvsadm), and one that appears or goes (a file the record has and the tree no
+    # longer has counts: the record does not say what it was), as `lvsdr diff` says. Then
+    # it reloads its failover daemon when the VRRP instance and interface are the ones it
     # last applied (fact lvsdr_director_state), and restarts it (or starts it: nothing
-    # applied yet) otherwise, as `lvsdr diff` says: a reload re-creates a changed instance
-    # on each director at its own moment, and directors that disagree on it do not hear
-    # each other. Piranha's reload is its restart.
+    # applied yet) otherwise: a reload re-creates a changed instance on each director at
+    # its own moment, and directors that disagree on it do not hear each other. Piranha's
+    # reload is its restart.
     $record = {
       'interface' => $entry['interface'],
       'vrrp'      => $entry['vrrp'],
@@ -44,7 +50,21 @@ class lvsdr (
       true    => 'reload',
       default => 'restart',
     }
-    $steps = $entry['steps']['enable'] + $entry['steps'][$action]
+    $failover = $entry['artifacts'].filter |$a| {
+      $a['kind'] in ['keepalived', 'lvs.cf', 'ipvsadm']
+    }.map |$a| { $a['install_path'] }
+    $recorded = $applied['files'] ? {
+      Hash    => $applied['files'],
+      default => {},
+    }
+    $enabling = ($recorded.keys + $record['files'].keys).unique - $failover
+    $enable = $applied.empty or !$enabling.filter |$path| {
+      compare(to_json($recorded[$path]), to_json($record['files'][$path]), false) != 0
+    }.empty
+    $steps = ($enable ? {
+      true    => $entry['steps']['enable'],
+      default => [],
+    }) + $entry['steps'][$action]
     $due = !$differs.empty
   } else {
     $steps = $entry['steps']['enable'] + $entry['steps']['apply']
