@@ -671,6 +671,54 @@ Example:
 
 Fix: drop the key for el7 directors, or move them to el8+ (keepalived 2).";
 
+    PortsInvalid = "E0058", Error, "a service's port or ports are malformed",
+"A service names its traffic with `port` (one port, 0 for every port) or with
+`ports` (a list of ports and \"FIRST-LAST\" ranges, 1-65535): a firewall-mark
+service, which IPVS balances as one, so that persistence holds across its ports
+(FTP's control and data ports, HTTP and HTTPS of one site). Exactly one of the two;
+`ports` a non-empty list whose items are ports 1-65535 or ranges of them.
+`firewall_mark` belongs to a `ports` service only.
+
+Example:
+    { \"name\": \"shop\", \"vip\": \"192.168.10.100\", \"port\": 80, \"ports\": [80, 443] }
+
+Fix: keep `port` for one port, or `ports` for several; write ranges as \"8000-8099\".";
+
+    FirewallMarkInvalid = "E0059", Error, "a firewall mark is out of range or on a one-port service",
+"A firewall-mark service's `firewall_mark` is the netfilter mark its director sets on
+the service's packets and the number keepalived, ipvsadm and lvs.cf name the IPVS
+service by: 1-4294967295, on a service with `ports`. lvsdr gives a `ports` service
+without one the lowest mark no other service declares, in manifest order; declare it
+when other rules on the directors use marks, or to keep a service's mark when
+services are added before it.
+
+Example:
+    \"port\": 80, \"firewall_mark\": 7
+
+Fix: write the mark on a `ports` service, 1-4294967295, or leave the key out.";
+
+    PortsConflict = "E0060", Error, "a service's ports conflict",
+"Each port of a VIP and protocol belongs to one service, once. A range is written
+FIRST-LAST with FIRST below LAST, and a `ports` list names no port twice. IPVS
+looks a packet up by its firewall mark first: a port that a firewall-mark service
+lists and another service of the same VIP and protocol also serves would go to the
+firewall-mark service, and the other would never see it. Two firewall-mark
+services listing one port would mark it twice, the later rule winning.
+
+Example:
+    \"www\": port 443, and \"shop\": ports [80, 443], both on 192.168.10.100 tcp
+
+Fix: serve each port of a VIP and protocol in one service; write ranges low to high.";
+
+    FirewallMarkInUse = "E0061", Error, "two services declare one firewall mark",
+"Two firewall-mark services with one mark would be one IPVS service: the directors
+would balance both services' ports over the union of their real servers.
+
+Example:
+    \"shop\" and \"ftp\" both with \"firewall_mark\": 1
+
+Fix: give each its own mark, or leave the key out and let lvsdr number them.";
+
     InternalError = "E0999", Error, "internal error",
 "lvsdr hit a condition its own checks should have ruled out. The manifest may be
 fine; please report it with the manifest that triggers it.

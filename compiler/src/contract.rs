@@ -239,7 +239,16 @@ pub struct ServiceEntry {
     pub name: String,
     pub vip: String,
     pub protocol: String,
+    /// The IPVS service's port: 0 for a service on every port, and for a firewall-mark
+    /// service (its `ports` say which).
     pub port: u16,
+    /// A firewall-mark service's ports and ranges, as the manifest's `ports` (sorted):
+    /// `"443"`, `"8000-8099"`; absent for a one-port service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
+    /// A firewall-mark service's mark: the number that names its IPVS service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall_mark: Option<u32>,
     pub scheduler: String,
     pub persistence: u32,
     pub real_servers: Vec<MemberEntry>,

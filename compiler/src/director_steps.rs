@@ -39,15 +39,23 @@ pub fn ipvs_modules(cluster: &Cluster) -> Vec<String> {
 
 pub fn steps(cluster: &Cluster, director: &Director) -> DirectorSteps {
     let owned = |argv: Vec<String>| Step { argv };
+    // The marks first: keepalived and pulse program IPVS services named by them.
+    let marks = crate::director_marks::plan(cluster, director)
+        .map(|(_, loader)| crate::director_marks::enable_steps(loader))
+        .unwrap_or_default();
     match cluster.failover {
         // pulse reads lvs.cf when it starts; nothing checks the file beforehand.
         Failover::Piranha => DirectorSteps {
-            enable: vec![Step::new(["/sbin/chkconfig", "--level", "2345", "pulse", "on"])],
+            enable: marks
+                .into_iter()
+                .chain([Step::new(["/sbin/chkconfig", "--level", "2345", "pulse", "on"])])
+                .collect(),
             reload: vec![Step::new(["/sbin/service", "pulse", "restart"])],
             restart: vec![Step::new(["/sbin/service", "pulse", "restart"])],
         },
         Failover::Keepalived => {
-            let mut enable = vec![Step::new([SYSTEMCTL, "enable", "keepalived.service"])];
+            let mut enable = marks;
+            enable.push(Step::new([SYSTEMCTL, "enable", "keepalived.service"]));
             match director.platform.profile().init {
                 // keepalived loads ip_vs itself, but the schedulers' modules only when a
                 // service first uses them, which some releases fail at boot (keepalived

@@ -12,6 +12,7 @@ pub mod contract;
 pub mod diag;
 pub mod dialect;
 pub mod digest;
+pub mod director_marks;
 pub mod director_steps;
 pub mod emit;
 pub mod keywords;

@@ -287,6 +287,8 @@ pub mod limits {
     pub const CHECK_RETRIES_MAX: i64 = 100;
     pub const CHECK_RETRIES_MIN: i64 = 0;
     pub const PORT_MAX: i64 = 65535;
+    /// A netfilter mark is 32 bits; 0 is no mark.
+    pub const FIREWALL_MARK_MAX: i64 = 4_294_967_295;
     pub const WEIGHT_MAX: i64 = 65535;
     /// 31 days, ipvsadm's largest persistence timeout.
     pub const PERSISTENCE_MAX: i64 = 31 * 24 * 3600;
@@ -340,8 +342,8 @@ pub struct Service {
     /// IPv4 or IPv6; its members have an address of the same family.
     pub vip: IpAddr,
     pub protocol: Protocol,
-    /// 0 means every port (then `persistence` is non-zero).
-    pub port: u16,
+    /// The port, or the ports of a firewall-mark service.
+    pub ports: Ports,
     pub scheduler: Scheduler,
     /// Seconds; 0 means no persistence.
     pub persistence: u32,
@@ -352,6 +354,81 @@ pub struct Service {
     pub quorum: Option<Quorum>,
     /// In manifest order, each real server once.
     pub members: Vec<Member>,
+}
+
+/// The traffic a service takes on its VIP and protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ports {
+    /// One port; 0 is every port (the service is then persistent).
+    One(u16),
+    /// A firewall-mark service: its directors mark packets to `ranges` with `mark`, and
+    /// IPVS balances them as one service named by the mark.
+    Marked(FirewallMark),
+}
+
+/// A firewall-mark service's mark and ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirewallMark {
+    /// 1-4294967295, unique in the cluster.
+    pub mark: u32,
+    /// Sorted, disjoint, not empty.
+    pub ranges: Vec<PortRange>,
+}
+
+/// Ports `first` to `last` (equal for one port), 1-65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortRange {
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    pub fn contains(&self, port: u16) -> bool {
+        (self.first..=self.last).contains(&port)
+    }
+
+    pub fn overlaps(&self, other: &PortRange) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+}
+
+impl fmt::Display for PortRange {
+    /// `80`, or `8000-8099` (firewalld's and nft's form; iptables writes `8000:8099`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+impl Ports {
+    /// The port a health check connects to unless told: the port, or the first listed;
+    /// none for a service on every port.
+    pub fn check_port(&self) -> Option<u16> {
+        match self {
+            Ports::One(0) => None,
+            Ports::One(port) => Some(*port),
+            Ports::Marked(marked) => Some(marked.ranges[0].first),
+        }
+    }
+
+    /// The IPVS service's port in the director files: the port, or 0 for a firewall-mark
+    /// service (IPVS forwards each packet to the port it was sent to either way).
+    pub fn ipvs_port(&self) -> u16 {
+        match self {
+            Ports::One(port) => *port,
+            Ports::Marked(_) => 0,
+        }
+    }
+
+    pub fn marked(&self) -> Option<&FirewallMark> {
+        match self {
+            Ports::One(_) => None,
+            Ports::Marked(marked) => Some(marked),
+        }
+    }
 }
 
 #[derive(Debug)]

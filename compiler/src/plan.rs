@@ -14,6 +14,7 @@ use crate::boot;
 use crate::contract::Step;
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
 use crate::dialect::{dialect, DialectArtifact, Loader};
+use crate::director_marks::{self, MarkForm, MarkLoader};
 use crate::director_steps;
 use crate::model::{AliasLabel, Cluster, Director, Failover, Firewall, Name, NetworkStack, RealServer, ServedVip};
 use crate::platform::InitSystem;
@@ -90,6 +91,10 @@ pub enum DirectorArtifact {
     ModulesLoad,
     /// The firewalld service that lets VRRP and the services' ports in.
     FirewalldService,
+    /// The rules that mark firewall-mark services' packets, in one form.
+    MarkRules(MarkForm),
+    /// What loads those rules at boot: a unit or an init script.
+    MarkLoader { loader: MarkLoader, forms: Vec<MarkForm> },
 }
 
 /// One artifact to emit: where it goes and what it is.
@@ -216,6 +221,40 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
             artifact: DirectorArtifact::FirewalldService,
         }),
         Firewall::None => {}
+    }
+    if let Some((forms, loader)) = director_marks::plan(cluster, director) {
+        for form in &forms {
+            let activate = match loader {
+                MarkLoader::Unit => format!("{} loads it at boot, before keepalived (index.json's steps.enable loads it now)", director_marks::UNIT),
+                MarkLoader::InitScript => "the lvsdr-marks init script loads it at boot, after iptables and before pulse (index.json's steps.enable loads it now)".to_owned(),
+                MarkLoader::Firewalld => "firewalld adds these rules whenever it starts or reloads (index.json's steps.enable reloads it)".to_owned(),
+            };
+            artifacts.push(Planned {
+                placement: Placement::file(form.kind(), form.path(), CONFIG_MODE, activate),
+                artifact: DirectorArtifact::MarkRules(*form),
+            });
+        }
+        let loader_file = match loader {
+            MarkLoader::Unit => Some((
+                "marks-unit",
+                director_marks::UNIT_PATH,
+                CONFIG_MODE,
+                format!("systemctl enable {} (index.json's steps.enable)", director_marks::UNIT),
+            )),
+            MarkLoader::InitScript => Some((
+                "marks-init",
+                director_marks::INIT_SCRIPT,
+                SCRIPT_MODE,
+                "chkconfig --add lvsdr-marks (index.json's steps.enable)".to_owned(),
+            )),
+            MarkLoader::Firewalld => None,
+        };
+        if let Some((kind, path, mode, activate)) = loader_file {
+            artifacts.push(Planned {
+                placement: Placement::file(kind, path, mode, activate),
+                artifact: DirectorArtifact::MarkLoader { loader, forms },
+            });
+        }
     }
     HostPlan::Director(director, artifacts)
 }

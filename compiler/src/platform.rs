@@ -26,6 +26,15 @@ pub enum InitSystem {
     Systemd,
 }
 
+/// What a director of the release marks packets with (firewall-mark services).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkTool {
+    /// iptables' mangle table (el4–el7).
+    Iptables,
+    /// nftables (el8+, whose iptables is nftables underneath).
+    Nftables,
+}
+
 /// Everything lvsdr knows about one release.
 #[derive(Debug)]
 pub struct Profile {
@@ -61,6 +70,8 @@ pub struct Profile {
     /// `delay_before_retry` and `delay_loop` in every checker, `virtualhost` in HTTP_GET.
     /// el7's 1.3.5 has none of them (it ignores the keys, and exits 0 on `-t`).
     pub keepalived_2: bool,
+    /// What its directors mark firewall-mark services' packets with.
+    pub director_marks: MarkTool,
 }
 
 const EL4: Profile = Profile {
@@ -78,6 +89,7 @@ const EL4: Profile = Profile {
     ping6: "/bin/ping6",
     firewalld: false,
     keepalived_2: false,
+    director_marks: MarkTool::Iptables,
 };
 
 const EL5: Profile = Profile { platform: Platform::El5, product: "RHEL 5", ..EL4 };
@@ -101,6 +113,7 @@ const EL7: Profile = Profile {
     ping6: "/bin/ping6",
     firewalld: true,
     keepalived_2: false,
+    director_marks: MarkTool::Iptables,
 };
 
 const EL8: Profile = Profile {
@@ -118,6 +131,7 @@ const EL8: Profile = Profile {
     ping6: "/bin/ping -6",
     firewalld: true,
     keepalived_2: true,
+    director_marks: MarkTool::Nftables,
 };
 
 // RHEL 9 no longer ships the network service.

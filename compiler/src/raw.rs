@@ -131,7 +131,7 @@ pub struct Director {
 /// A virtual service: a VIP, protocol and port that IPVS balances over real servers.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(transform = keys::port_zero_needs_persistence)]
+#[schemars(transform = keys::port_zero_needs_persistence, transform = keys::port_or_ports)]
 pub struct Service {
     /// 1-63 of a-z, 0-9 and '-', starting with a letter or digit; unique among services.
     #[schemars(schema_with = "keys::name", extend("examples" = ["www"]))]
@@ -143,9 +143,18 @@ pub struct Service {
     #[serde(default)]
     #[schemars(schema_with = "keys::protocol", extend("default" = "tcp"))]
     pub protocol: Option<SmolStr>,
-    /// The port; 0 means every port and needs persistence.
+    /// The port; 0 means every port and needs persistence. A service has port or ports.
+    #[serde(default)]
     #[schemars(schema_with = "keys::port", extend("examples" = [80]))]
-    pub port: i64,
+    pub port: Option<i64>,
+    /// Several ports as one IPVS service (a firewall-mark service): ports 1-65535 and "FIRST-LAST" ranges; persistence then holds across them. The directors mark the packets; the real servers need nothing new.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::ports", extend("examples" = [[80, 443]]))]
+    pub ports: Option<Vec<PortItem>>,
+    /// The netfilter mark that names a ports service, 1-4294967295, unique in the cluster; default: the lowest mark no service declares, in manifest order.
+    #[serde(default)]
+    #[schemars(schema_with = "keys::firewall_mark")]
+    pub firewall_mark: Option<i64>,
     /// The IPVS scheduler.
     #[serde(default)]
     #[schemars(schema_with = "keys::scheduler", extend("default" = "wlc"))]
@@ -171,6 +180,14 @@ pub struct Service {
     pub hysteresis: Option<i64>,
     /// The real servers behind this service.
     pub real_servers: Vec<Member>,
+}
+
+/// An item of a service's `ports`: a port, or a "FIRST-LAST" range.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PortItem {
+    Port(i64),
+    Range(SmolStr),
 }
 
 /// How a director checks a real server. Keys a member sets override the service's.
@@ -443,6 +460,34 @@ pub mod keys {
             "prefixItems": [{ "pattern": crate::model::ScriptPath::PATTERN }],
             "items": { "type": "string", "maxLength": 255, "pattern": crate::model::CheckWord::PATTERN }
         })
+    }
+
+    /// A port 1-65535, as a regular expression (for ranges' ends).
+    const PORT_TEXT: &str = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})";
+
+    pub fn ports(_: &mut SchemaGenerator) -> Schema {
+        assert_eq!(limits::PORT_MAX, 65535, "PORT_TEXT spells out 1-65535");
+        json_schema!({
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": ["integer", "string"],
+                "minimum": 1,
+                "maximum": limits::PORT_MAX,
+                "pattern": format!("^{PORT_TEXT}-{PORT_TEXT}$")
+            }
+        })
+    }
+
+    pub fn firewall_mark(_: &mut SchemaGenerator) -> Schema {
+        integer(1, limits::FIREWALL_MARK_MAX)
+    }
+
+    /// E0058 and E0059 in JSON Schema: a service has `port` or `ports`, not both, and
+    /// `firewall_mark` only with `ports`.
+    pub fn port_or_ports(schema: &mut Schema) {
+        schema.insert("oneOf".into(), serde_json::json!([{ "required": ["port"] }, { "required": ["ports"] }]));
+        schema.insert("dependentRequired".into(), serde_json::json!({ "firewall_mark": ["ports"] }));
     }
 
     pub fn check_port(_: &mut SchemaGenerator) -> Schema {

@@ -11,6 +11,10 @@ use serde_json::Value;
 
 /// "an object", "a string", ... for the JSON type a schema node expects.
 fn describe(schema: &Value) -> &'static str {
+    if schema["type"].is_array() {
+        // Only ports' items have a list of types.
+        return "an integer or a string";
+    }
     match schema["type"].as_str() {
         Some("object") => "an object",
         Some("array") => "an array",
@@ -44,9 +48,28 @@ fn subject(path: &str) -> String {
     }
 }
 
+/// The JSON type `schema` expects of `value`: its one `type`, or of a list of types
+/// (`ports`' items: an integer or a string) the one `value` has, else the first.
+fn expected_type<'s>(schema: &'s Value, value: &Value) -> &'s str {
+    match &schema["type"] {
+        Value::Array(types) => {
+            let has = |name: &str| match value {
+                Value::String(_) => name == "string",
+                Value::Number(_) => name == "integer",
+                Value::Array(_) => name == "array",
+                Value::Object(_) => name == "object",
+                Value::Null | Value::Bool(_) => false,
+            };
+            let names = types.iter().filter_map(Value::as_str);
+            names.clone().find(|name| has(name)).or_else(|| names.clone().next()).unwrap_or_default()
+        }
+        other => other.as_str().unwrap_or_default(),
+    }
+}
+
 /// Reports every place where `value` does not have the structure `schema` gives it.
 pub fn check(value: &Value, schema: &Value, path: &str, diagnostics: &mut Vec<Diagnostic>) {
-    let expected = schema["type"].as_str().unwrap_or_default();
+    let expected = expected_type(schema, value);
     match (expected, value) {
         ("object", Value::Object(members)) => {
             let empty = serde_json::Map::new();
@@ -87,7 +110,7 @@ pub fn check(value: &Value, schema: &Value, path: &str, diagnostics: &mut Vec<Di
         ("integer", Value::Number(n)) if n.as_i64().is_some() => {}
         ("integer", Value::Number(n)) if n.is_u64() => diagnostics.push(
             Diagnostic::new(Code::WrongType, path, format!("the integer {n} is too large"))
-                .hint("the largest value any key accepts is 2678400 (persistence, in seconds)"),
+                .hint("the largest value any key accepts is 4294967295 (a firewall mark)"),
         ),
         _ => {
             let mut diagnostic = Diagnostic::new(

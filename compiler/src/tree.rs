@@ -347,7 +347,9 @@ fn service_entry(s: &crate::model::Service) -> ServiceEntry {
         name: s.name.to_string(),
         vip: s.vip.to_string(),
         protocol: s.protocol.to_string(),
-        port: s.port,
+        port: s.ports.ipvs_port(),
+        ports: s.ports.marked().map(|m| m.ranges.iter().map(|r| r.to_string()).collect()).unwrap_or_default(),
+        firewall_mark: s.ports.marked().map(|m| m.mark),
         scheduler: s.scheduler.to_string(),
         persistence: s.persistence,
         real_servers: s

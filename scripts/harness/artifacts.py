@@ -53,7 +53,7 @@ def static_checks(tree, index, scratch):
                 check(f"{label}: sourced by sh, /32 with ARPCHECK=no ARPUPDATE=no ONPARENT=no", ifcfg)
             if kind == "nftables":
                 check(f"{label}: nft -c -f", lambda path=path: scratch("nft", "-c", "-f", str(path)) and None)
-            if kind == "systemd-unit" and art["path"].endswith(".service"):
+            if kind in ("systemd-unit", "marks-unit") and art["path"].endswith(".service"):
                 check(f"{label}: every command is an absolute path (el7's systemd 219 needs it)",
                       lambda path=path: absolute_exec(path.read_text()))
             if kind in DIRECTOR_CHECKS:

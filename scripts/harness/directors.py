@@ -13,9 +13,13 @@ from .runner import CheckError, run
 # ADDRESS:PORT as ipvsadm-save -n prints it: a dotted quad, or IPv6 in brackets.
 ENDPOINT = r"(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):\d+"
 
-SAVE_SERVICE = re.compile(rf"-A -([tu]) ({ENDPOINT}) -s ([a-z]+)(?: -p (\d+))?")
+# A service as ipvsadm-save -n names it: -t/-u ADDRESS:PORT, or a firewall mark (-f N, and
+# -6 for an IPv6 one).
+SERVICE = rf"(?:-([tu]) ({ENDPOINT})|-f (\d+)(?: -6)?)"
 
-SAVE_REAL = re.compile(rf"-a -([tu]) ({ENDPOINT}) -r ({ENDPOINT}) -g -w (\d+)")
+SAVE_SERVICE = re.compile(rf"-A {SERVICE} -s ([a-z]+)(?: -p (\d+))?")
+
+SAVE_REAL = re.compile(rf"-a {SERVICE} -r ({ENDPOINT}) -g -w (\d+)")
 
 
 def endpoint(address, port):
@@ -23,21 +27,28 @@ def endpoint(address, port):
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
+def service_key(m):
+    """(protocol, ADDRESS:PORT), or ("fwmark", N) for a firewall-mark service."""
+    if m[3] is not None:
+        return ("fwmark", m[3])
+    return ("tcp" if m[1] == "t" else "udp", m[2])
+
+
 def table_from_save(text):
     """The table in `ipvsadm-save -n` lines; any other line is an error."""
     services, reals = {}, {}
     for n, line in enumerate(text.splitlines(), 1):
         if m := SAVE_SERVICE.fullmatch(line):
-            key = ("tcp" if m[1] == "t" else "udp", m[2])
+            key = service_key(m)
             if key in services:
                 raise CheckError(f"line {n}: service {key} added twice")
-            services[key] = (m[3], int(m[4] or 0))
+            services[key] = (m[4], int(m[5] or 0))
             reals[key] = set()
         elif m := SAVE_REAL.fullmatch(line):
-            key = ("tcp" if m[1] == "t" else "udp", m[2])
+            key = service_key(m)
             if key not in services:
                 raise CheckError(f"line {n}: real server before its service")
-            reals[key].add((m[3], int(m[4])))
+            reals[key].add((m[4], int(m[5])))
         else:
             raise CheckError(f"line {n} is not an ipvsadm-save -n line: {line!r}")
     return {(*key, *services[key], frozenset(reals[key])) for key in services}
@@ -147,8 +158,9 @@ def keepalived_table(tree, director, text):
         reals = frozenset(
             (endpoint(w[1], w[2]), int(next(c[0][1] for c in kids if c[0][0] == "weight")))
             for w, kids in children if w[0] == "real_server")
-        table.add((keys["protocol"][0].lower(), endpoint(words[1], words[2]), keys["lb_algo"][0],
-                   int(keys.get("persistence_timeout", ["0"])[0]), reals))
+        # virtual_server fwmark N: IPVS names it by the mark, whatever its protocol.
+        key = ("fwmark", words[2]) if words[1] == "fwmark" else (keys["protocol"][0].lower(), endpoint(words[1], words[2]))
+        table.add((*key, keys["lb_algo"][0], int(keys.get("persistence_timeout", ["0"])[0]), reals))
     return same_table(table, tree, director, "keepalived.conf")
 
 
@@ -249,8 +261,11 @@ def lvs_cf_table(tree, director, text):
     for name, keys, servers in virtuals:
         vip, label = keys["address"].split()
         vips.add((vip, label))
-        reals = frozenset((f"{s['address']}:{keys['port']}", int(s["weight"])) for _, s in servers)
-        table.add((keys["protocol"], f"{vip}:{keys['port']}", keys["scheduler"], int(keys.get("persistent", 0)), reals))
+        # A firewall-mark service (fwmark = N) is IPVS's service N; its real servers' port is 0.
+        port = "0" if "fwmark" in keys else keys["port"]
+        reals = frozenset((f"{s['address']}:{port}", int(s["weight"])) for _, s in servers)
+        key = ("fwmark", keys["fwmark"]) if "fwmark" in keys else (keys["protocol"], f"{vip}:{keys['port']}")
+        table.add((*key, keys["scheduler"], int(keys.get("persistent", 0)), reals))
     if not vips <= director_vips(director):
         raise CheckError(f"virtual addresses {sorted(vips - director_vips(director))} are not the director's VIPs")
     return same_table(table, tree, director, "lvs.cf")
@@ -278,13 +293,133 @@ def firewalld_service(tree, director, text):
         raise CheckError(f"root element {root.tag}, want service")
     protocols = [e.get("value") for e in root.findall("protocol")]
     ports = {(e.get("protocol"), e.get("port")) for e in root.findall("port")}
-    want = {(s["protocol"], str(s["port"]) if s["port"] else "1-65535") for s in index_services(tree)}
+    want = {(s["protocol"], p) for s in index_services(tree)
+            for p in (s["ports"] if s.get("firewall_mark") else [str(s["port"]) if s["port"] else "1-65535"])}
     if protocols != ["vrrp"] or ports != want:
         raise CheckError(f"protocols {protocols}, ports {sorted(ports)}; want ['vrrp'], {sorted(want)}")
     return f"vrrp and {len(ports)} port(s) (firewall-offline-cmd checks it in scripts/realhost/firewalld)"
 
 
+def want_marks(tree):
+    """Every (vip, protocol, port or FIRST-LAST, mark) the firewall-mark services of
+    index.json ask the directors to mark (a service without real servers is left out)."""
+    return {(s["vip"], s["protocol"], ports, s["firewall_mark"])
+            for s in index_services(tree) if s.get("firewall_mark") and s["real_servers"]
+            for ports in s["ports"]}
+
+
+def same_marks(found, tree, form):
+    want = want_marks(tree)
+    if found != want:
+        raise CheckError(f"{form} marks {sorted(found - want)} beyond index.json, misses {sorted(want - found)}")
+    return f"{len(found)} port(s) marked"
+
+
+NFT_MARK = re.compile(r"\s*(ip6?) daddr (\S+) (tcp|udp) dport \{ ([0-9, -]+) \} meta mark set (\d+)")
+
+
+def marks_nftables(tree, director, text):
+    """The nft script: accepted by nft -c, its table replaced whole, the marks exactly index.json's."""
+    with tempfile.NamedTemporaryFile("w", suffix=".nft") as f:
+        f.write(text)
+        f.flush()
+        run(["nft", "-c", "-f", f.name])
+    lines = text.splitlines()
+    if "delete table inet lvsdr_marks" not in lines:
+        raise CheckError("the table is not replaced whole (no delete table inet lvsdr_marks)")
+    found = set()
+    for line in lines:
+        if m := NFT_MARK.fullmatch(line):
+            found |= {(m[2], m[3], p.strip(), int(m[5])) for p in m[4].split(",")}
+        elif "meta mark" in line:
+            raise CheckError(f"a mark rule of another shape: {line.strip()!r}")
+    return same_marks(found, tree, "the nft script")
+
+
+IPT_MARK = re.compile(r"-d (\S+)/(?:32|128) -p (tcp|udp) --dport (\d+(?::\d+)?) -j MARK --set-mark (\d+)")
+
+
+def iptables_marks(rules):
+    found = set()
+    for rule in rules:
+        m = IPT_MARK.fullmatch(rule)
+        if not m:
+            raise CheckError(f"a mark rule of another shape: {rule!r}")
+        found.add((m[1], m[2], m[3].replace(":", "-"), int(m[4])))
+    return found
+
+
+def marks_iptables(tree, director, text, tool="iptables-restore", family=4):
+    """iptables-restore --test --noflush accepts it (in a namespace of its own); lvsdr's
+    chain only, one jump to it; with the other family's file, the marks are index.json's."""
+    ns = Netns("ipt")
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".rules") as f:
+            f.write(text)
+            f.flush()
+            ns(tool, "--test", "--noflush", f.name)
+    finally:
+        ns.delete()
+    lines = [l for l in text.splitlines() if l and not l.startswith("#")]
+    if lines[:3] != ["*mangle", ":LVSDR-MARKS - [0:0]", "-A PREROUTING -j LVSDR-MARKS"] or lines[-1] != "COMMIT":
+        raise CheckError(f"not lvsdr's chain of the mangle table: {lines[:3]} ... {lines[-1:]}")
+    found = iptables_marks([l[len("-A LVSDR-MARKS "):] for l in lines[3:-1]])
+    if any((":" in vip) != (family == 6) for vip, *_ in found):
+        raise CheckError(f"a rule of the other family in the IPv{family} file")
+    want = {m for m in want_marks(tree) if (":" in m[0]) == (family == 6)}
+    if found != want:
+        raise CheckError(f"marks {sorted(found - want)} beyond index.json, misses {sorted(want - found)}")
+    return f"{len(found)} port(s) marked ({tool} --test)"
+
+
+def firewalld_direct(tree, director, text):
+    """firewalld's direct.xml: mangle PREROUTING rules, the marks exactly index.json's."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(text)
+    if root.tag != "direct":
+        raise CheckError(f"root element {root.tag}, want direct")
+    rules = root.findall("rule")
+    for rule in rules:
+        want_ipv = "ipv6" if ":" in rule.text.split()[1] else "ipv4"
+        if (rule.get("ipv"), rule.get("table"), rule.get("chain")) != (want_ipv, "mangle", "PREROUTING"):
+            raise CheckError(f"rule {rule.attrib} is not {want_ipv} mangle PREROUTING")
+    return same_marks(iptables_marks([r.text for r in rules]), tree, "direct.xml") + \
+        " (firewall-offline-cmd reads it in scripts/realhost/firewalld)"
+
+
+def marks_unit(tree, director, text):
+    """The unit loads each rules file of the director, before keepalived."""
+    exec_lines = [l.split("=", 1)[1] for l in text.splitlines() if l.startswith("ExecStart=")]
+    files = [a["install_path"] for a in director["artifacts"] if a["kind"] in ("marks-nftables", "marks-iptables", "marks-ip6tables")]
+    if not files or any(not any(f in l for l in exec_lines) for f in files):
+        raise CheckError(f"ExecStart {exec_lines} does not load {files}")
+    if "Before=keepalived.service" not in text.splitlines():
+        raise CheckError("not ordered before keepalived")
+    return f"loads {', '.join(files)}"
+
+
+def marks_init(tree, director, text):
+    """The init script: POSIX sh syntax, chkconfig after iptables (08) and before pulse."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sh") as f:
+        f.write(text)
+        f.flush()
+        run(["dash", "-n", f.name])
+    if "# chkconfig: 2345 09 91" not in text.splitlines():
+        raise CheckError("no chkconfig header ordering it after iptables")
+    files = [a["install_path"] for a in director["artifacts"] if a["kind"] in ("marks-iptables", "marks-ip6tables")]
+    if any(f"--noflush < {f}" not in text for f in files):
+        raise CheckError(f"does not restore {files} from standard input")
+    return f"restores {', '.join(files)}"
+
+
 DIRECTOR_CHECKS = {
+    "marks-nftables": [("nft -c, replaced whole, the marks of index.json", marks_nftables)],
+    "marks-iptables": [("iptables-restore --test, lvsdr's chain, the marks of index.json", marks_iptables)],
+    "marks-ip6tables": [("ip6tables-restore --test, lvsdr's chain, the marks of index.json",
+                         lambda tree, director, text: marks_iptables(tree, director, text, "ip6tables-restore", 6))],
+    "firewalld-direct": [("mangle PREROUTING, the marks of index.json", firewalld_direct)],
+    "marks-unit": [("loads the rules before keepalived", marks_unit)],
+    "marks-init": [("sh syntax, chkconfig order, restores the rules", marks_init)],
     "modules-load": [("IPVS and the schedulers in use", modules_load)],
     "firewalld-service": [("VRRP and the services' ports", firewalld_service)],
     "keepalived": [("keepalived -t -f, no warnings", keepalived_test),

@@ -2,9 +2,10 @@
 //! all rendered from one list of `VirtualService` views so that they agree.
 
 use crate::digest::Sha256Stream;
+use crate::director_marks::{self, Family, MarkForm, MarkLoader, MarkRule};
 use crate::model::{
-    Cluster, Director, Expect, Failover, HealthCheck, Member, OnFailure, Preempt, Probe, Protocol, Quorum, ServedVip,
-    Vrrp,
+    Cluster, Director, Expect, Failover, HealthCheck, Member, OnFailure, PortRange, Ports, Preempt, Probe, Protocol,
+    Quorum, ServedVip, Vrrp,
 };
 use crate::plan::DirectorArtifact;
 use askama::Template;
@@ -17,7 +18,14 @@ struct VirtualService<'a> {
     /// The VIP's alias label on this director (Piranha's directors have labels).
     label: Option<&'a str>,
     protocol: Protocol,
+    /// The IPVS service's port (0 for every port, and for a firewall-mark service).
     port: u16,
+    /// A firewall-mark service's mark: its IPVS service is named by it, not by VIP and port.
+    mark: Option<u32>,
+    /// A firewall-mark service's ports, for the comments; empty otherwise.
+    ranges: &'a [PortRange],
+    /// The port Piranha's nanny checks: the port, or a firewall-mark service's lowest.
+    check_port: u16,
     scheduler: &'a str,
     persistence: u32,
     /// How its real servers are checked, unless one has its own check.
@@ -178,11 +186,14 @@ impl std::fmt::Display for Dotted {
 }
 
 impl VirtualService<'_> {
-    /// ipvsadm's protocol flag.
-    fn flag(&self) -> &'static str {
-        match self.protocol {
-            Protocol::Tcp => "-t",
-            Protocol::Udp => "-u",
+    /// How ipvsadm names the service: `-t 10.0.0.1:80`, `-u [2001:db8::1]:53`, or a
+    /// firewall-mark service's `-f 1` (with `-6` for an IPv6 one).
+    fn ipvsadm_service(&self) -> String {
+        match (self.mark, self.protocol) {
+            (Some(mark), _) if self.vip.is_v6() => format!("-f {mark} -6"),
+            (Some(mark), _) => format!("-f {mark}"),
+            (None, Protocol::Tcp) => format!("-t {}:{}", self.vip.ipvsadm(), self.port),
+            (None, Protocol::Udp) => format!("-u {}:{}", self.vip.ipvsadm(), self.port),
         }
     }
 
@@ -194,6 +205,11 @@ impl VirtualService<'_> {
             address: rs.address(),
             ping: if self.vip.is_v6() { ping6 } else { "/bin/ping" },
         }
+    }
+
+    /// A firewall-mark service's ports as one list: `80,443,8000-8099`.
+    fn port_list(&self) -> String {
+        self.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",")
     }
 
     /// Piranha's nanny's `send` string for an HTTP check (lvs.cf unescapes `\r\n`).
@@ -248,7 +264,10 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
                 vip: Addr::from(service.vip),
                 label,
                 protocol: service.protocol,
-                port: service.port,
+                port: service.ports.ipvs_port(),
+                mark: service.ports.marked().map(|m| m.mark),
+                ranges: service.ports.marked().map_or(&[], |m| &m.ranges[..]),
+                check_port: service.ports.check_port().unwrap_or(0),
                 scheduler: service.scheduler.as_str(),
                 persistence: service.persistence,
                 check: &service.health_check,
@@ -312,20 +331,78 @@ struct FirewalldService<'a> {
     ports: Vec<(&'static str, String)>,
 }
 
+#[derive(Template)]
+#[template(path = "marks.nft")]
+struct MarksNft<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    table: &'static str,
+    rules: Vec<MarkRule<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "marks-iptables.save")]
+struct MarksIptables<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    /// iptables-restore or ip6tables-restore.
+    restore: &'static str,
+    chain: &'static str,
+    /// Of the file's family only.
+    rules: Vec<MarkRule<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "firewalld-direct.xml")]
+struct FirewalldDirect<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    rules: Vec<MarkRule<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "systemd/lvsdr-marks.service")]
+struct MarksUnit<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    /// The services whose restart or reload flushes the rules.
+    partner: String,
+    load: Vec<String>,
+    unload: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lvsdr-marks-init.sh")]
+struct MarksInit<'a> {
+    cluster: &'a str,
+    director: &'a Director,
+    chain: &'static str,
+    load: Vec<String>,
+    unload: Vec<String>,
+}
+
 /// The ports firewalld opens for the cluster's services: each (protocol, port) once, an
 /// all-ports service as the whole range.
 fn firewall_ports(cluster: &Cluster) -> Vec<(&'static str, String)> {
-    let mut ports: Vec<(Protocol, u16)> = cluster.services.iter().map(|s| (s.protocol, s.port)).collect();
+    let every = PortRange { first: 1, last: 65535 };
+    let mut ports: Vec<(Protocol, PortRange)> = Vec::new();
+    for service in &cluster.services {
+        match &service.ports {
+            Ports::One(0) => ports.push((service.protocol, every)),
+            Ports::One(port) => ports.push((service.protocol, PortRange { first: *port, last: *port })),
+            Ports::Marked(marked) => ports.extend(marked.ranges.iter().map(|range| (service.protocol, *range))),
+        }
+    }
     ports.sort();
     ports.dedup();
     ports
         .into_iter()
-        .map(|(protocol, port)| {
+        .map(|(protocol, range)| {
             let name = match protocol {
                 Protocol::Tcp => "tcp",
                 Protocol::Udp => "udp",
             };
-            (name, if port == 0 { "1-65535".to_owned() } else { port.to_string() })
+            (name, range.to_string())
         })
         .collect()
 }
@@ -348,10 +425,57 @@ pub fn emit_director<W: std::fmt::Write>(
             FirewalldService { cluster: cluster.name.as_str(), director, ports: firewall_ports(cluster) }
                 .render_into(out)
         }
+        DirectorArtifact::MarkRules(form) => {
+            let (cluster_name, rules) = (cluster.name.as_str(), director_marks::rules(cluster));
+            match form {
+                MarkForm::Nftables => {
+                    MarksNft { cluster: cluster_name, director, table: director_marks::TABLE, rules }.render_into(out)
+                }
+                MarkForm::Iptables(family) => MarksIptables {
+                    cluster: cluster_name,
+                    director,
+                    restore: match family {
+                        Family::V4 => "iptables-restore",
+                        Family::V6 => "ip6tables-restore",
+                    },
+                    chain: director_marks::CHAIN,
+                    rules: rules.into_iter().filter(|r| r.family() == *family).collect(),
+                }
+                .render_into(out),
+                MarkForm::FirewalldDirect => {
+                    FirewalldDirect { cluster: cluster_name, director, rules }.render_into(out)
+                }
+            }
+        }
+        DirectorArtifact::MarkLoader { loader, forms } => {
+            let load = || forms.iter().flat_map(|f| f.load(*loader));
+            let unload = || forms.iter().flat_map(|f| f.unload());
+            match loader {
+                MarkLoader::Unit => MarksUnit {
+                    cluster: cluster.name.as_str(),
+                    director,
+                    partner: director_marks::partners(forms),
+                    load: load().map(|c| director_marks::unit_line(&c)).collect(),
+                    unload: unload().map(|c| director_marks::unit_line(&c)).collect(),
+                }
+                .render_into(out),
+                MarkLoader::InitScript => MarksInit {
+                    cluster: cluster.name.as_str(),
+                    director,
+                    chain: director_marks::CHAIN,
+                    load: load().map(|c| director_marks::shell_line(&c, true)).collect(),
+                    unload: unload().map(|c| director_marks::shell_line(&c, false)).collect(),
+                }
+                .render_into(out),
+                // firewalld is its own loader: the plan gives it no file.
+                MarkLoader::Firewalld => Ok(()),
+            }
+        }
         DirectorArtifact::Ipvsadm => {
             let mut services = virtual_services(cluster, director);
-            // ipvsadm-save lists services by protocol number (TCP before UDP), address, port.
-            services.sort_by_key(|s| (s.protocol != Protocol::Tcp, s.vip, s.port));
+            // ipvsadm-save lists services by protocol number (TCP before UDP), address, port;
+            // firewall-mark services after them, by mark.
+            services.sort_by_key(|s| (s.mark, s.protocol != Protocol::Tcp, s.vip, s.port));
             Ipvsadm { services }.render_into(out)
         }
         DirectorArtifact::FailoverConfig(Failover::Piranha) => {

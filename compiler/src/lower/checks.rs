@@ -26,7 +26,8 @@ pub struct CheckedService<'a> {
     pub entry: Entry,
     pub who: &'a Who,
     pub protocol: Protocol,
-    pub port: u16,
+    /// The port a check connects to unless told (none for a service on every port).
+    pub check_port: Option<u16>,
 }
 
 /// Where a check's keys were written: the service's object, and a member's override.
@@ -81,7 +82,7 @@ pub fn health_check(
             None
         }),
         // A TCP service with a port is checked by connecting; a UDP or all-ports one by a ping.
-        None if service.protocol == Protocol::Tcp && service.port != 0 => Some(CheckType::Tcp),
+        None if service.protocol == Protocol::Tcp && service.check_port.is_some() => Some(CheckType::Tcp),
         None => None,
     };
     let seconds = |found: &mut Vec<Diagnostic>, key: &str, value: Option<(&i64, String)>, default: u16| {
@@ -202,7 +203,7 @@ pub fn health_check(
             );
             None
         }),
-        None if service.port != 0 => Some(service.port),
+        None if service.check_port.is_some() => service.check_port,
         None => {
             if matches!(kind, Some(CheckType::Tcp | CheckType::Http | CheckType::Https)) {
                 found.push(

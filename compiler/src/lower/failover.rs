@@ -10,7 +10,7 @@ use super::hosts::Lowered;
 use crate::codes::Code;
 use crate::diag::pointer;
 use crate::diag::Diagnostic;
-use crate::model::{limits, Director, Expect, Failover, HealthCheck, OnFailure, Probe, Service};
+use crate::model::{limits, Director, Expect, Failover, HealthCheck, OnFailure, Ports, Probe, Service};
 use crate::raw;
 
 /// The failover family of the directors, or `None` when they cannot fail over to each other.
@@ -82,7 +82,7 @@ pub fn failover(
                 if let Some(service) = service {
                     consistent &= piranha_can_express(found, service, *path);
                 }
-                if let Some(service) = service.as_ref().filter(|s| s.port == 0) {
+                if let Some(service) = service.as_ref().filter(|s| s.ports == Ports::One(0)) {
                     found.push(
                         Diagnostic::new(
                             Code::PiranhaAllPorts,
@@ -133,7 +133,7 @@ fn piranha_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: En
     };
     let at = |key: &str| pointer(&entry.key("health_check"), key);
     match &check.probe {
-        Probe::Tcp { port } | Probe::Http { tls: false, port, .. } if *port != service.port => {
+        Probe::Tcp { port } | Probe::Http { tls: false, port, .. } if Some(*port) != service.ports.check_port() => {
             refuse(at("port"), format!("checks port {port}, not its own"));
         }
         Probe::Http { tls: true, .. } => refuse(at("type"), "has an https check (nanny has no TLS)".to_owned()),

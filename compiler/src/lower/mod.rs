@@ -15,6 +15,7 @@ mod checks;
 mod entry;
 mod failover;
 mod hosts;
+mod ports;
 mod segment;
 mod services;
 mod values;

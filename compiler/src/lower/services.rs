@@ -1,17 +1,18 @@
 //! Pass "services": each virtual service — its VIP checked against the hosts' address
-//! book, protocol, port, scheduler, persistence and members.
+//! book, protocol, port or ports (`ports`), scheduler, persistence and members.
 
 use super::address::{parse_vip, special};
 use super::checks::{self, CheckedService};
 use super::entry::{At, Entry, Who};
 use super::hosts::{AddressBook, Lowered};
+use super::ports;
 use super::quoted;
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
 use crate::dialect::{dialect, Ipv6Lock};
 use crate::model::{
-    limits, Keyword, Member, Name, Platform, Protocol, RealServer, Scheduler, Service, SorryServer, Suppression,
+    limits, Keyword, Member, Name, Platform, Ports, Protocol, RealServer, Scheduler, Service, SorryServer, Suppression,
 };
 use crate::raw;
 use rustc_hash::FxHashMap as HashMap;
@@ -145,6 +146,8 @@ pub fn services(
     let mut holders = Vec::new();
     let mut ipv6 = false;
     let mut sorry_holders = Vec::new();
+    let mut marks = ports::Marks::new(found, services);
+    let mut marked_ports = ports::MarkedPorts::new(services);
     for (i, s) in services.iter().enumerate() {
         let entry = Entry::new("/services", i);
         let who = Who::new("service", &s.name);
@@ -153,17 +156,7 @@ pub fn services(
         let vip = vip(found, book, &s.vip, entry.at("vip"), &who);
         ipv6 |= vip.is_some_and(|v| v.is_ipv6());
         let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, entry, "protocol", Code::UnknownProtocol);
-        let port = u16::try_from(s.port).ok();
-        if port.is_none() {
-            found.push(
-                Diagnostic::new(
-                    Code::PortOutOfRange,
-                    entry.key("port"),
-                    format!("{who} has port {}, outside 0-65535", s.port),
-                )
-                .hint("write the service's port; 0 means every port (with persistence)"),
-            );
-        }
+        let ports = ports::ports(found, s, entry, &who, &mut marks);
         let scheduler =
             keyword(found, s.scheduler.as_deref(), Scheduler::Wlc, entry, "scheduler", Code::UnknownScheduler);
         let persistence = s.persistence.unwrap_or(0);
@@ -180,7 +173,7 @@ pub fn services(
             );
             None
         };
-        if port == Some(0) && persistence == Some(0) {
+        if ports == Some(Ports::One(0)) && persistence == Some(0) {
             found.push(
                 Diagnostic::new(
                     Code::PortZeroNeedsPersistence,
@@ -190,26 +183,36 @@ pub fn services(
                 .hint("add \"persistence\": 300 (seconds), or give the service its port"),
             );
         }
-        if let (Some(vip), Some(protocol), Some(port)) = (vip, protocol, port) {
-            if let Some(first) = triples.get(&(vip, protocol, port)) {
-                let hint = format!("the first is at {}; merge them or change the port", first.key("vip"));
-                found.push(
-                    Diagnostic::new(
-                        Code::DuplicateService,
-                        entry.key("vip"),
-                        format!("{who} repeats {protocol} {}", std::net::SocketAddr::new(vip, port)),
-                    )
-                    .hint(hint),
-                );
-            } else {
-                triples.insert((vip, protocol, port), entry);
+        if let (Some(vip), Some(protocol), Some(ports)) = (vip, protocol, &ports) {
+            marked_ports.note(vip, protocol, ports, entry, &s.name);
+            if let Ports::One(port) = *ports {
+                if let Some(first) = triples.get(&(vip, protocol, port)) {
+                    let hint = format!("the first is at {}; merge them or change the port", first.key("vip"));
+                    found.push(
+                        Diagnostic::new(
+                            Code::DuplicateService,
+                            entry.key("vip"),
+                            format!("{who} repeats {protocol} {}", std::net::SocketAddr::new(vip, port)),
+                        )
+                        .hint(hint),
+                    );
+                } else {
+                    triples.insert((vip, protocol, port), entry);
+                }
             }
         }
         holders.clear();
         let index = u32::try_from(i).expect("fewer than 2^32 services fit in a manifest");
         let members = members(found, &s.real_servers, (index, entry, vip), &who, &mut roster, &mut holders);
-        if let (Some(members), Some(vip), Some(port)) = (&members, vip, port) {
-            let target = || if port == 0 { format!("{vip}") } else { std::net::SocketAddr::new(vip, port).to_string() };
+        if let (Some(members), Some(vip), Some(ports)) = (&members, vip, &ports) {
+            let target = || match ports {
+                Ports::One(0) => format!("{vip}"),
+                Ports::One(port) => std::net::SocketAddr::new(vip, *port).to_string(),
+                Ports::Marked(marked) => {
+                    let list: Vec<String> = marked.ranges.iter().map(|r| r.to_string()).collect();
+                    format!("{vip} ports {}", list.join(","))
+                }
+            };
             if members.is_empty() {
                 // keepalived ignores a virtual server without real servers, so no director
                 // file programs it: the VIP answers, the port refuses.
@@ -234,9 +237,9 @@ pub fn services(
         }
         let mut members = members;
         // The director-side keys: the check (and members' overrides), sorry server, quorum.
-        let checks = match (protocol, port) {
-            (Some(protocol), Some(port)) => {
-                let checked = CheckedService { entry, who: &who, protocol, port };
+        let checks = match (protocol, &ports) {
+            (Some(protocol), Some(ports)) => {
+                let checked = CheckedService { entry, who: &who, protocol, check_port: ports.check_port() };
                 let check = checks::health_check(found, checked, s.health_check.as_ref(), None);
                 let mut overrides_ok = true;
                 for (j, m) in s.real_servers.iter().enumerate() {
@@ -293,12 +296,12 @@ pub fn services(
             }
         }
         let quorum = checks::quorum(found, s, entry, &who, members.as_deref());
-        let service = match (name, vip, protocol, port, scheduler, persistence, members, checks, sorry, quorum) {
+        let service = match (name, vip, protocol, ports, scheduler, persistence, members, checks, sorry, quorum) {
             (
                 Some(name),
                 Some(vip),
                 Some(protocol),
-                Some(port),
+                Some(ports),
                 Some(scheduler),
                 Some(persistence),
                 Some(members),
@@ -318,7 +321,7 @@ pub fn services(
                     name,
                     vip,
                     protocol,
-                    port,
+                    ports,
                     scheduler,
                     persistence,
                     health_check,
@@ -331,6 +334,7 @@ pub fn services(
         };
         lowered.push((service, entry));
     }
+    marked_ports.report(found);
     let mut listed = roster.listed();
     for holder in sorry_holders {
         listed[holder as usize] = true;
