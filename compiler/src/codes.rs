@@ -71,7 +71,8 @@ Example:
     { \"name\": \"web1\", \"adress\": \"10.0.0.11/24\" }
 
 Fix: correct the spelling (the hint names the closest known key) or remove the
-key. The accepted keys are listed in the README and in `lvsdr schema`.";
+key. The accepted keys are listed in docs/manifest.md (`lvsdr man manifest`) and in
+`lvsdr schema`.";
 
     WrongType = "E0003", Error, "a value has the wrong JSON type",
 "Each key takes one JSON type: names, addresses and enumerations are strings,
@@ -422,7 +423,7 @@ Fix: give the service its real port, or run the directors on el7+
     VrrpRouterIdOutOfRange = "E0036", Error, "vrrp_router_id out of range",
 "`vrrp_router_id` is the VRRP virtual router id of the cluster's keepalived
 instance, 1 to 255. It must differ from every other VRRP instance on the
-segment; by default lvsdr derives it from the cluster name (see the README).
+segment; by default lvsdr derives it from the cluster name (see docs/guide.md).
 
 Example:
     \"vrrp_router_id\": 256

@@ -905,3 +905,166 @@ fn verify_finds_each_drift() {
     );
     assert_eq!(lvsdr(&["verify", tree.to_str().unwrap(), "--host", "nobody"]).status, 2);
 }
+
+/// One command's `--help`, read into its parts: what clap renders from the command-line
+/// definitions, the same source as the man pages and completions.
+struct Help {
+    /// The paragraphs before `Usage:`.
+    about: Vec<String>,
+    usage: String,
+    /// `Arguments:`, `Options:` and `Commands:`: each entry's head (`-o, --out <OUT>`) and
+    /// its text, dedented.
+    sections: Vec<(String, Vec<(String, String)>)>,
+    /// What follows the last section (`after_long_help`): paragraphs and examples.
+    after: String,
+}
+
+fn help_of(args: &[&str]) -> Help {
+    let run = Command::new(LVSDR)
+        .args(args)
+        .arg("--help")
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("lvsdr runs");
+    assert!(run.status.success(), "lvsdr {args:?} --help failed");
+    let text = String::from_utf8(run.stdout).expect("help is UTF-8");
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let mut help = Help { about: Vec::new(), usage: String::new(), sections: Vec::new(), after: String::new() };
+    let mut at = 0;
+    let mut paragraph = Vec::new();
+    while let Some(line) = lines.get(at) {
+        at += 1;
+        if let Some(usage) = line.strip_prefix("Usage: ") {
+            help.usage = usage.to_owned();
+            break;
+        }
+        if line.is_empty() {
+            if !paragraph.is_empty() {
+                help.about.push(std::mem::take(&mut paragraph).join("\n"));
+            }
+        } else {
+            paragraph.push(*line);
+        }
+    }
+    let mut rest = at;
+    while let Some(line) = lines.get(at) {
+        at += 1;
+        if line.is_empty() {
+            continue;
+        }
+        if !matches!(*line, "Arguments:" | "Options:" | "Commands:") {
+            rest = at - 1;
+            break;
+        }
+        let mut entries: Vec<(String, String)> = Vec::new();
+        while let Some(line) = lines.get(at) {
+            if !line.is_empty() && !line.starts_with(' ') {
+                break;
+            }
+            at += 1;
+            rest = at;
+            if let Some(text) = line.strip_prefix("          ") {
+                let entry = entries.last_mut().expect("a description follows its entry");
+                entry.1.push_str(text);
+                entry.1.push('\n');
+            } else if line.is_empty() {
+                if let Some(entry) = entries.last_mut() {
+                    entry.1.push('\n');
+                }
+            } else {
+                entries.push((line.trim().to_owned(), String::new()));
+            }
+        }
+        help.sections.push((line.trim_end_matches(':').to_owned(), entries));
+    }
+    help.after = lines[rest.min(lines.len())..].join("\n").trim().to_owned();
+    help
+}
+
+/// `docs/commands.md`: every command's `--help` as Markdown.
+fn commands_markdown() -> String {
+    let top = help_of(&[]);
+    let commands: Vec<(String, String)> = top
+        .sections
+        .iter()
+        .filter(|(name, _)| name == "Commands")
+        .flat_map(|(_, entries)| entries.iter())
+        .filter_map(|(head, _)| {
+            let (name, about) = head.split_once("  ")?;
+            (name != "help").then(|| (name.to_owned(), about.trim().to_owned()))
+        })
+        .collect();
+    let global: Vec<&String> =
+        top.sections.iter().filter(|(name, _)| name == "Options").flat_map(|(_, e)| e.iter().map(|(h, _)| h)).collect();
+    let mut out = String::from(
+        "# lvsdr commands\n\n<!-- Generated from lvsdr's command-line definitions (clap, through `lvsdr COMMAND --help`) by \
+         compiler/tests/cli.rs; do not edit. Regenerate: LVSDR_UPDATE_DOCS=1 cargo test --test cli commands_md -->\n\n\
+         Every command and option, as `lvsdr --help` and `lvsdr COMMAND --help` print them; the man pages \
+         (`lvsdr man`, `lvsdr man COMMAND`) say the same. How the commands fit together, exit statuses, \
+         diagnostics and `--format json`: [cli.md](cli.md).\n\n| command | what it does |\n| --- | --- |\n",
+    );
+    for (name, about) in &commands {
+        out += &format!("| [`lvsdr {name}`](#lvsdr-{name}) | {} |\n", about.replace('|', "\\|"));
+    }
+    out += "\nThe options under [`lvsdr`](#lvsdr) are global: every command takes them.\n";
+    let mut render = |title: &str, help: &Help, skip: &[&String]| {
+        out += &format!("\n## {title}\n\n");
+        for paragraph in &help.about {
+            out += &format!("{paragraph}\n\n");
+        }
+        out += &format!("```text\n{}\n```\n", help.usage);
+        for (section, entries) in &help.sections {
+            let entries: Vec<_> = entries.iter().filter(|(head, _)| !skip.contains(&head)).collect();
+            if section == "Commands" || entries.is_empty() {
+                continue;
+            }
+            out += &format!("\n{section}:\n\n");
+            for (head, text) in entries {
+                let text = text.trim();
+                if text.is_empty() {
+                    out += &format!("- `{head}`\n");
+                } else {
+                    let body: Vec<String> =
+                        text.lines().map(|l| if l.is_empty() { String::new() } else { format!("  {l}") }).collect();
+                    out += &format!("- `{head}`\n\n{}\n\n", body.join("\n"));
+                }
+            }
+        }
+        for block in help.after.split("\n\n").filter(|b| !b.is_empty()) {
+            let (first, tail) = block.split_once('\n').unwrap_or((block, ""));
+            if !tail.is_empty() && tail.lines().all(|l| l.starts_with("  ")) {
+                let code: Vec<&str> = tail.lines().map(|l| &l[2..]).collect();
+                out += &format!("\n{first}\n\n```text\n{}\n```\n", code.join("\n"));
+            } else {
+                out += &format!("\n{block}\n");
+            }
+        }
+    };
+    render("lvsdr", &top, &[]);
+    for (name, _) in &commands {
+        render(&format!("lvsdr {name}"), &help_of(&[name]), &global);
+    }
+    let mut out: String = out.lines().map(|l| format!("{l}\n")).collect::<String>().replace("\n\n\n", "\n\n");
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out
+}
+
+/// `docs/commands.md` is every command's `--help`, generated: a test fails when the
+/// committed file differs, and `LVSDR_UPDATE_DOCS=1` rewrites it.
+#[test]
+fn commands_md_is_generated_from_the_command_line() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/commands.md");
+    let generated = commands_markdown();
+    if std::env::var_os("LVSDR_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("docs/commands.md is written");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/commands.md is stale: regenerate it with LVSDR_UPDATE_DOCS=1 cargo test --test cli commands_md"
+    );
+}

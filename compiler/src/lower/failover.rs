@@ -236,7 +236,7 @@ pub fn vrrp_router_id(found: &mut Vec<Diagnostic>, id: Option<i64>, cluster: &st
 }
 
 /// The default VRRP virtual router id: FNV-1a of the cluster name folded into 1–255, so that
-/// it is stable across releases and machines (documented in the README).
+/// it is stable across releases and machines (documented in docs/guide.md and docs/manifest.md).
 pub fn derived_router_id(cluster: &str) -> u8 {
     let hash = cluster.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     (hash % 255 + 1) as u8
