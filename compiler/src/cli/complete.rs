@@ -18,7 +18,7 @@ fn valued() -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    collect(&<crate::Cli as clap::CommandFactory>::command(), &mut out);
+    collect(&<super::Cli as clap::CommandFactory>::command(), &mut out);
     out
 }
 

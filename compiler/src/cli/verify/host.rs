@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// The host NAME of the tree at TREE, read under ROOT.
-pub fn run(tree: &Path, host: &str, root: &Path) -> Result<VerifyResult, String> {
+pub fn inspect(tree: &Path, host: &str, root: &Path) -> Result<VerifyResult, String> {
     let text = std::fs::read_to_string(tree.join(lvsdr::contract::INDEX_FILE))
         .map_err(|e| format!("{}: {e}", tree.join(lvsdr::contract::INDEX_FILE).display()))?;
     let index: Index = serde_json::from_str(&text).map_err(|e| format!("index.json: {e}"))?;
