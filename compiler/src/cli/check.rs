@@ -4,8 +4,7 @@ use super::exit::{ExitStatus, Failure};
 use super::manifest::{Loaded, WhenClean};
 use super::Settings;
 use lvsdr::contract::CheckResult;
-use lvsdr::diag::has_errors;
-use lvsdr::report;
+use lvsdr::{has_errors, report};
 
 /// Validate MANIFEST only.
 #[derive(clap::Args)]

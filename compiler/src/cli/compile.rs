@@ -50,7 +50,7 @@ fn compile(settings: &Settings, manifest: &str, out: &Utf8Path) -> Result<ExitSt
         return printer.invalid(result, &diagnostics);
     };
     let written = write::compile(&cluster, &digest, out).map_err(|e| Failure::write(e.to_string()))?;
-    let (files, directors, servers) = (written.files, cluster.directors.len(), cluster.real_servers.len());
+    let (files, directors, servers) = (written.files, cluster.director_count(), cluster.real_server_count());
     // Freeing a large cluster's model takes longer than the process's exit.
     std::mem::forget(cluster);
     let method = match written.method {

@@ -5,7 +5,7 @@ use super::exit::{ExitStatus, Failure};
 use super::manifest::WhenClean;
 use super::Settings;
 use lvsdr::contract::DiffResult;
-use lvsdr::{report, review, tree};
+use lvsdr::{report, review};
 
 /// Show what changes, server by server and artifact by artifact, from OLD's artifacts to NEW's.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
         let result = |diagnostics| DiffResult { changes: None, actions: None, diagnostics };
         return printer.invalid(result, &diagnostics);
     };
-    let (old_tree, new_tree) = (tree::build(&old_cluster), tree::build(&new_cluster));
+    let (old_tree, new_tree) = (old_cluster.tree(), new_cluster.tree());
     let changes = review::compare(&old_tree, &new_tree, false);
     let actions = review::actions(&old_tree, &new_tree, &changes);
     let json = |actions| DiffResult {

@@ -1,7 +1,7 @@
 //! How a run ends: the exit statuses of lvsdr's contract, and the usage or IO failure
 //! that ends a command early.
 
-use lvsdr::codes::Code;
+use lvsdr::Code;
 use std::process::ExitCode;
 
 /// The exit statuses `lvsdr --help` promises.

@@ -2,8 +2,8 @@
 
 use super::exit::{ExitStatus, Failure};
 use super::{complete, Settings};
-use lvsdr::codes::Code;
 use lvsdr::contract::{CodeEntry, ExplainResult};
+use lvsdr::Code;
 
 /// Explain a diagnostic code (E0012, W0001, ...), or `boot` (each platform's boot and
 /// change model); without CODE, list the codes.
@@ -27,7 +27,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
             diagnostics: Vec::new(),
         };
         let human = |explanation: String| printer.stdout(explanation.as_bytes());
-        printer.result(lvsdr::boot::explain(), json, human)?;
+        printer.result(lvsdr::explain_boot(), json, human)?;
         return Ok(ExitStatus::Success);
     }
     let codes: Vec<Code> = match code {

@@ -22,7 +22,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
         lvsdr::Syntax::Yaml => lvsdr::reference::INIT_YAML.to_owned(),
         // Same manifest, no comments: JSON has none. A .json PATH; `-` gives the YAML.
         lvsdr::Syntax::Json if path != "-" => {
-            let (value, ..) = lvsdr::yaml::parse(lvsdr::reference::INIT_YAML).expect("the starting manifest is YAML");
+            let value = lvsdr::manifest_value(lvsdr::reference::INIT_YAML, lvsdr::Syntax::Yaml)
+                .expect("the starting manifest is YAML");
             serde_json::to_string_pretty(&value).expect("a JSON value serializes") + "\n"
         }
         lvsdr::Syntax::Json => lvsdr::reference::INIT_YAML.to_owned(),

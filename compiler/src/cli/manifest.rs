@@ -5,8 +5,7 @@
 use super::exit::Failure;
 use super::printer::Printer;
 use clap::ValueEnum;
-use lvsdr::diag::Diagnostic;
-use lvsdr::model::Cluster;
+use lvsdr::{Cluster, Diagnostic};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 
@@ -63,10 +62,7 @@ impl Reading {
         let (file, mut bytes) = self.read(manifest)?;
         // The record remembers the bytes as read, before analysis lets go of them.
         let digest = match digest {
-            true => {
-                let read = bytes.bytes.as_deref().unwrap_or_default();
-                lvsdr::digest::hex(&<sha2::Sha256 as sha2::Digest>::digest(read))
-            }
+            true => lvsdr::sha256_hex(bytes.bytes.as_deref().unwrap_or_default()),
             false => String::new(),
         };
         let mut checked = lvsdr::check_source(&mut bytes, self.max_manifest_size, self.syntax_of(&file));

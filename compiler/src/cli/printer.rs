@@ -4,11 +4,9 @@
 
 use super::exit::{ExitStatus, Failure};
 use clap::ValueEnum;
-use lvsdr::codes::Code;
 use lvsdr::contract::{self, to_sorted_line, JsonDiagnostic};
-use lvsdr::diag::Diagnostic;
 use lvsdr::report::{self, Style};
-use lvsdr::review;
+use lvsdr::{review, Code, Diagnostic};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 

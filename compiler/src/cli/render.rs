@@ -5,7 +5,6 @@ use super::manifest::{Loaded, WhenClean};
 use super::printer::stdout_outcome;
 use super::{complete, Settings};
 use lvsdr::contract::{RenderResult, RenderedArtifact};
-use lvsdr::model::Cluster;
 use lvsdr::report;
 use std::io::Write;
 
@@ -33,39 +32,27 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
         let result = |diagnostics| RenderResult { artifact: None, diagnostics };
         return printer.invalid(result, &diagnostics);
     };
-    let (server, artifact) = (args.server.as_str(), args.artifact.as_str());
-    let n = host_number(&cluster, server)?;
-    let plan = &lvsdr::plan::plan_host(&cluster, n);
-    let placements = plan.placements();
-    let by_id = placements.iter().position(|a| a.id == artifact);
-    let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == artifact).collect();
-    let chosen = match (by_id, of_kind.as_slice()) {
-        (Some(i), _) | (None, &[i]) => i,
-        _ => {
-            let ids: Vec<&str> = placements.iter().map(|a| a.id.as_str()).collect();
-            let close = suggestion(artifact, &ids);
-            return Err(Failure::usage(format!(
-                "{} {server} has no single artifact \"{artifact}\"; {close}(its artifacts: {})",
-                plan.role(),
-                ids.join(", ")
-            )));
+    let server = args.server.as_str();
+    let host = cluster.host(server).map_err(|unknown| Failure::usage(unknown.to_string()))?;
+    let artifacts = host.artifacts();
+    let chosen = artifacts.find(&args.artifact).map_err(|missing| Failure::usage(missing.to_string()))?;
+    let json = |()| {
+        let place = artifacts.place(chosen);
+        RenderResult {
+            artifact: Some(RenderedArtifact {
+                server: server.to_owned(),
+                artifact: place.id.to_owned(),
+                install_path: place.install_path.to_owned(),
+                mode: format!("{:04o}", place.mode),
+                contents: artifacts.render(chosen),
+            }),
+            diagnostics: report::json_diagnostics(&diagnostics),
         }
-    };
-    let placement = placements[chosen];
-    let json = |()| RenderResult {
-        artifact: Some(RenderedArtifact {
-            server: server.to_owned(),
-            artifact: placement.id.clone(),
-            install_path: placement.install_path.clone(),
-            mode: format!("{:04o}", placement.mode),
-            contents: lvsdr::emit::emit(&cluster, plan, chosen),
-        }),
-        diagnostics: report::json_diagnostics(&diagnostics),
     };
     // Written as it renders: a director's file is tens of MB in a large cluster.
     printer.result((), json, |()| {
         let mut out = StdoutText { out: std::io::BufWriter::new(std::io::stdout().lock()), error: None };
-        let written = match lvsdr::emit::emit_into(&cluster, plan, chosen, &mut out) {
+        let written = match artifacts.render_into(chosen, &mut out) {
             Ok(()) => out.out.flush(),
             Err(_) => {
                 Err(out.error.take().unwrap_or_else(|| std::io::Error::other("the artifact could not be rendered")))
@@ -89,24 +76,4 @@ impl<W: Write> std::fmt::Write for StdoutText<W> {
             std::fmt::Error
         })
     }
-}
-
-/// The number of the host named `name`, found without planning every host.
-pub fn host_number(cluster: &Cluster, name: &str) -> Result<usize, Failure> {
-    let hosts = lvsdr::plan::host_count(cluster);
-    (0..hosts).find(|&n| lvsdr::plan::host_name(cluster, n).as_str() == name).ok_or_else(|| {
-        let names: Vec<&str> = (0..hosts).map(|n| lvsdr::plan::host_name(cluster, n).as_str()).collect();
-        let close = suggestion(name, &names);
-        Failure::usage(format!(
-            "no director or real server \"{name}\" in the manifest; {close}(hosts: {})",
-            names.join(", ")
-        ))
-    })
-}
-
-/// `did you mean "web1"? ` when a name is close to `word`, else nothing.
-fn suggestion(word: &str, names: &[&str]) -> String {
-    lvsdr::diag::did_you_mean(word, names.iter().copied())
-        .map(|c| format!("did you mean \"{c}\"? "))
-        .unwrap_or_default()
 }

@@ -4,7 +4,7 @@ use super::exit::{ExitStatus, Failure};
 use super::manifest::{Loaded, WhenClean};
 use super::{complete, Settings};
 use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, ShowResult, VipEntry};
-use lvsdr::{report, tree};
+use lvsdr::{report, Host, HostEntry};
 
 /// Show each host before compiling: role, platform, address, network stack, ARP
 /// suppression, VIPs (with labels) and the artifacts it gets.
@@ -28,21 +28,18 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
         return printer.invalid(result, &diagnostics);
     };
     // Host by host, as a compile renders them: a large cluster's tree is never whole here.
-    let hosts = lvsdr::plan::host_count(&cluster);
-    let wanted: Vec<usize> = match &args.server {
-        None => (0..hosts).collect(),
-        Some(server) => vec![super::render::host_number(&cluster, server)?],
+    let hosts: Vec<Host> = match &args.server {
+        None => cluster.hosts().collect(),
+        Some(server) => vec![cluster.host(server).map_err(|unknown| Failure::usage(unknown.to_string()))?],
     };
     let (mut directors, mut servers) = (Vec::new(), Vec::new());
-    for n in wanted {
-        let host = tree::host(&cluster, n);
-        let parsed = match host.role {
-            tree::Role::Director => serde_json::from_str(&host.entry).map(|d| directors.push(d)),
-            tree::Role::RealServer => serde_json::from_str(&host.entry).map(|s| servers.push(s)),
-        };
-        parsed.expect("a host's index entry is its contract type");
+    for host in hosts {
+        match host.entry() {
+            HostEntry::Director(entry) => directors.push(entry),
+            HostEntry::RealServer(entry) => servers.push(entry),
+        }
     }
-    let cluster_name = cluster.name.to_string();
+    let cluster_name = cluster.cluster_name().to_owned();
     let json = |(directors, servers)| ShowResult {
         cluster: Some(cluster_name.clone()),
         directors: Some(directors),

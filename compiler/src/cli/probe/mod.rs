@@ -8,9 +8,8 @@ use super::exit::{ExitStatus, Failure};
 use super::manifest::{Loaded, WhenClean};
 use super::printer::Format;
 use super::Settings;
-use lvsdr::codes::Code;
 use lvsdr::contract::{ProbeResult, ProbeState};
-use lvsdr::report;
+use lvsdr::{report, Code};
 use std::time::Duration;
 
 /// On the live segment, as root: which hosts answer ARP (IPv6: Neighbour Discovery) for
