@@ -1,7 +1,7 @@
 //! `lvsdr probe`'s knowledge, without IO: what to ask on the segment for a cluster (every
 //! VIP, and every host's own addresses so that an answering MAC can be named), how to
 //! judge what answered, and how to say it for people, Nagios and Prometheus. The CLI
-//! (`cli/probe.rs`) sends the requests and listens.
+//! (`cli/probe/packets.rs`) sends the requests and listens.
 
 use crate::contract::{ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip};
 use crate::model::Cluster;
