@@ -3,8 +3,9 @@
 
 use sha2::{Digest, Sha256};
 
-pub fn sha256_hex(contents: &str) -> String {
-    hex(&Sha256::digest(contents.as_bytes()))
+/// SHA-256 of a text or bytes, as hex.
+pub fn sha256_hex(contents: impl AsRef<[u8]>) -> String {
+    hex(&Sha256::digest(contents.as_ref()))
 }
 
 /// Lowercase hex of `bytes`.

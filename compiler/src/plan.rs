@@ -134,12 +134,6 @@ impl HostPlan<'_> {
     }
 }
 
-/// Plans every host of the cluster: the directors in manifest order, then the real servers
-/// in name order.
-pub fn plan(cluster: &Cluster) -> Vec<HostPlan<'_>> {
-    (0..host_count(cluster)).map(|n| plan_host(cluster, n)).collect()
-}
-
 /// How many hosts the cluster has: directors and real servers.
 pub fn host_count(cluster: &Cluster) -> usize {
     cluster.directors.len() + cluster.real_servers.len()

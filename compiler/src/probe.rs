@@ -1,7 +1,7 @@
 //! `lvsdr probe`'s knowledge, without IO: what to ask on the segment for a cluster (every
 //! VIP, and every host's own addresses so that an answering MAC can be named), how to
 //! judge what answered, and how to say it for people, Nagios and Prometheus. The CLI
-//! (`cli/probe.rs`) sends the requests and listens.
+//! (`cli/probe/packets.rs`) sends the requests and listens.
 
 use crate::contract::{ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip};
 use crate::model::Cluster;
@@ -67,7 +67,7 @@ pub enum Seen {
 }
 
 /// `52:54:00:aa:bb:cc`.
-pub fn mac_text(mac: [u8; 6]) -> String {
+pub(crate) fn mac_text(mac: [u8; 6]) -> String {
     let [a, b, c, d, e, f] = mac;
     format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}")
 }
@@ -180,7 +180,7 @@ fn describe(r: &ProbeResponder) -> String {
 }
 
 /// What is wrong with one VIP, in a sentence; `None` when it is ok.
-pub fn problem(v: &ProbeVip) -> Option<String> {
+pub(crate) fn problem(v: &ProbeVip) -> Option<String> {
     let answered: Vec<String> = v.responders.iter().map(describe).collect();
     match v.state {
         ProbeState::Ok => None,

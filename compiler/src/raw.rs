@@ -16,6 +16,7 @@ use smol_str::SmolStr;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// The JSON Schema the manifest follows, for editors (`lvsdr schema`); lvsdr ignores it.
+    #[expect(dead_code, reason = "accepted for editors, read by nothing")]
     #[serde(rename = "$schema", default)]
     #[schemars(schema_with = "keys::schema_uri")]
     pub schema: Option<SmolStr>,

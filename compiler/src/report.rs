@@ -18,7 +18,7 @@ pub struct Style {
 /// The layout is rustc's, drawn by annotate-snippets (the renderer rustc and cargo
 /// use): it trims long lines around the caret and shows control and bidirectional
 /// characters of the echoed line as visible symbols.
-pub fn human<'a>(
+pub(crate) fn human<'a>(
     diagnostics: &[Diagnostic],
     file: &str,
     source_line: impl Fn(usize) -> Option<&'a str>,
@@ -78,7 +78,7 @@ fn printable(text: &str) -> String {
 }
 
 /// `web.json: 2 errors, 1 warning` (or `web.json: ok`).
-pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
+pub(crate) fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });

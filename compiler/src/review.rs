@@ -95,13 +95,13 @@ pub fn compare(old: &Tree, new: &Tree, with_index: bool) -> Vec<FileChange> {
 }
 
 /// Sorts changes as reviews show them: by host, then path.
-pub fn sort(changes: &mut [FileChange]) {
+pub(crate) fn sort(changes: &mut [FileChange]) {
     changes.sort_by(|a, b| (&a.host, &a.path).cmp(&(&b.host, &b.path)));
 }
 
 /// Every difference from `old` to `new`, unsorted, naming each changed file's host and
 /// artifact with `names` (`the tree` when it does not know the path).
-pub fn compare_named(
+pub(crate) fn compare_named(
     old: &Tree,
     new: &Tree,
     with_index: bool,
@@ -136,7 +136,7 @@ pub fn compare_named(
 }
 
 /// Names the changes that `compare_named` could not with what `index` says.
-pub fn name_from(index: &crate::contract::Index, changes: &mut [FileChange]) {
+pub(crate) fn name_from(index: &crate::contract::Index, changes: &mut [FileChange]) {
     let names: BTreeMap<&str, (HostRef<'_>, &str)> =
         index.artifacts().map(|(host, artifact)| (artifact.path.as_str(), (host, artifact.id.as_str()))).collect();
     for change in changes.iter_mut().filter(|c| c.host == Owner::Tree) {

@@ -21,7 +21,7 @@ fn settings() -> SchemaSettings {
 }
 
 /// The manifest's schema, generated once per process (the structural check walks it).
-pub fn manifest() -> &'static Value {
+pub(crate) fn manifest() -> &'static Value {
     static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     SCHEMA.get_or_init(manifest_schema)
 }

@@ -213,7 +213,7 @@ fn whole_tree(out: &Path) -> Result<String, String> {
     for (_, artifact) in index.artifacts() {
         let path = &artifact.path;
         let contents = std::fs::read_to_string(out.join(path)).map_err(|e| format!("{path}: {e}"))?;
-        if lvsdr::digest::sha256_hex(&contents) != artifact.sha256 {
+        if lvsdr::sha256_hex(&contents) != artifact.sha256 {
             return Err(format!("{path} does not match its sha256"));
         }
         listed.insert(path.clone());

@@ -15,9 +15,8 @@
 //! `INSTA_UPDATE=always cargo test` and review them with `git diff snapshots/`.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use lvsdr::codes::Code;
-use lvsdr::diag::has_errors;
 use lvsdr::report::Style;
+use lvsdr::{has_errors, Code};
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -78,21 +77,21 @@ fn valid_case(path: &Path) -> Result<(), String> {
     };
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures").join(name.replace('/', "__")).join("out");
     let _ = std::fs::remove_dir_all(&out);
-    let tree = lvsdr::tree::build(cluster);
+    let tree = cluster.tree();
     // A fixture whose first line is `# twin: PATH` (a YAML manifest written from a JSON
     // one) compiles to exactly the tree PATH does.
     if let Some(twin) = bytes.strip_prefix(b"# twin: ").and_then(|rest| rest.split(|b| *b == b'\n').next()) {
         let twin = Path::new(FIXTURES).join(String::from_utf8_lossy(twin).trim());
         let twin_checked = check_fixture(&twin, &read_fixture(&twin)?);
         let twin_cluster = twin_checked.cluster.ok_or_else(|| format!("the twin {} is invalid", twin.display()))?;
-        let changes = lvsdr::review::compare(&lvsdr::tree::build(&twin_cluster), &tree, true);
+        let changes = lvsdr::review::compare(&twin_cluster.tree(), &tree, true);
         if !changes.is_empty() {
             return Err(format!("{name} compiles to another tree than its twin:\n{}", lvsdr::review::human(&changes)));
         }
     }
     let utf8_out = camino::Utf8Path::from_path(&out).ok_or("temporary path is not UTF-8")?;
     // The streaming writer, as `lvsdr compile` runs it: the whole tree first.
-    let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
+    let digest = lvsdr::sha256_hex(String::from_utf8_lossy(&bytes).as_bytes());
     let written = lvsdr::write::compile(cluster, &digest, utf8_out).map_err(|e| e.to_string())?;
     if written.method != lvsdr::write::Method::WholeTree {
         return Err(format!("a first compile wrote {:?}", written.method));
@@ -188,13 +187,13 @@ fn diff_case(dir: &Path) -> Result<(), String> {
         let bytes = read_fixture(&dir.join(side))?;
         let checked = check_fixture(&dir.join(side), &bytes);
         let cluster = checked.cluster.ok_or_else(|| format!("{name}/{side} should be valid"))?;
-        let digest = lvsdr::digest::sha256_hex(&String::from_utf8_lossy(&bytes));
+        let digest = lvsdr::sha256_hex(String::from_utf8_lossy(&bytes).as_bytes());
         methods.push(lvsdr::write::compile(&cluster, &digest, utf8_out).map_err(|e| e.to_string())?.method);
         let leftover = lvsdr::write::check(&cluster, utf8_out).map_err(|e| e.to_string())?;
         if !leftover.is_empty() {
             return Err(format!("after compiling {side}:\n{}", lvsdr::review::human(&leftover)));
         }
-        trees.push(lvsdr::tree::build(&cluster));
+        trees.push(cluster.tree());
     }
     if methods[1] == lvsdr::write::Method::WholeTree {
         return Err(format!("{name}: the second compile rewrote the whole tree instead of updating it"));
@@ -233,7 +232,7 @@ fn schema_agrees() -> Result<(), String> {
         let document = match lvsdr::Syntax::of_file_name(&path.to_string_lossy()) {
             lvsdr::Syntax::Json => serde_json::from_slice::<serde_json::Value>(&bytes).ok(),
             lvsdr::Syntax::Yaml => {
-                std::str::from_utf8(&bytes).ok().and_then(|text| lvsdr::yaml::parse(text).ok()).map(|(value, ..)| value)
+                std::str::from_utf8(&bytes).ok().and_then(|text| lvsdr::manifest_value(text, lvsdr::Syntax::Yaml))
             }
         };
         let verdict = match document {

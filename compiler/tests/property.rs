@@ -35,7 +35,7 @@ fn env(name: &str, default: u64) -> u64 {
 /// The generator's good values are the manifest's keywords, all of them.
 #[test]
 fn the_generator_knows_every_platform_and_dialect() {
-    use lvsdr::model::{Platform, SuppressionTool};
+    use lvsdr::testing::{Platform, SuppressionTool};
     assert_eq!(support::generate::PLATFORMS.0, Platform::names().as_slice());
     assert_eq!(support::generate::SUPPRESSION.0, SuppressionTool::names().as_slice());
 }
@@ -52,7 +52,7 @@ fn generated_manifests_never_panic_and_emit_what_the_tools_accept() {
         let text = support::generate::manifest(&mut Unstructured::new(&data)).expect("512 bytes are enough");
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let checked = lvsdr::check_bytes(&text);
-            let tree = checked.cluster.as_ref().map(lvsdr::tree::build);
+            let tree = checked.cluster.as_ref().map(lvsdr::Cluster::tree);
             (checked.diagnostics, tree)
         }));
         let (diagnostics, tree) = outcome

@@ -6,10 +6,10 @@ use lvsdr::write::{write_tree, WriteError};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-fn example_tree() -> lvsdr::tree::Tree {
+fn example_tree() -> lvsdr::Tree {
     let bytes = fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/example.json")).unwrap();
     let checked = lvsdr::check_bytes(&bytes);
-    lvsdr::tree::build(checked.cluster.as_ref().expect("the example is valid"))
+    checked.cluster.as_ref().expect("the example is valid").tree()
 }
 
 fn scratch(name: &str) -> Utf8PathBuf {
@@ -218,7 +218,7 @@ fn large_manifest(n: usize, weight_of_first: u16) -> String {
     .to_string()
 }
 
-fn cluster_of(text: &str) -> lvsdr::model::Cluster {
+fn cluster_of(text: &str) -> lvsdr::Cluster {
     let checked = lvsdr::check_bytes(text.as_bytes());
     checked.cluster.unwrap_or_else(|| panic!("the generated manifest is valid: {:?}", checked.diagnostics))
 }
@@ -244,7 +244,7 @@ fn large_director_files_stream_to_disk_and_compare_in_pieces() {
     let keepalived = out.join("lvs1/etc/keepalived/keepalived.conf");
     assert_eq!(compile(&cluster, "one", &out).unwrap().method, Method::WholeTree);
     assert!(fs::metadata(&keepalived).unwrap().len() > 3 << 19, "the test needs a director file over the limits");
-    let in_memory = lvsdr::tree::build(&cluster);
+    let in_memory = cluster.tree();
     let none = |changes: Vec<lvsdr::review::FileChange>| assert!(changes.is_empty(), "{changes:?}");
     none(lvsdr::review::compare(&lvsdr::write::read_tree(&out).unwrap(), &in_memory, true));
     none(check(&cluster, &out).unwrap());
@@ -259,7 +259,7 @@ fn large_director_files_stream_to_disk_and_compare_in_pieces() {
     assert_eq!((written.method, written.written), (Method::Update, 5), "four director files and index.json");
     assert_ne!(before(&keepalived), keepalived_inode);
     assert_eq!(before(&out.join("app-00001/usr/libexec/lvsdr/vips")), vips_inode);
-    none(lvsdr::review::compare(&lvsdr::write::read_tree(&out).unwrap(), &lvsdr::tree::build(&new_cluster), true));
+    none(lvsdr::review::compare(&lvsdr::write::read_tree(&out).unwrap(), &new_cluster.tree(), true));
 
     // An update in which the large files did not change stages them, sees they did not,
     // and removes them again: their inodes stay.

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let checked = lvsdr::check_bytes(&text);
     let Some(cluster) = &checked.cluster else { return };
-    let tree = lvsdr::tree::build(cluster);
+    let tree = cluster.tree();
     checks::tree_invariants(&tree).unwrap();
     let scratch = std::env::temp_dir().join(format!("lvsdr-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();

@@ -2,8 +2,7 @@
 //! the command line being completed, and diagnostic codes.
 
 use clap_complete::engine::CompletionCandidate;
-use lvsdr::codes::Code;
-use lvsdr::model::Cluster;
+use lvsdr::{Cluster, Code};
 
 /// The options that take a value as the next word (`--server`, `-o`, ...), from the
 /// command-line definition itself.
@@ -18,7 +17,7 @@ fn valued() -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    collect(&<crate::Cli as clap::CommandFactory>::command(), &mut out);
+    collect(&<super::Cli as clap::CommandFactory>::command(), &mut out);
     out
 }
 
@@ -66,22 +65,17 @@ fn cluster(manifest: &str) -> Option<Cluster> {
 /// `--server`: every director and real server of the manifest, with its role.
 pub fn host_names() -> Vec<CompletionCandidate> {
     let Some(cluster) = manifest_and_server().0.and_then(|m| cluster(&m)) else { return Vec::new() };
-    lvsdr::plan::plan(&cluster)
-        .iter()
-        .map(|p| CompletionCandidate::new(p.name().as_str()).help(Some(p.role().into())))
-        .collect()
+    cluster.hosts().map(|host| CompletionCandidate::new(host.name()).help(Some(host.role().into()))).collect()
 }
 
 /// `--artifact`: the ids of the `--server` host's artifacts, with their install paths.
 pub fn artifact_ids() -> Vec<CompletionCandidate> {
     let (Some(manifest), Some(server)) = manifest_and_server() else { return Vec::new() };
     let Some(cluster) = cluster(&manifest) else { return Vec::new() };
-    let plans = lvsdr::plan::plan(&cluster);
-    let Some(plan) = plans.iter().find(|p| p.name().as_str() == server) else { return Vec::new() };
-    plan.placements()
-        .iter()
-        .map(|a| CompletionCandidate::new(a.id.as_str()).help(Some(a.install_path.clone().into())))
-        .collect()
+    let Ok(host) = cluster.host(&server) else { return Vec::new() };
+    let artifacts = host.artifacts();
+    let places = artifacts.places();
+    places.iter().map(|a| CompletionCandidate::new(a.id).help(Some(a.install_path.to_owned().into()))).collect()
 }
 
 /// `explain`: every diagnostic code with its title, and `boot`.

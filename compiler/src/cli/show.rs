@@ -1,6 +1,61 @@
 //! `lvsdr show`: the hosts index.json will describe, as a table or one host in detail.
 
-use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, VipEntry};
+use super::exit::{ExitStatus, Failure};
+use super::manifest::{Loaded, WhenClean};
+use super::{complete, Settings};
+use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, ShowResult, VipEntry};
+use lvsdr::{report, Host, HostEntry};
+
+/// Show each host before compiling: role, platform, address, network stack, ARP
+/// suppression, VIPs (with labels) and the artifacts it gets.
+#[derive(clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  lvsdr show cluster.yaml\n  lvsdr show cluster.yaml --server web1           one host: its artifacts and steps\n  lvsdr show cluster.json --format json | jq '.servers[].name'"
+)]
+pub struct Args {
+    /// The manifest, or - for standard input.
+    manifest: String,
+    /// Only this real server or director, in detail.
+    #[arg(long, add = clap_complete::engine::ArgValueCandidates::new(complete::host_names))]
+    server: Option<String>,
+}
+
+pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
+    let printer = &settings.printer;
+    let Loaded { cluster, diagnostics } = settings.reading.load(printer, &args.manifest, WhenClean::Silent)?;
+    let Some(cluster) = cluster else {
+        let result = |diagnostics| ShowResult { cluster: None, directors: None, servers: None, diagnostics };
+        return printer.invalid(result, &diagnostics);
+    };
+    // Host by host, as a compile renders them: a large cluster's tree is never whole here.
+    let hosts: Vec<Host> = match &args.server {
+        None => cluster.hosts().collect(),
+        Some(server) => vec![cluster.host(server).map_err(|unknown| Failure::usage(unknown.to_string()))?],
+    };
+    let (mut directors, mut servers) = (Vec::new(), Vec::new());
+    for host in hosts {
+        match host.entry() {
+            HostEntry::Director(entry) => directors.push(entry),
+            HostEntry::RealServer(entry) => servers.push(entry),
+        }
+    }
+    let cluster_name = cluster.cluster_name().to_owned();
+    let json = |(directors, servers)| ShowResult {
+        cluster: Some(cluster_name.clone()),
+        directors: Some(directors),
+        servers: Some(servers),
+        diagnostics: report::json_diagnostics(&diagnostics),
+    };
+    let human = |(directors, servers): (Vec<DirectorEntry>, Vec<RealServerEntry>)| {
+        let text = match args.server {
+            None => table(&cluster_name, &directors, &servers),
+            Some(_) => detail(&directors, &servers),
+        };
+        printer.stdout(text.as_bytes())
+    };
+    printer.result((directors, servers), json, human)?;
+    Ok(ExitStatus::Success)
+}
 
 /// One row per host: directors first, then real servers.
 pub fn table(cluster: &str, directors: &[DirectorEntry], servers: &[RealServerEntry]) -> String {

@@ -242,27 +242,9 @@ pub fn derived_router_id(cluster: &str) -> u8 {
     (hash % 255 + 1) as u8
 }
 
-/// The VRRP priority of the director at `position` (0 = primary): the primary well above
-/// the rest, the backups in manifest order. 255 is reserved for an address owner.
-pub fn vrrp_priority(position: usize) -> u8 {
-    match position {
-        0 => 150,
-        n => 100u8.saturating_sub(u8::try_from(n - 1).unwrap_or(u8::MAX)).max(1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn priorities_put_the_primary_first_and_never_reach_owner_or_zero() {
-        assert_eq!(vrrp_priority(0), 150);
-        assert_eq!(vrrp_priority(1), 100);
-        assert_eq!(vrrp_priority(2), 99);
-        assert_eq!(vrrp_priority(100), 1);
-        assert_eq!(vrrp_priority(10_000), 1);
-    }
 
     #[test]
     fn router_ids_are_stable_and_in_range() {

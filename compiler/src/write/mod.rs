@@ -35,7 +35,7 @@ mod record;
 mod stage;
 
 pub use check::{check, read_tree};
-pub use record::BUILD_ID;
+pub(crate) use record::BUILD_ID;
 
 use crate::contract::{Index, GENERATOR, INDEX_FILE};
 use crate::model::Cluster;

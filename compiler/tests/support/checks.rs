@@ -1,7 +1,7 @@
 //! What must hold for every emitted tree, whatever the manifest: safe relative paths,
 //! LF-terminated text, and every script accepted by the tool that will read it.
 
-use lvsdr::tree::Tree;
+use lvsdr::Tree;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;

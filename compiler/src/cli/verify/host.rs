@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// The host NAME of the tree at TREE, read under ROOT.
-pub fn run(tree: &Path, host: &str, root: &Path) -> Result<VerifyResult, String> {
+pub fn inspect(tree: &Path, host: &str, root: &Path) -> Result<VerifyResult, String> {
     let text = std::fs::read_to_string(tree.join(lvsdr::contract::INDEX_FILE))
         .map_err(|e| format!("{}: {e}", tree.join(lvsdr::contract::INDEX_FILE).display()))?;
     let index: Index = serde_json::from_str(&text).map_err(|e| format!("index.json: {e}"))?;
@@ -51,7 +51,7 @@ fn file(tree: &Path, root: &Path, a: &ArtifactEntry, markers: &BlockMarkers) -> 
         Some(bytes) => {
             let text = String::from_utf8_lossy(bytes);
             let content = match a.install {
-                InstallKind::File => Some(lvsdr::digest::sha256_hex(&text) == a.sha256),
+                InstallKind::File => Some(lvsdr::sha256_hex(text.as_bytes()) == a.sha256),
                 InstallKind::Block => block(&text, markers).map(|b| b == expected),
             };
             match content {
@@ -112,6 +112,6 @@ fn units(enable: &[Step]) -> Vec<VerifyUnit> {
 
 /// The real server's own view of its VIPs.
 fn vips_status() -> Option<serde_json::Value> {
-    let out = std::process::Command::new(lvsdr::boot::VIPS_SCRIPT).args(["status", "--json"]).output().ok()?;
+    let out = std::process::Command::new(lvsdr::VIPS_SCRIPT).args(["status", "--json"]).output().ok()?;
     serde_json::from_slice(&out.stdout).ok()
 }

@@ -1,4 +1,4 @@
-//! `lvsdr probe`'s IO: on one interface, an ARP request (or, for IPv6, a Neighbour
+//! `lvsdr probe`'s packets: on one interface, an ARP request (or, for IPv6, a Neighbour
 //! Solicitation) for every address the plan names, a few times, then listening for a
 //! bounded window; every ARP and ICMPv6 frame of that window becomes a `probe::Seen`.
 //! It sends nothing else, and only to the manifest's addresses.
@@ -37,7 +37,7 @@ struct Local {
     ipv6: Ipv6Addr,
 }
 
-pub fn run(plan: &Plan, options: &Options) -> Result<Observed, String> {
+pub fn exchange(plan: &Plan, options: &Options) -> Result<Observed, String> {
     let interface = pnet_datalink::interfaces()
         .into_iter()
         .find(|i| i.name == options.interface)
