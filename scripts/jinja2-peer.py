@@ -139,15 +139,9 @@ def environment():
     return {name: env.get_template(name) for name in sources}
 
 
-# Platform → (dialect, init, network stack), the defaults of lvsdr's platform table.
-PLATFORMS = {
-    "el4": ("arptables_jf", "sysv", "initscripts"),
-    "el5": ("arptables_jf", "sysv", "initscripts"),
-    "el6": ("arptables_jf", "sysv", "initscripts"),
-    "el7": ("arptables", "systemd", "networkmanager"),
-    "el8": ("nftables", "systemd", "networkmanager"),
-    "el9": ("nftables", "systemd", "networkmanager"),
-}
+# Platform → its row of lvsdr's platform table, as lvsdr generates it (docs/platforms.json):
+# the peer keeps no table of its own.
+PLATFORMS = json.loads((ROOT / "docs/platforms.json").read_text())["platforms"]
 # Dialect → (rules file, its template, the vips script's part, the context of that part).
 RULES = {
     "arptables_jf": ("etc/sysconfig/arptables", "dialect/arptables_jf.save", "dialect/arptables-runtime.sh",
@@ -160,8 +154,6 @@ RULES = {
                  {"script": "/etc/nftables/lvsdr.nft", "real_ip6": "-"}),
 }
 LOAD = [["/usr/libexec/lvsdr/vips", "load"]]
-# A director's release → the command its MISC_CHECK pings an IPv6 real server with.
-PING6 = {"el4": "/bin/ping6", "el5": "/bin/ping6", "el6": "/bin/ping6", "el7": "/bin/ping6"}
 
 
 class Variant(Obj):
@@ -254,7 +246,8 @@ def main(manifest_path, out):
     for name in sorted(servers):
         raw = servers[name]
         platform = raw.get("platform", defaults.get("platform", "el7"))
-        dialect, init, stack = PLATFORMS[platform]
+        row = PLATFORMS[platform]
+        dialect, init, stack = row["default_dialect"], row["init"], row["default_network_stack"]
         interface = raw.get("interface", defaults.get("interface", "eth0"))
         real_ip = raw["address"].split("/")[0]
         vips = []
@@ -274,7 +267,7 @@ def main(manifest_path, out):
             write(name, "etc/systemd/system/nftables.service.d/50-lvsdr.conf", 0o644,
                   templates["dialect/nftables.service.conf"].render(**ctx, script="/etc/nftables/lvsdr.nft"), entries)
         network = Obj(name="NetworkManager" if stack == "networkmanager" else (
-            "InitscriptsBesideNetworkManager" if platform in ("el7", "el8") else "Initscripts"))
+            "InitscriptsBesideNetworkManager" if "networkmanager" in row["network_stacks"] else "Initscripts"))
         write(name, "usr/libexec/lvsdr/vips", 0o755,
               templates["vips.sh"].render(**ctx, runtime=runtime, network=network,
                                           rules_unit="lvsdr-arp.service" if init == "systemd" else None), entries)
@@ -319,7 +312,8 @@ def main(manifest_path, out):
                 name=service["name"], vip=Addr(service["vip"]), label=label_of(service["vip"]), port=port,
                 protocol=Variant(protocol.capitalize(), text=protocol), scheduler=service.get("scheduler", "wlc"),
                 persistence=service.get("persistence", 0), real_servers=members,
-                flag="-t" if protocol == "tcp" else "-u", check=check, sorry_server=None, quorum=None,
+                ipvsadm_service=f"{'-t' if protocol == 'tcp' else '-u'} {service['vip']}:{port}", mark=None, ranges=[],
+                check_port=port, port_list="", check=check, sorry_server=None, quorum=None,
                 nanny_send=None, nanny_expect=None,
                 _checker=Obj(check=check, own_interval=None, ping_wait=max(TIMEOUT - 1, 1), misc_timeout=TIMEOUT + 2,
                              command_line="", ping="/bin/ping")))
@@ -331,7 +325,7 @@ def main(manifest_path, out):
 
     directors = manifest["directors"]
     # One failover family for all: the primary's.
-    keepalived = PLATFORMS[directors[0].get("platform", defaults.get("platform", "el7"))][1] == "systemd"
+    keepalived = PLATFORMS[directors[0].get("platform", defaults.get("platform", "el7"))]["failover"] == "keepalived"
     shared = virtual_services(lambda vip: None) if keepalived else None
     modules = sorted({"ip_vs"} | {f"ip_vs_{s.get('scheduler', 'wlc')}" for s in services})
     ports = [(protocol, "1-65535" if port == 0 else str(port)) for protocol, port in
@@ -339,7 +333,7 @@ def main(manifest_path, out):
     vrrp = Obj(router_id=1, advert_int=1, unicast=False, preempt=Variant("AtOnce"), track_interfaces=[], notify=None)
     for position, raw in enumerate(directors):
         platform = raw.get("platform", defaults.get("platform", "el7"))
-        init = PLATFORMS[platform][1]
+        init = PLATFORMS[platform]["init"]
         interface = raw.get("interface", defaults.get("interface", "eth0"))
         director = Obj(name=raw["name"], interface=interface, vrrp_priority=vrrp_priority(position),
                        address=Obj(addr=raw["address"].split("/")[0]), address6=None,
@@ -349,7 +343,7 @@ def main(manifest_path, out):
             views = shared
             write(raw["name"], "etc/keepalived/keepalived.conf", 0o644, templates["keepalived.conf"].render(
                 cluster=cluster, director=director, state="MASTER" if position == 0 else "BACKUP", vrrp=vrrp,
-                peers4=[], peers6=[], vips4=director.vips, vips6=[], ping6=PING6.get(platform, "/bin/ping -6"),
+                peers4=[], peers6=[], vips4=director.vips, vips6=[], ping6=PLATFORMS[platform]["ping6"],
                 services=views), entries)
         else:
             # lvs.cf names each VIP by its alias label on the director's interface.

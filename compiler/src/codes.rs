@@ -43,9 +43,11 @@ macro_rules! codes {
                 match self { $( Code::$variant => $title, )* }
             }
 
-            /// The long form: why it matters, an example, and the fix.
-            pub fn explanation(self) -> &'static str {
-                match self { $( Code::$variant => $explain, )* }
+            /// The long form: why it matters, an example, and the fix; the releases it
+            /// names come from the platform table (`platform_prose`).
+            pub fn explanation(self) -> std::borrow::Cow<'static, str> {
+                let text: &'static str = match self { $( Code::$variant => $explain, )* };
+                crate::platform_prose::expand(text)
             }
         }
     };
@@ -244,9 +246,9 @@ Example:
 Fix: write one of them, in lower case.";
 
     UnknownPlatform = "E0020", Error, "unknown platform",
-"A `platform` is one of `el4` `el5` `el6` `el7` `el8` `el9` `el10` (the RHEL-family
+"A `platform` is one of {platforms} (the RHEL-family
 major release of the server). It decides the default ARP suppression dialect:
-arptables_jf on el4-el6, arptables on el7, nftables on el8-el10; `sysctl` (the
+arptables_jf on {on:default-arptables_jf}, arptables on {on:default-arptables-dialect}, nftables on {on:default-nftables}; `sysctl` (the
 kernel's switches, VIPs on `lo`) is available on all.
 
 Example:
@@ -286,9 +288,9 @@ Example:
 Fix: write a value in range.";
 
     SuppressionUnavailable = "E0024", Error, "the ARP suppression tool is not available on the platform",
-"RHEL 4-6 ship arptables_jf and no nftables; RHEL 8-10 ship nftables and no
-arptables (RHEL 8 and 9 ship iptables-nft's, deprecated; RHEL 10 none). RHEL 7 ships arptables and can use either. Every release has the
-kernel's own switches (`sysctl`).
+"arptables_jf is on {on:arptables_jf}, arptables on {on:arptables} and nftables on
+{on:nftables} (RHEL 8 and 9 ship iptables-nft's arptables, deprecated, which lvsdr
+does not use; RHEL 10 none). Every release has the kernel's own switches (`sysctl`).
 
 Example:
     { \"platform\": \"el8\", \"arp_suppression\": \"arptables\" }
@@ -299,7 +301,7 @@ the platform has.";
     UnknownSuppression = "E0025", Error, "unknown ARP suppression method",
 "`arp_suppression` names an ARP suppression method: the message lists the
 ones this lvsdr knows (`lvsdr schema manifest` too). Today they are netfilter
-rules, `arptables` (on el4-el6 the arptables_jf dialect) and `nftables`, and
+rules, `arptables` (on {on:arptables_jf} the arptables_jf dialect) and `nftables`, and
 `sysctl`, no rules at all: the kernel's `arp_ignore` 1 and `arp_announce` 2 on
 the interface, with the VIPs on `lo`.
 
@@ -333,7 +335,7 @@ Example:
     { \"interface\": \"enp129s0f1\", \"network_stack\": \"initscripts\" }, VIP 10.0.200.250
     -> enp129s0f1:200250 (17 chars)
 
-Fix: on el7/el8, run the server with NetworkManager (leave `network_stack` out);
+Fix: on {on:both-stacks}, run the server with NetworkManager (leave `network_stack` out);
 else rename the interface with a shorter name (udev rule, `biosdevname=0`), or
 choose a VIP whose label fits.";
 
@@ -347,7 +349,7 @@ Example:
     one initscripts real server with \"vip\": \"10.1.10.100\" and \"vip\": \"192.168.10.100\"
     (both eth0:10100)
 
-Fix: choose VIPs whose last two octets differ, or (el7/el8 real servers) use
+Fix: choose VIPs whose last two octets differ, or ({on:both-stacks} real servers) use
 NetworkManager, which needs no labels.";
 
     NoDirector = "E0029", Error, "no director",
@@ -388,8 +390,8 @@ Example:
 Fix: list each real server once per service.";
 
     MixedFailover = "E0033", Error, "directors run different failover software",
-"A director's platform decides what drives it: Piranha's pulse on el4-el6
-(lvs.cf), keepalived on el7 and later (keepalived.conf). pulse's heartbeat and
+"A director's platform decides what drives it: Piranha's pulse on {on:piranha}
+(lvs.cf), keepalived on {on:keepalived} (keepalived.conf). pulse's heartbeat and
 keepalived's VRRP do not talk to each other, so a pair that mixes them would
 both claim the VIPs.
 
@@ -397,7 +399,7 @@ Example:
     \"directors\": [ { \"name\": \"lvs1\", ..., \"platform\": \"el6\" },
                    { \"name\": \"lvs2\", ..., \"platform\": \"el7\" } ]
 
-Fix: give every director a platform of the same family (el4-el6, or el7+).";
+Fix: give every director a platform of the same family ({on:piranha}, or {on:keepalived}).";
 
     TooManyDirectors = "E0034", Error, "more directors than the failover software pairs",
 "Piranha's pulse knows one primary and one backup (lvs.cf's `primary` and
@@ -406,7 +408,7 @@ Fix: give every director a platform of the same family (el4-el6, or el7+).";
 Example:
     \"defaults\": { \"platform\": \"el6\" }, \"directors\": [ lvs1, lvs2, lvs3 ]
 
-Fix: list at most two directors on el4-el6, or move the directors to el7+
+Fix: list at most two directors on {on:piranha}, or move the directors to {on:keepalived}
 (keepalived's VRRP takes any number).";
 
     PiranhaAllPorts = "E0035", Error, "Piranha cannot check an all-ports service",
@@ -417,7 +419,7 @@ every real server would be taken out of the pool.
 Example:
     \"directors\": [ { ..., \"platform\": \"el6\" } ], \"services\": [ { ..., \"port\": 0, \"persistence\": 300 } ]
 
-Fix: give the service its real port, or run the directors on el7+
+Fix: give the service its real port, or run the directors on {on:keepalived}
 (keepalived checks such a service by pinging the real server).";
 
     VrrpRouterIdOutOfRange = "E0036", Error, "vrrp_router_id out of range",
@@ -456,10 +458,9 @@ Fix: write `initscripts` for the network service, `networkmanager` for
 NetworkManager, or leave the key out for the platform's default.";
 
     NetworkStackUnavailable = "E0039", Error, "the platform has no such network stack",
-"el4-el6 have only the initscripts network service; el9 and el10 have only NetworkManager
-(RHEL 9 no longer ships network-scripts, RHEL 10's NetworkManager reads no ifcfg
-files); el7 and el8 have both, with
-NetworkManager as the default.
+"{on:initscripts-only} have only the initscripts network service; {on:networkmanager-only} have only
+NetworkManager (RHEL 9 no longer ships network-scripts, RHEL 10's NetworkManager reads
+no ifcfg files); {on:both-stacks} have both, with NetworkManager as the default.
 
 Example:
     { \"name\": \"web1\", \"platform\": \"el9\", \"network_stack\": \"initscripts\" }
@@ -503,16 +504,16 @@ an IPv4 VIP must never be answered by its ARP. The nftables dialect drops
 Neighbour Solicitations for the VIP and Advertisements of it in a table `ip6
 lvsdr`; the sysctl dialect puts the VIP on `lo`, where Linux never answers a
 solicitation that arrives on another interface. arptables and arptables_jf see
-only ARP, so a real server using them would answer for the VIP. el4 and el5
+only ARP, so a real server using them would answer for the VIP. {on:no-ipv6}
 (kernel 2.6.9/2.6.18) predate IPVS's IPv6 support and `ip`'s `nodad` flag, and
-Piranha (the el4-el6 directors) has no IPv6 at all.
+Piranha (the {on:piranha} directors) has no IPv6 at all.
 
 Example:
     { \"name\": \"web1\", \"platform\": \"el7\", \"address6\": \"2001:db8:10::11/64\" }
     (el7's default is arptables) in a service whose vip is 2001:db8:10::100
 
-Fix: give the real server `\"arp_suppression\": \"sysctl\"` (or nftables on el8+),
-run the directors on el7+ (keepalived), or keep the service on IPv4.";
+Fix: give the real server `\"arp_suppression\": \"sysctl\"` (or nftables on {on:default-nftables}),
+run the directors on {on:keepalived} (keepalived), or keep the service on IPv4.";
 
     MissingAddress6 = "E0044", Error, "a host of an IPv6 service has no address6",
 "Direct routing forwards a packet for an IPv6 VIP to a real server's own IPv6
@@ -583,8 +584,8 @@ only for what it can say, and refuses the rest rather than drop it.
 Example:
     a service with \"health_check\": { \"type\": \"https\" } on el6 directors
 
-Fix: use a tcp or http check, drop the setting on el4-el6, or run the
-directors on el7+ (keepalived).";
+Fix: use a tcp or http check, drop the setting on {on:piranha}, or run the
+directors on {on:keepalived} (keepalived).";
 
     SorryServerInvalid = "E0050", Error, "the sorry server is not a declared real server",
 "In direct routing a sorry server answers from the VIP like any real server, so
@@ -648,16 +649,16 @@ Fix: a value in range; the script's plain absolute path.";
 Example:
     { \"name\": \"lvs1\", \"address\": \"10.0.0.2/24\", \"firewall\": \"iptables\" }
 
-Fix: write firewalld (el7+) or none (no firewall lvsdr configures).";
+Fix: write firewalld ({on:firewalld}) or none (no firewall lvsdr configures).";
 
     FirewallUnavailable = "E0056", Error, "the platform has no such firewall",
-"firewalld is RHEL's firewall from RHEL 7 on; el4-el6 directors have none that
+"firewalld is the firewall of {on:firewalld}; {on:no-firewalld} directors have none that
 lvsdr configures (their iptables service's rules are the admin's).
 
 Example:
     { \"name\": \"lvs1\", \"platform\": \"el6\", \"firewall\": \"firewalld\" }
 
-Fix: remove the key on el4-el6, or move the director to el7+.";
+Fix: remove the key on {on:no-firewalld}, or move the director to {on:firewalld}.";
 
     KeepalivedTooOld = "E0057", Error, "el7's keepalived cannot express a health check setting",
 "RHEL 7 ships keepalived 1.3.5. Its checkers know no `retry` outside TCP_CHECK
@@ -670,7 +671,7 @@ Example:
     an el7 director, and a service with
     \"health_check\": { \"type\": \"http\", \"host\": \"www.example.com\" }
 
-Fix: drop the key for el7 directors, or move them to el8+ (keepalived 2).";
+Fix: drop the key for {on:keepalived-1} directors, or move them to {on:keepalived-2} (keepalived 2).";
 
     PortsInvalid = "E0058", Error, "a service's port or ports are malformed",
 "A service names its traffic with `port` (one port, 0 for every port) or with

@@ -63,7 +63,7 @@ pub struct RealServerEntry {
     /// The service interface: ARP for the VIPs arrives here, and the ARP suppression
     /// (rules or switches) acts here.
     pub interface: String,
-    /// `el4` … `el10`.
+    /// One of {platforms}.
     pub platform: String,
     /// The dialect: `arptables_jf`, `arptables`, `nftables` or `sysctl`.
     pub arp_suppression: String,

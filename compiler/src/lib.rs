@@ -26,6 +26,7 @@ mod model;
 mod parse;
 mod plan;
 mod platform;
+mod platform_prose;
 mod raw;
 mod shape;
 mod source;

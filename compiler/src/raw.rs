@@ -40,7 +40,7 @@ pub struct Manifest {
     #[serde(default)]
     #[schemars(schema_with = "keys::vrrp_router_id")]
     pub vrrp_router_id: Option<i64>,
-    /// How the keepalived directors run VRRP (el7+).
+    /// How the keepalived directors run VRRP ({on:keepalived}).
     #[serde(default)]
     pub vrrp: Option<Vrrp>,
 }
@@ -95,7 +95,7 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(schema_with = "keys::interface", extend("default" = "eth0"))]
     pub interface: Option<SmolStr>,
-    /// Network stack of real servers that name none; default: the platform's (NetworkManager on el7+, initscripts on el4-el6).
+    /// Network stack of real servers that name none; default: the platform's (NetworkManager on {on:default-networkmanager}, initscripts on {on:default-initscripts}).
     #[serde(default)]
     #[schemars(schema_with = "keys::network_stack")]
     pub network_stack: Option<SmolStr>,
@@ -119,11 +119,11 @@ pub struct Director {
     #[serde(default)]
     #[schemars(schema_with = "keys::interface")]
     pub interface: Option<SmolStr>,
-    /// RHEL-family release; default: defaults.platform, else el7. el4-el6 run Piranha, el7+ keepalived.
+    /// RHEL-family release; default: defaults.platform, else el7. {on:piranha} run Piranha, {on:keepalived} keepalived.
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
     pub platform: Option<SmolStr>,
-    /// The firewall it runs, which its tree lets VRRP and the services' ports in through: firewalld (el7+; the default there) or none (the default on el4-el6).
+    /// The firewall it runs, which its tree lets VRRP and the services' ports in through: firewalld ({on:firewalld}; the default there) or none (the default on {on:no-firewalld}).
     #[serde(default)]
     #[schemars(schema_with = "keys::firewall")]
     pub firewall: Option<SmolStr>,
@@ -283,11 +283,11 @@ pub struct RealServer {
     #[serde(default)]
     #[schemars(schema_with = "keys::platform")]
     pub platform: Option<SmolStr>,
-    /// ARP suppression: netfilter rules (arptables, nftables) or the kernel's switches with the VIPs on lo (sysctl, every platform); default by platform: el4-el7 arptables, el8-el10 nftables.
+    /// ARP suppression: netfilter rules (arptables, nftables) or the kernel's switches with the VIPs on lo (sysctl, every platform); default by platform: {on:default-arptables} arptables, {on:default-nftables} nftables.
     #[serde(default)]
     #[schemars(schema_with = "keys::suppression")]
     pub arp_suppression: Option<SmolStr>,
-    /// What configures its interfaces: networkmanager (el7+; the default there) or initscripts (el4-el8's network service; the default on el4-el6).
+    /// What configures its interfaces: networkmanager ({on:networkmanager}; the default there) or initscripts ({on:initscripts}'s network service; the default on {on:default-initscripts}).
     #[serde(default)]
     #[schemars(schema_with = "keys::network_stack")]
     pub network_stack: Option<SmolStr>,

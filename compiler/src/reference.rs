@@ -6,7 +6,13 @@ use crate::codes::Code;
 use serde_json::Value;
 
 /// The starting manifest `lvsdr init` writes; the reference's example.
-pub const INIT_YAML: &str = include_str!("../../templates/init.yaml");
+/// `lvsdr init`'s manifest as written, with its platform tokens (`platform_prose`).
+const INIT_YAML_SOURCE: &str = include_str!("../../templates/init.yaml");
+
+/// `lvsdr init`'s manifest: the releases it names come from the platform table.
+pub fn init_yaml() -> std::borrow::Cow<'static, str> {
+    crate::platform_prose::expand(INIT_YAML_SOURCE)
+}
 
 /// One key of the manifest, as the reference documents it.
 struct Key {
@@ -176,9 +182,118 @@ pub fn markdown() -> String {
         out += &format!("| {code} | {severity} | {} |\n", title.replace('|', "\\|"));
     }
     out += "\n## Example\n\nWhat `lvsdr init` writes:\n\n```yaml\n";
-    out += INIT_YAML;
+    out += &init_yaml();
     out += "```\n";
     out
+}
+
+/// Where the generated platform table sits in `docs/platforms.md`.
+pub const PLATFORMS_BEGIN: &str =
+    "<!-- platforms: generated from compiler/src/platform.rs by compiler/src/reference.rs; \
+                                   regenerate with LVSDR_UPDATE_DOCS=1 cargo test --test fixtures -->";
+pub const PLATFORMS_END: &str = "<!-- platforms: end -->";
+
+/// `docs/platforms.md`'s table of releases, one row per row of the platform table.
+pub fn platforms_markdown() -> String {
+    use crate::keywords::{Failover, NetworkStack, Suppression};
+    use crate::platform::{InitSystem, MarkTool, Platform};
+    let mut out = String::from(
+        "| platform | product | boot | network stack (default first) | ARP suppression (default first) \
+         | IPv6 VIPs | directors run | firewalld | directors mark with |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for platform in Platform::ALL {
+        let p = platform.profile();
+        let boot = match p.init {
+            InitSystem::SysV => "SysV init, chkconfig",
+            InitSystem::Systemd => "systemd",
+        };
+        let stacks: Vec<&str> = p
+            .network_stacks
+            .iter()
+            .map(|s| match s {
+                NetworkStack::NetworkManager => "NetworkManager",
+                NetworkStack::Initscripts => "initscripts",
+            })
+            .collect();
+        // The default dialect first, then the others in the row's order.
+        let default = p.suppression(p.default_tool).expect("a row has its default tool");
+        let dialects: Vec<Suppression> =
+            std::iter::once(default).chain(p.dialects.iter().copied().filter(|d| *d != default)).collect();
+        let said: Vec<String> = dialects
+            .iter()
+            .map(|d| match (d, p.rules_service_before_network, p.nft_without_arp_address_match) {
+                (Suppression::ArptablesJf, true, _) => "arptables_jf (restored before the network, S08)".to_owned(),
+                (Suppression::ArptablesJf, false, _) => "arptables_jf (restored after the network)".to_owned(),
+                (Suppression::Nftables, _, Some(version)) => {
+                    format!("nftables (warning W0002: {} ships nft {version})", p.product)
+                }
+                (Suppression::Arptables | Suppression::Nftables | Suppression::Sysctl, _, _) => d.to_string(),
+            })
+            .collect();
+        // IPv6 VIPs need a dialect that keeps Neighbour Discovery quiet for them.
+        let guards: Vec<String> = dialects
+            .iter()
+            .filter(|d| matches!(d, Suppression::Nftables | Suppression::Sysctl))
+            .map(|d| d.to_string())
+            .collect();
+        let ipv6 = match (p.ipv6_vips, guards.len() == dialects.len()) {
+            (false, _) => "no".to_owned(),
+            (true, true) => "yes".to_owned(),
+            (true, false) => format!("with {}", guards.join(" or ")),
+        };
+        let directors = match (p.failover, p.keepalived_2) {
+            (Failover::Piranha, _) => "Piranha (`pulse`)",
+            (Failover::Keepalived, true) => "keepalived 2.x",
+            (Failover::Keepalived, false) => "keepalived 1.x",
+        };
+        let marks = match p.director_marks {
+            MarkTool::Iptables => "iptables",
+            MarkTool::Nftables => "nftables",
+        };
+        out += &format!(
+            "| `{platform}` | {} | {boot} | {} | {} | {ipv6} | {directors} | {} | {marks} |\n",
+            p.product,
+            stacks.join(", "),
+            said.join(", "),
+            if p.firewalld { "yes" } else { "no" },
+        );
+    }
+    out
+}
+
+/// `docs/platforms.json`: the platform table's defaults for programs that render lvsdr's
+/// templates themselves (the benchmark's Jinja2 peer), so that they need no table of
+/// their own.
+pub fn platforms_json() -> String {
+    use crate::keywords::NetworkStack;
+    use crate::platform::{InitSystem, Platform};
+    let rows: serde_json::Map<String, serde_json::Value> = Platform::ALL
+        .iter()
+        .map(|platform| {
+            let p = platform.profile();
+            let row = serde_json::json!({
+                "default_dialect": p.suppression(p.default_tool).expect("a row has its default tool").as_str(),
+                "init": match p.init { InitSystem::SysV => "sysv", InitSystem::Systemd => "systemd" },
+                "default_network_stack": match p.network_stacks[0] {
+                    NetworkStack::NetworkManager => "networkmanager",
+                    NetworkStack::Initscripts => "initscripts",
+                },
+                "network_stacks": p.network_stacks.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "failover": p.failover.as_str(),
+                "ping6": p.ping6,
+            });
+            (platform.to_string(), row)
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({
+        "$comment": "Generated from compiler/src/platform.rs by compiler/src/reference.rs; do not edit. \
+                     Regenerate: LVSDR_UPDATE_DOCS=1 cargo test --test fixtures",
+        "platforms": rows,
+    }))
+    .expect("JSON values serialize");
+    text.push('\n');
+    text
 }
 
 /// lvsdr(5) in roff.
@@ -207,7 +322,7 @@ pub fn roff(version: &str) -> String {
         out += &format!(".TP\n.B {code}\n{} ({severity})\n", escape(title));
     }
     out += ".SH EXAMPLE\nWhat \\fBlvsdr init\\fR writes:\n.PP\n.nf\n";
-    for line in INIT_YAML.lines() {
+    for line in init_yaml().lines() {
         out += &escape(line);
         out.push('\n');
     }
@@ -222,4 +337,20 @@ fn escape(text: &str) -> String {
         .map(|line| if line.starts_with(['.', '\'']) { format!("\\&{line}") } else { line.to_owned() })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod prose_tests {
+    /// Every text with tokens expands (an unknown fact panics) and keeps none.
+    #[test]
+    fn every_text_expands_whole() {
+        let mut texts: Vec<String> = crate::codes::Code::ALL.iter().map(|c| c.explanation().into_owned()).collect();
+        texts.push(crate::schema::manifest_schema().to_string());
+        texts.push(super::init_yaml().into_owned());
+        for text in texts {
+            for token in ["{platforms}", "{releases}", "{on:"] {
+                assert!(!text.contains(token), "{token} left in {text}");
+            }
+        }
+    }
 }

@@ -31,10 +31,13 @@ pub fn manifest_schema() -> Value {
     let mut schema = settings().into_generator().into_root_schema_for::<crate::raw::Manifest>().to_value();
     schema["$id"] = SCHEMA_ID.into();
     schema["title"] = "lvsdr manifest, version 1".into();
+    crate::platform_prose::expand_descriptions(&mut schema);
     schema
 }
 
 /// The JSON Schema of one of the output contracts (`contract`), for `lvsdr schema WHAT`.
 pub fn of<T: JsonSchema>() -> Value {
-    SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>().to_value()
+    let mut schema = SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>().to_value();
+    crate::platform_prose::expand_descriptions(&mut schema);
+    schema
 }

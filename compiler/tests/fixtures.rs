@@ -304,6 +304,46 @@ fn main() {
         }
         Ok(())
     }));
+    trials.push(Trial::test(
+        "docs/platforms.md's table and docs/platforms.json are generated from the platform table",
+        || {
+            let (begin, end) = (lvsdr::reference::PLATFORMS_BEGIN, lvsdr::reference::PLATFORMS_END);
+            let page = Path::new(FIXTURES).join("../docs/platforms.md");
+            let committed = std::fs::read_to_string(&page).map_err(|e| e.to_string())?;
+            let (Some(start), Some(stop)) = (committed.find(begin), committed.find(end)) else {
+                return Err(format!("docs/platforms.md has no {begin} ... {end} markers").into());
+            };
+            let page_generated = format!(
+                "{}{begin}\n{}{}",
+                &committed[..start],
+                lvsdr::reference::platforms_markdown(),
+                &committed[stop..]
+            );
+            let data = Path::new(FIXTURES).join("../docs/platforms.json");
+            let data_generated = lvsdr::reference::platforms_json();
+            if std::env::var_os("LVSDR_UPDATE_DOCS").is_some() {
+                std::fs::write(&page, &page_generated).map_err(|e| e.to_string())?;
+                std::fs::write(&data, &data_generated).map_err(|e| e.to_string())?;
+                return Ok(());
+            }
+            let stale: Vec<&str> = [
+                (committed != page_generated).then_some("docs/platforms.md"),
+                (std::fs::read_to_string(&data).unwrap_or_default() != data_generated).then_some("docs/platforms.json"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} stale: regenerate with LVSDR_UPDATE_DOCS=1 cargo test --test fixtures",
+                    stale.join(" and ")
+                )
+                .into())
+            }
+        },
+    ));
     // Tests run in parallel, so this one analyses the fixtures itself.
     trials.push(Trial::test("every diagnostic code has a fixture", move || {
         let mut seen = BTreeSet::new();

@@ -43,7 +43,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
                 code: c.as_str().to_owned(),
                 severity: c.severity().as_str().to_owned(),
                 title: c.title().to_owned(),
-                explanation: c.explanation().to_owned(),
+                explanation: c.explanation().into_owned(),
             })
             .collect();
         ExplainResult { codes, diagnostics: Vec::new() }

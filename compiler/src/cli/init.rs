@@ -19,14 +19,14 @@ pub struct Args {
 pub fn run(args: Args, settings: &Settings) -> Result<ExitStatus, Failure> {
     let (printer, path) = (&settings.printer, args.path.as_str());
     let text = match lvsdr::Syntax::of_file_name(path) {
-        lvsdr::Syntax::Yaml => lvsdr::reference::INIT_YAML.to_owned(),
+        lvsdr::Syntax::Yaml => lvsdr::reference::init_yaml().into_owned(),
         // Same manifest, no comments: JSON has none. A .json PATH; `-` gives the YAML.
         lvsdr::Syntax::Json if path != "-" => {
-            let value = lvsdr::manifest_value(lvsdr::reference::INIT_YAML, lvsdr::Syntax::Yaml)
+            let value = lvsdr::manifest_value(&lvsdr::reference::init_yaml(), lvsdr::Syntax::Yaml)
                 .expect("the starting manifest is YAML");
             serde_json::to_string_pretty(&value).expect("a JSON value serializes") + "\n"
         }
-        lvsdr::Syntax::Json => lvsdr::reference::INIT_YAML.to_owned(),
+        lvsdr::Syntax::Json => lvsdr::reference::init_yaml().into_owned(),
     };
     if path == "-" {
         return printer.text(text.into_bytes(), |manifest| InitResult { written: manifest, diagnostics: Vec::new() });
