@@ -53,8 +53,13 @@ impl Diagnostic {
         }
     }
 
+    /// The hint, its releases named from the platform table (`{on:FACT}`, `platform_prose`).
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        let hint = hint.into();
+        self.hint = Some(match crate::platform_prose::expand(&hint) {
+            std::borrow::Cow::Borrowed(_) => hint,
+            std::borrow::Cow::Owned(expanded) => expanded,
+        });
         self
     }
 

@@ -17,7 +17,7 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use lvsdr::report::Style;
 use lvsdr::{has_errors, Code};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -365,6 +365,39 @@ fn main() {
             Ok(())
         } else {
             Err(format!("no fixture produces {}", missing.join(", ")).into())
+        }
+    }));
+    // An unknown word's hint has two forms, a did-you-mean and the plain list; the
+    // fixtures show both for every such code, so that a word that becomes known (a new
+    // release, a new dialect) cannot take a form's only example away unnoticed.
+    trials.push(Trial::test("every unknown-word code is shown with and without a did-you-mean", move || {
+        let mut forms: BTreeMap<&str, BTreeSet<bool>> = BTreeMap::new();
+        for path in manifests("invalid") {
+            let checked = check_fixture(&path, &read_fixture(&path)?);
+            for d in &checked.diagnostics {
+                if d.code.title().starts_with("unknown ") {
+                    let close = d.hint.as_deref().is_some_and(|h| h.contains("did you mean"));
+                    forms.entry(d.code.as_str()).or_default().insert(close);
+                }
+            }
+        }
+        let codes = Code::ALL.iter().filter(|c| c.about_manifest() && c.title().starts_with("unknown "));
+        let short: Vec<String> = codes
+            .filter_map(|c| {
+                let seen = forms.get(c.as_str()).cloned().unwrap_or_default();
+                (seen.len() < 2).then(|| {
+                    format!(
+                        "{} ({})",
+                        c.as_str(),
+                        if seen.contains(&true) { "no plain list" } else { "no did-you-mean" }
+                    )
+                })
+            })
+            .collect();
+        if short.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("no invalid fixture shows both hint forms of {}", short.join(", ")).into())
         }
     }));
     trials.push(Trial::test("lvsdr schema accepts exactly the fixtures without structural errors", || {

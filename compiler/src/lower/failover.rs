@@ -44,7 +44,7 @@ pub fn failover(
                         failover
                     ),
                 )
-                .hint("pulse (el4-el6) and keepalived (el7+) cannot fail over to each other: give both directors platforms of one family"),
+                .hint("pulse ({on:piranha}) and keepalived ({on:keepalived}) cannot fail over to each other: give both directors platforms of one family"),
             );
         }
     }
@@ -60,7 +60,7 @@ pub fn failover(
                             directors.len()
                         ),
                     )
-                    .hint("keep two directors on el4-el6, or move the directors to el7+ (keepalived)"),
+                    .hint("keep two directors on {on:piranha}, or move the directors to {on:keepalived} (keepalived)"),
                 );
                 consistent = false;
             }
@@ -73,7 +73,7 @@ pub fn failover(
                             format!("service {} has the IPv6 VIP {}, but Piranha has no IPv6", service.name, service.vip),
                         )
                         .hint(format!(
-                            "keep the service on IPv4, or run the directors on el7+ (keepalived); the primary {} runs {}",
+                            "keep the service on IPv4, or run the directors on {{on:keepalived}} (keepalived); the primary {} runs {}",
                             primary.name, primary.platform
                         )),
                     );
@@ -93,7 +93,7 @@ pub fn failover(
                             ),
                         )
                         .hint(format!(
-                            "give the service its real port, or run the directors on el7+; the primary {} runs {}",
+                            "give the service its real port, or run the directors on {{on:keepalived}}; the primary {} runs {}",
                             primary.name, primary.platform
                         )),
                     );
@@ -128,7 +128,7 @@ fn piranha_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: En
                 path,
                 format!("service {} {what}, which Piranha's lvs.cf cannot express", service.name),
             )
-            .hint("use a tcp or http check with lvsdr's timing on el4-el6, or run the directors on el7+ (keepalived)"),
+            .hint("use a tcp or http check with lvsdr's timing on {on:piranha}, or run the directors on {on:keepalived} (keepalived)"),
         );
     };
     let at = |key: &str| pointer(&entry.key("health_check"), key);
@@ -188,7 +188,7 @@ fn keepalived_1_can_express(found: &mut Vec<Diagnostic>, service: &Service, entr
                     service.name, director.name, director.platform
                 ),
             )
-            .hint("drop the key while an el7 director runs the service, or move the directors to el8+ (keepalived 2)"),
+            .hint("drop the key while directors on {on:keepalived-1} run the service, or move the directors to {on:keepalived-2} (keepalived 2)"),
         );
     };
     let host = |check: &HealthCheck| match &check.probe {

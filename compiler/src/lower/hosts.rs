@@ -299,7 +299,7 @@ fn firewall(
                     format!("{who} runs {platform}, which has no firewalld"),
                 )
                 .hint(
-                    "remove the key (el4-el6 directors' iptables rules are the admin's), or move the director to el7+",
+                    "remove the key ({on:no-firewalld} directors' iptables rules are the admin's), or move the director to {on:firewalld}",
                 ),
             );
             None

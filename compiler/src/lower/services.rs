@@ -291,7 +291,7 @@ pub fn services(
                         entry.key("sorry_server"),
                         format!("{who}'s sorry server {name} would hold the IPv6 VIP {vip}, but it {why}"),
                     )
-                    .hint(format!("give real server {name} \"arp_suppression\": \"sysctl\" (or nftables on el8+), or choose another sorry server")),
+                    .hint(format!("give real server {name} \"arp_suppression\": \"sysctl\" (or nftables on {{on:default-nftables}}), or choose another sorry server")),
                 );
             }
         }
@@ -463,11 +463,11 @@ fn ipv6_member(
         let (message, hint) = match blocker {
             Ipv6Blocker::Platform(platform) => (
                 format!("{who} has the IPv6 VIP {vip}, but real server {name} runs {platform}, whose kernel cannot hold it safely"),
-                "IPv6 VIPs need el6 or later (IPVS's IPv6 and `ip`'s nodad): move the server to a later platform or keep the service on IPv4".to_owned(),
+                "IPv6 VIPs need {on:ipv6} (IPVS's IPv6 and `ip`'s nodad): move the server to a later platform or keep the service on IPv4".to_owned(),
             ),
             Ipv6Blocker::Dialect(suppression) => (
                 format!("{who} has the IPv6 VIP {vip}, but real server {name} uses {suppression}, which sees ARP only: its Neighbour Discovery would answer for the VIP"),
-                format!("give real server {name} \"arp_suppression\": \"sysctl\" (the VIPs on lo), or \"nftables\" on el8 and later"),
+                format!("give real server {name} \"arp_suppression\": \"sysctl\" (the VIPs on lo), or \"nftables\" on {{on:default-nftables}}"),
             ),
         };
         Diagnostic::new(Code::Ipv6Unavailable, path(), message).hint(hint)

@@ -148,7 +148,7 @@ fn label(
                     service.key("vip"),
                     format!("{who} would give VIPs {other} and {vip} the same alias label {interface}:{number}"),
                 )
-                .hint("the alias number comes from the VIP's last two octets (1000 x third + fourth): choose VIPs that differ there, or (real servers on el7+) use NetworkManager, which needs no labels"),
+                .hint("the alias number comes from the VIP's last two octets (1000 x third + fourth): choose VIPs that differ there, or (real servers on {on:networkmanager}) use NetworkManager, which needs no labels"),
             );
             continue;
         }
@@ -160,7 +160,7 @@ fn label(
                     service.key("vip"),
                     format!("{who} would label VIP {vip} \"{label}\", {} characters; the kernel allows 15", label.len()),
                 )
-                .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP, or (real servers on el7+) NetworkManager, which needs no labels")),
+                .hint(format!("the label is <interface>:<1000 x third octet + fourth octet>; use a shorter interface name than \"{interface}\" or another VIP, or (real servers on {{on:networkmanager}}) NetworkManager, which needs no labels")),
             ),
         }
     }

@@ -189,7 +189,7 @@ pub fn vrrp(
                         pointer("/vrrp", key),
                         format!("vrrp.{key} is keepalived's, but the directors run Piranha, whose pulse has no VRRP"),
                     )
-                    .hint("remove the key on el4-el6 (pulse's heartbeat fails over), or run the directors on el7+"),
+                    .hint("remove the key on {on:piranha} (pulse's heartbeat fails over), or run the directors on {on:keepalived}"),
                 );
             }
         }
