@@ -189,3 +189,62 @@ fn only_the_writer_touches_the_filesystem() {
         }
     }
 }
+
+/// The hand-written pages name the whole range of releases as the platform table has it:
+/// "`el4` … `el10`", "el4–el10", "el4 to el10" and "seven RHEL-family releases" change
+/// with the table or fail here (the generated pages are generated from it). A range
+/// from the first release to the one before the last is taken for a stale whole range.
+#[test]
+fn prose_names_the_releases_the_table_has() {
+    use lvsdr::testing::Platform;
+    let n = Platform::ALL.len();
+    let (first, penultimate, last) =
+        (Platform::ALL[0].to_string(), Platform::ALL[n - 2].to_string(), Platform::ALL[n - 1].to_string());
+    let count =
+        ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+            [Platform::ALL.len()];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut pages = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        // docs/manifest.md and docs/commands.md are generated.
+        if path.extension().is_some_and(|e| e == "md")
+            && !["manifest.md", "commands.md"].iter().any(|g| path.ends_with(g))
+        {
+            pages.push(path);
+        }
+    }
+    let mut wrong = Vec::new();
+    let mut ranges = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        for (i, _) in text.match_indices(&*first) {
+            // A range from the first release: up to three marks, a joiner, up to three marks.
+            let rest = &text[i + first.len()..];
+            let rest = rest.trim_start_matches(['`', '*']);
+            let after = ["…", "–", " to ", " ... "].iter().find_map(|joiner| {
+                rest.trim_start()
+                    .strip_prefix(joiner.trim_start())
+                    .map(|r| r.trim_start().trim_start_matches(['`', '*']))
+            });
+            let Some(after) = after else { continue };
+            let end: String = after.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            // A range that ends one release short of the table's last is one written before
+            // that release came (a part of the table, el4–el6, is another matter).
+            if end.starts_with("el") {
+                ranges += 1;
+                if end == penultimate || !Platform::ALL.iter().any(|p| p.to_string() == end) {
+                    wrong.push(format!("{}: {first} … {end}", page.display()));
+                }
+            }
+        }
+        for (i, _) in text.match_indices(" RHEL-family releases") {
+            let word = text[..i].rsplit(' ').next().unwrap_or_default();
+            if word != count {
+                wrong.push(format!("{}: \"{word} RHEL-family releases\", the table has {count}", page.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "prose names another range of releases than the table ({first} … {last}): {wrong:?}");
+    assert!(ranges > 0, "the scan found no range of releases: it checks nothing");
+}
