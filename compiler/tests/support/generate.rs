@@ -8,6 +8,8 @@ use arbitrary::{Result, Unstructured};
 use serde_json::{json, Map, Value};
 
 /// A pool of values: the good ones, then the hostile ones.
+use lvsdr::testing::{Platform, SuppressionTool};
+
 pub struct Pool(pub &'static [&'static str], pub &'static [&'static str]);
 
 const NAMES: Pool = Pool(
@@ -34,12 +36,15 @@ const INTERFACES: Pool = Pool(
     &["eth0", "eth1", "ens192", "bond0.100", "eno1", "e"],
     &["eth0;id", "../x", "-n", "a b", "eth\u{3bf}", "verylonginterface0", "eth0:1"],
 );
-// The good values are every keyword the manifest takes (a test holds them to the keyword
-// lists), so a new platform or dialect is generated from the day it exists.
-pub const PLATFORMS: Pool = Pool(&["el4", "el5", "el6", "el7", "el8", "el9", "el10"], &["el11", "EL7", ""]);
+// The good values are the keyword lists themselves, so a new platform or dialect is
+// generated from the day it exists; the bad ones are words no release or tool will be (a
+// test holds them to that).
+pub static PLATFORMS: std::sync::LazyLock<Pool> =
+    std::sync::LazyLock::new(|| Pool(Platform::names().leak(), &["el", "EL7", "centos7", ""]));
 const PROTOCOLS: Pool = Pool(&["tcp", "udp"], &["sctp", "TCP"]);
 const SCHEDULERS: Pool = Pool(&["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"], &["mh", "fifo"]);
-pub const SUPPRESSION: Pool = Pool(&["arptables", "nftables", "sysctl"], &["iptables", "arptables_jf"]);
+pub static SUPPRESSION: std::sync::LazyLock<Pool> =
+    std::sync::LazyLock::new(|| Pool(SuppressionTool::names().leak(), &["iptables", "arptables_jf"]));
 const KEYS: &[&str] = &["name", "address", "vip", "port", "weight", "server", "real_servers", "colour"];
 
 fn pick(u: &mut Unstructured, hostile: bool, pool: &Pool) -> Result<&'static str> {
