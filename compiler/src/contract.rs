@@ -263,10 +263,14 @@ pub struct MemberEntry {
 impl Index {
     /// Every artifact of every host, directors first.
     pub fn artifacts(&self) -> impl Iterator<Item = (HostRef<'_>, &ArtifactEntry)> {
-        let directors =
-            self.directors.iter().flat_map(|d| d.artifacts.iter().map(move |a| (HostRef::Director(&d.name), a)));
-        let servers =
-            self.servers.iter().flat_map(|s| s.artifacts.iter().map(move |a| (HostRef::RealServer(&s.name), a)));
+        let directors = self
+            .directors
+            .iter()
+            .flat_map(|d| d.artifacts.iter().map(move |a| (HostRef { role: Role::Director, name: &d.name }, a)));
+        let servers = self
+            .servers
+            .iter()
+            .flat_map(|s| s.artifacts.iter().map(move |a| (HostRef { role: Role::RealServer, name: &s.name }, a)));
         directors.chain(servers)
     }
 
@@ -276,33 +280,50 @@ impl Index {
     }
 }
 
-/// A host named in the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostRef<'a> {
-    Director(&'a str),
-    RealServer(&'a str),
+/// A host's role. Its words are said here and nowhere else: index.json's lists, reviews,
+/// `--format json` results and lowering's messages all take them from `as_str`.
+/// Directors order first, as index.json and reviews list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Director,
+    RealServer,
 }
 
-impl<'a> HostRef<'a> {
-    /// `director` or `real server`, as reviews and `--format json` results say it.
-    pub fn role(&self) -> &'static str {
+impl Role {
+    /// `director` or `real server`: how messages, reviews and `--format json` results say it.
+    pub fn as_str(self) -> &'static str {
         match self {
-            HostRef::Director(_) => "director",
-            HostRef::RealServer(_) => "real server",
+            Role::Director => "director",
+            Role::RealServer => "real server",
         }
     }
 
-    pub fn name(&self) -> &'a str {
+    /// `director` or `real-server`: one word, as `probe`'s JSON results say it.
+    pub fn token(self) -> &'static str {
         match self {
-            HostRef::Director(name) | HostRef::RealServer(name) => name,
+            Role::Director => "director",
+            Role::RealServer => "real-server",
         }
     }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A host named in the index: its role and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRef<'a> {
+    pub role: Role,
+    pub name: &'a str,
 }
 
 /// "real server web1", "director lvs1".
 impl std::fmt::Display for HostRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.role(), self.name())
+        write!(f, "{} {}", self.role, self.name)
     }
 }
 

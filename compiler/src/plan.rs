@@ -11,8 +11,8 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::boot;
-use crate::contract::Step;
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
+use crate::contract::{Role, Step};
 use crate::dialect::{dialect, DialectArtifact, Loader};
 use crate::director_marks::{self, MarkForm, MarkLoader};
 use crate::director_steps;
@@ -117,11 +117,10 @@ impl HostPlan<'_> {
         }
     }
 
-    /// "real server" or "director", for messages.
-    pub fn role(&self) -> &'static str {
+    pub fn role(&self) -> Role {
         match self {
-            HostPlan::Director(..) => "director",
-            HostPlan::RealServer(..) => "real server",
+            HostPlan::Director(..) => Role::Director,
+            HostPlan::RealServer(..) => Role::RealServer,
         }
     }
 

@@ -11,7 +11,7 @@
 use crate::contract::CONFIG_MODE;
 use crate::contract::{
     to_sorted_text, ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry,
-    ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
+    Role, ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
 };
 use crate::digest::sha256_hex;
 use crate::emit::{emit, emit_into};
@@ -39,13 +39,6 @@ impl Tree {
     }
 }
 
-/// A host's role, which decides its place in `index.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Director,
-    RealServer,
-}
-
 /// One file of a host held in memory, with what the index calls it.
 #[derive(Debug)]
 pub struct HostFile {
@@ -61,6 +54,7 @@ pub struct HostFile {
 /// One host's part of the tree; `F` is what its sink kept of each file.
 #[derive(Debug)]
 pub struct HostOutput<F = HostFile> {
+    /// Decides its place in `index.json`: directors first.
     pub role: Role,
     /// The host's name, which is also its directory in the tree.
     pub name: String,

@@ -3,7 +3,7 @@
 
 use super::address::{parse_vip, special};
 use super::checks::{self, CheckedService};
-use super::entry::{At, Entry, Who};
+use super::entry::{At, Entry, What, Who};
 use super::hosts::{AddressBook, Lowered};
 use super::ports;
 use super::quoted;
@@ -150,9 +150,9 @@ pub fn services(
     let mut marked_ports = ports::MarkedPorts::new(services);
     for (i, s) in services.iter().enumerate() {
         let entry = Entry::new("/services", i);
-        let who = Who::new("service", &s.name);
-        let name = values::name(found, &s.name, entry.at("name"), "service");
-        values::unique(found, &mut declared, &s.name, entry, "service");
+        let who = Who::new(What::Service, &s.name);
+        let name = values::name(found, &s.name, entry.at("name"), What::Service.as_str());
+        values::unique(found, &mut declared, &s.name, entry, What::Service);
         let vip = vip(found, book, &s.vip, entry.at("vip"), &who);
         ipv6 |= vip.is_some_and(|v| v.is_ipv6());
         let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, entry, "protocol", Code::UnknownProtocol);
