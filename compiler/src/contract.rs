@@ -160,15 +160,88 @@ pub enum InstallKind {
     Block,
 }
 
+/// Declares `ArtifactKind` with each kind's word written once: the variant's serde name
+/// and `as_str` both come from it.
+macro_rules! artifact_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $word:literal, )*) => {
+        /// What an artifact is: index.json's `kind`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum ArtifactKind {
+            $( $(#[$doc])* #[serde(rename = $word)] $variant, )*
+        }
+
+        impl ArtifactKind {
+            /// Every kind, real servers' first.
+            pub const ALL: &'static [ArtifactKind] = &[ $( ArtifactKind::$variant, )* ];
+
+            /// The word index.json says.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ArtifactKind::$variant => $word, )* }
+            }
+        }
+    };
+}
+
+// Every kind of artifact is here. A new one does not compile until each match on kinds
+// handles it (none has a wildcard arm), and `tests/architecture.rs` fails until
+// scripts/harness's KIND_CHECKS checks its files.
+artifact_kinds! {
+    /// A real server's arptables rules (el7).
+    Arptables = "arptables",
+    /// A real server's arptables_jf rules (el4-el6).
+    ArptablesJf = "arptables_jf",
+    /// A real server's nftables ruleset.
+    Nftables = "nftables",
+    /// The nftables.service drop-in that loads lvsdr's table again after nftables.service.
+    SystemdDropin = "systemd-dropin",
+    /// The vips script, `/usr/libexec/lvsdr/vips`.
+    Vips = "vips",
+    /// One of a real server's systemd units.
+    SystemdUnit = "systemd-unit",
+    /// The NetworkManager dispatcher script.
+    NmDispatcher = "nm-dispatcher",
+    /// An ifcfg alias file of one VIP.
+    IfcfgAlias = "ifcfg-alias",
+    /// The block for `/sbin/ifup-local`.
+    IfupLocal = "ifup-local",
+    /// The block for `/etc/rc.d/rc.local`.
+    RcLocal = "rc-local",
+    /// A Piranha director's `lvs.cf`.
+    LvsCf = "lvs.cf",
+    /// A keepalived director's `keepalived.conf`.
+    Keepalived = "keepalived",
+    /// A director's IPVS table in `ipvsadm-save -n` form.
+    Ipvsadm = "ipvsadm",
+    /// A director's modules-load.d file.
+    ModulesLoad = "modules-load",
+    /// A director's firewalld service.
+    FirewalldService = "firewalld-service",
+    /// A director's firewall-mark rules as an nft table.
+    MarksNftables = "marks-nftables",
+    /// A director's IPv4 firewall-mark rules for iptables-restore.
+    MarksIptables = "marks-iptables",
+    /// A director's IPv6 firewall-mark rules for ip6tables-restore.
+    MarksIp6tables = "marks-ip6tables",
+    /// A director's firewall-mark rules as firewalld's direct.xml.
+    FirewalldDirect = "firewalld-direct",
+    /// The unit that loads a director's firewall-mark rules.
+    MarksUnit = "marks-unit",
+    /// The init script that loads a director's firewall-mark rules.
+    MarksInit = "marks-init",
+}
+
+impl std::fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One file of the tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ArtifactEntry {
     /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
     pub id: String,
-    /// Real servers: `arptables_jf`, `arptables`, `nftables`, `vips`, `systemd-unit`,
-    /// `nm-dispatcher`, `ifcfg-alias`, `ifup-local`, `rc-local`; directors: `ipvsadm`,
-    /// `lvs.cf`, `keepalived`.
-    pub kind: String,
+    pub kind: ArtifactKind,
     /// Path inside the tree.
     pub path: String,
     /// Absolute path on the host.

@@ -111,7 +111,7 @@ impl Artifacts<'_> {
     pub fn find(&self, wanted: &str) -> Result<usize, NoSuchArtifact> {
         let placements = self.plan.placements();
         let by_id = placements.iter().position(|a| a.id == wanted);
-        let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == wanted).collect();
+        let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind.as_str() == wanted).collect();
         match (by_id, of_kind.as_slice()) {
             (Some(i), _) | (None, &[i]) => Ok(i),
             _ => Err(NoSuchArtifact {

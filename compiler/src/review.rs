@@ -253,10 +253,14 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
         };
         // The enable steps (keepalived at boot, the IPVS modules, firewalld's service) run
         // on a new director and when a file they act on changed; a change to the failover
-        // configuration alone needs only the reload or restart.
+        // configuration alone needs only the reload or restart. A changed file's kind is
+        // in whichever tree has it.
+        let kind = |path: &str| {
+            before.into_iter().chain([d]).flat_map(|h| &h.artifacts).find(|a| a.path == path).map(|a| a.kind)
+        };
         let enabling: Vec<&str> = changes
             .iter()
-            .filter(|c| c.host == owner && !matches!(c.artifact.as_deref(), Some("keepalived" | "lvs.cf" | "ipvsadm")))
+            .filter(|c| c.host == owner && kind(&c.path).is_none_or(crate::director_steps::enable_steps_act_on))
             .filter_map(|c| c.artifact.as_deref())
             .collect();
         let enable: &[Step] = if before.is_none() || !enabling.is_empty() { &d.steps.enable } else { &[] };

@@ -153,7 +153,7 @@ pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<H
         let (sha256, kept) = sink.put(&placed, &Contents { cluster, plan: &host_plan, position })?;
         artifacts.push(ArtifactEntry {
             id: placement.id.clone(),
-            kind: placement.kind.to_owned(),
+            kind: placement.kind,
             path,
             install_path: placement.install_path.clone(),
             install: placement.install,
