@@ -371,6 +371,11 @@ impl Role {
         }
     }
 
+    /// A host of this role named `name`, which displays as "real server web1".
+    pub fn named(self, name: &str) -> HostRef<'_> {
+        HostRef { role: self, name }
+    }
+
     /// `director` or `real-server`: one word, as `probe`'s JSON results say it.
     pub fn token(self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 //! judge what answered, and how to say it for people, Nagios and Prometheus. The CLI
 //! (`cli/probe/packets.rs`) sends the requests and listens.
 
-use crate::contract::{HostRef, ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip, Role};
+use crate::contract::{ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip, Role};
 use crate::model::Cluster;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -168,7 +168,7 @@ fn state_word(state: ProbeState) -> &'static str {
 fn describe(r: &ProbeResponder) -> String {
     let role = if from_director(r) { Role::Director } else { Role::RealServer };
     match &r.host {
-        Some(name) => format!("{} ({})", HostRef { role, name }, r.mac),
+        Some(name) => format!("{} ({})", role.named(name), r.mac),
         None => format!("{} (no host of the manifest)", r.mac),
     }
 }

@@ -288,7 +288,7 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
             action: "remove".to_owned(),
             reasons: vec![format!(
                 "the new tree has no {}: stop its {} and remove its files",
-                HostRef { role: Role::Director, name: &d.name },
+                Role::Director.named(&d.name),
                 old_index.failover.software
             )],
             steps: Vec::new(),
@@ -320,7 +320,7 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
             action: "remove".to_owned(),
             reasons: vec![format!(
                 "the new tree has no {}: run its old tree's `{} down` and `{} unload` (VIPs first, then the lock), then remove its files",
-                HostRef { role: Role::RealServer, name: &s.name },
+                Role::RealServer.named(&s.name),
                 crate::boot::VIPS_SCRIPT,
                 crate::boot::VIPS_SCRIPT
             )],
