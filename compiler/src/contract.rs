@@ -160,15 +160,88 @@ pub enum InstallKind {
     Block,
 }
 
+/// Declares `ArtifactKind` with each kind's word written once: the variant's serde name
+/// and `as_str` both come from it.
+macro_rules! artifact_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $word:literal, )*) => {
+        /// What an artifact is: index.json's `kind`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum ArtifactKind {
+            $( $(#[$doc])* #[serde(rename = $word)] $variant, )*
+        }
+
+        impl ArtifactKind {
+            /// Every kind, real servers' first.
+            pub const ALL: &'static [ArtifactKind] = &[ $( ArtifactKind::$variant, )* ];
+
+            /// The word index.json says.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ArtifactKind::$variant => $word, )* }
+            }
+        }
+    };
+}
+
+// Every kind of artifact is here. A new one does not compile until each match on kinds
+// handles it (none has a wildcard arm), and `tests/architecture.rs` fails until
+// scripts/harness's KIND_CHECKS checks its files.
+artifact_kinds! {
+    /// A real server's arptables rules (el7).
+    Arptables = "arptables",
+    /// A real server's arptables_jf rules (el4-el6).
+    ArptablesJf = "arptables_jf",
+    /// A real server's nftables ruleset.
+    Nftables = "nftables",
+    /// The nftables.service drop-in that loads lvsdr's table again after nftables.service.
+    SystemdDropin = "systemd-dropin",
+    /// The vips script, `/usr/libexec/lvsdr/vips`.
+    Vips = "vips",
+    /// One of a real server's systemd units.
+    SystemdUnit = "systemd-unit",
+    /// The NetworkManager dispatcher script.
+    NmDispatcher = "nm-dispatcher",
+    /// An ifcfg alias file of one VIP.
+    IfcfgAlias = "ifcfg-alias",
+    /// The block for `/sbin/ifup-local`.
+    IfupLocal = "ifup-local",
+    /// The block for `/etc/rc.d/rc.local`.
+    RcLocal = "rc-local",
+    /// A Piranha director's `lvs.cf`.
+    LvsCf = "lvs.cf",
+    /// A keepalived director's `keepalived.conf`.
+    Keepalived = "keepalived",
+    /// A director's IPVS table in `ipvsadm-save -n` form.
+    Ipvsadm = "ipvsadm",
+    /// A director's modules-load.d file.
+    ModulesLoad = "modules-load",
+    /// A director's firewalld service.
+    FirewalldService = "firewalld-service",
+    /// A director's firewall-mark rules as an nft table.
+    MarksNftables = "marks-nftables",
+    /// A director's IPv4 firewall-mark rules for iptables-restore.
+    MarksIptables = "marks-iptables",
+    /// A director's IPv6 firewall-mark rules for ip6tables-restore.
+    MarksIp6tables = "marks-ip6tables",
+    /// A director's firewall-mark rules as firewalld's direct.xml.
+    FirewalldDirect = "firewalld-direct",
+    /// The unit that loads a director's firewall-mark rules.
+    MarksUnit = "marks-unit",
+    /// The init script that loads a director's firewall-mark rules.
+    MarksInit = "marks-init",
+}
+
+impl std::fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One file of the tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ArtifactEntry {
     /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
     pub id: String,
-    /// Real servers: `arptables_jf`, `arptables`, `nftables`, `vips`, `systemd-unit`,
-    /// `nm-dispatcher`, `ifcfg-alias`, `ifup-local`, `rc-local`; directors: `ipvsadm`,
-    /// `lvs.cf`, `keepalived`.
-    pub kind: String,
+    pub kind: ArtifactKind,
     /// Path inside the tree.
     pub path: String,
     /// Absolute path on the host.
@@ -263,10 +336,14 @@ pub struct MemberEntry {
 impl Index {
     /// Every artifact of every host, directors first.
     pub fn artifacts(&self) -> impl Iterator<Item = (HostRef<'_>, &ArtifactEntry)> {
-        let directors =
-            self.directors.iter().flat_map(|d| d.artifacts.iter().map(move |a| (HostRef::Director(&d.name), a)));
-        let servers =
-            self.servers.iter().flat_map(|s| s.artifacts.iter().map(move |a| (HostRef::RealServer(&s.name), a)));
+        let directors = self
+            .directors
+            .iter()
+            .flat_map(|d| d.artifacts.iter().map(move |a| (HostRef { role: Role::Director, name: &d.name }, a)));
+        let servers = self
+            .servers
+            .iter()
+            .flat_map(|s| s.artifacts.iter().map(move |a| (HostRef { role: Role::RealServer, name: &s.name }, a)));
         directors.chain(servers)
     }
 
@@ -276,33 +353,55 @@ impl Index {
     }
 }
 
-/// A host named in the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostRef<'a> {
-    Director(&'a str),
-    RealServer(&'a str),
+/// A host's role. Its words are said here and nowhere else: index.json's lists, reviews,
+/// `--format json` results and lowering's messages all take them from `as_str`.
+/// Directors order first, as index.json and reviews list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Director,
+    RealServer,
 }
 
-impl<'a> HostRef<'a> {
-    /// `director` or `real server`, as reviews and `--format json` results say it.
-    pub fn role(&self) -> &'static str {
+impl Role {
+    /// `director` or `real server`: how messages, reviews and `--format json` results say it.
+    pub fn as_str(self) -> &'static str {
         match self {
-            HostRef::Director(_) => "director",
-            HostRef::RealServer(_) => "real server",
+            Role::Director => "director",
+            Role::RealServer => "real server",
         }
     }
 
-    pub fn name(&self) -> &'a str {
+    /// A host of this role named `name`, which displays as "real server web1".
+    pub fn named(self, name: &str) -> HostRef<'_> {
+        HostRef { role: self, name }
+    }
+
+    /// `director` or `real-server`: one word, as `probe`'s JSON results say it.
+    pub fn token(self) -> &'static str {
         match self {
-            HostRef::Director(name) | HostRef::RealServer(name) => name,
+            Role::Director => "director",
+            Role::RealServer => "real-server",
         }
     }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A host named in the index: its role and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRef<'a> {
+    pub role: Role,
+    pub name: &'a str,
 }
 
 /// "real server web1", "director lvs1".
 impl std::fmt::Display for HostRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.role(), self.name())
+        write!(f, "{} {}", self.role, self.name)
     }
 }
 

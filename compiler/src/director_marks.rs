@@ -5,7 +5,7 @@
 // A new platform, firewall or form must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
 
-use crate::contract::Step;
+use crate::contract::{ArtifactKind, Step};
 use crate::model::{Cluster, Director, Firewall, PortRange, Protocol};
 use crate::platform::{InitSystem, MarkTool};
 use std::net::IpAddr;
@@ -155,12 +155,12 @@ impl MarkForm {
     }
 
     /// The artifact kind index.json gives it.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> ArtifactKind {
         match self {
-            MarkForm::Nftables => "marks-nftables",
-            MarkForm::Iptables(Family::V4) => "marks-iptables",
-            MarkForm::Iptables(Family::V6) => "marks-ip6tables",
-            MarkForm::FirewalldDirect => "firewalld-direct",
+            MarkForm::Nftables => ArtifactKind::MarksNftables,
+            MarkForm::Iptables(Family::V4) => ArtifactKind::MarksIptables,
+            MarkForm::Iptables(Family::V6) => ArtifactKind::MarksIp6tables,
+            MarkForm::FirewalldDirect => ArtifactKind::FirewalldDirect,
         }
     }
 

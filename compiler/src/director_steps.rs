@@ -5,7 +5,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::boot::SYSTEMCTL;
-use crate::contract::{DirectorSteps, Step, VrrpEntry};
+use crate::contract::{ArtifactKind, DirectorSteps, Step, VrrpEntry};
 use crate::model::{Cluster, Director, Failover, Firewall, Preempt};
 use crate::platform::InitSystem;
 
@@ -26,6 +26,35 @@ pub fn firewalld_service(cluster: &Cluster) -> String {
 /// Where firewalld reads that service.
 pub fn firewalld_service_path(cluster: &Cluster) -> String {
     format!("/etc/firewalld/services/{}.xml", firewalld_service(cluster))
+}
+
+/// Whether a director's enable steps act on a file of `kind`, so that a change to it runs
+/// them again (`lvsdr diff`): the failover configuration and the IPVS table are read by the
+/// reload or restart alone.
+pub fn enable_steps_act_on(kind: ArtifactKind) -> bool {
+    match kind {
+        ArtifactKind::Keepalived | ArtifactKind::LvsCf | ArtifactKind::Ipvsadm => false,
+        ArtifactKind::ModulesLoad
+        | ArtifactKind::FirewalldService
+        | ArtifactKind::MarksNftables
+        | ArtifactKind::MarksIptables
+        | ArtifactKind::MarksIp6tables
+        | ArtifactKind::FirewalldDirect
+        | ArtifactKind::MarksUnit
+        | ArtifactKind::MarksInit => true,
+        // A real server's kinds: a director has none, and a file it does not know
+        // is safer taken with its enable steps.
+        ArtifactKind::Arptables
+        | ArtifactKind::ArptablesJf
+        | ArtifactKind::Nftables
+        | ArtifactKind::SystemdDropin
+        | ArtifactKind::Vips
+        | ArtifactKind::SystemdUnit
+        | ArtifactKind::NmDispatcher
+        | ArtifactKind::IfcfgAlias
+        | ArtifactKind::IfupLocal
+        | ArtifactKind::RcLocal => true,
+    }
 }
 
 /// The kernel modules a director loads at boot: IPVS and each scheduler in use, sorted.

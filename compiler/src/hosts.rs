@@ -2,7 +2,7 @@
 //! artifacts rendered, its index entry, and its whole tree. Hosts are planned one at a
 //! time, so that asking about one host of a large cluster does not plan them all.
 
-use crate::contract::{DirectorEntry, RealServerEntry};
+use crate::contract::{DirectorEntry, RealServerEntry, Role};
 use crate::diag::did_you_mean;
 use crate::model::Cluster;
 use crate::plan::{host_count, host_name, plan_host, HostPlan, Placement};
@@ -60,11 +60,10 @@ impl<'c> Host<'c> {
         host_name(self.cluster, self.number).as_str()
     }
 
-    /// "director" or "real server", for messages.
-    pub fn role(&self) -> &'static str {
+    pub fn role(&self) -> Role {
         match self.cluster.directors.get(self.number) {
-            Some(_) => "director",
-            None => "real server",
+            Some(_) => Role::Director,
+            None => Role::RealServer,
         }
     }
 
@@ -78,8 +77,8 @@ impl<'c> Host<'c> {
     pub fn entry(&self) -> HostEntry {
         let host = tree::host(self.cluster, self.number);
         let parsed = match host.role {
-            tree::Role::Director => serde_json::from_str(&host.entry).map(HostEntry::Director),
-            tree::Role::RealServer => serde_json::from_str(&host.entry).map(HostEntry::RealServer),
+            Role::Director => serde_json::from_str(&host.entry).map(HostEntry::Director),
+            Role::RealServer => serde_json::from_str(&host.entry).map(HostEntry::RealServer),
         };
         parsed.expect("a host's index entry is its contract type")
     }
@@ -112,7 +111,7 @@ impl Artifacts<'_> {
     pub fn find(&self, wanted: &str) -> Result<usize, NoSuchArtifact> {
         let placements = self.plan.placements();
         let by_id = placements.iter().position(|a| a.id == wanted);
-        let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind == wanted).collect();
+        let of_kind: Vec<usize> = (0..placements.len()).filter(|&i| placements[i].kind.as_str() == wanted).collect();
         match (by_id, of_kind.as_slice()) {
             (Some(i), _) | (None, &[i]) => Ok(i),
             _ => Err(NoSuchArtifact {
@@ -175,7 +174,7 @@ impl std::error::Error for UnknownHost {}
 /// A host has no artifact of the id asked for, and not exactly one of that kind.
 #[derive(Debug)]
 pub struct NoSuchArtifact {
-    role: &'static str,
+    role: Role,
     host: String,
     wanted: String,
     /// Every artifact's id.

@@ -11,7 +11,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use crate::boot;
-use crate::contract::Step;
+use crate::contract::{ArtifactKind, Role, Step};
 pub use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE, SCRIPT_MODE};
 use crate::dialect::{dialect, DialectArtifact, Loader};
 use crate::director_marks::{self, MarkForm, MarkLoader};
@@ -24,8 +24,7 @@ use crate::platform::InitSystem;
 pub struct Placement {
     /// Unique per host: the kind, or `ifcfg-<label>` for alias files.
     pub id: String,
-    /// The kind as index.json names it.
-    pub kind: &'static str,
+    pub kind: ArtifactKind,
     /// Absolute path of the file on the host.
     pub install_path: String,
     pub install: Install,
@@ -35,9 +34,9 @@ pub struct Placement {
 }
 
 impl Placement {
-    fn file(kind: &'static str, install_path: impl Into<String>, mode: u32, activate: impl Into<String>) -> Placement {
+    fn file(kind: ArtifactKind, install_path: impl Into<String>, mode: u32, activate: impl Into<String>) -> Placement {
         Placement {
-            id: kind.to_owned(),
+            id: kind.as_str().to_owned(),
             kind,
             install_path: install_path.into(),
             install: Install::File,
@@ -117,11 +116,10 @@ impl HostPlan<'_> {
         }
     }
 
-    /// "real server" or "director", for messages.
-    pub fn role(&self) -> &'static str {
+    pub fn role(&self) -> Role {
         match self {
-            HostPlan::Director(..) => "director",
-            HostPlan::RealServer(..) => "real server",
+            HostPlan::Director(..) => Role::Director,
+            HostPlan::RealServer(..) => Role::RealServer,
         }
     }
 
@@ -159,14 +157,14 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
     // Lowering gives every director the same failover family, so it comes from the cluster.
     let (kind, install_path, activate, daemon, enable_ipvsadm) = match cluster.failover {
         Failover::Piranha => (
-            "lvs.cf",
+            ArtifactKind::LvsCf,
             "/etc/sysconfig/ha/lvs.cf",
             "chkconfig pulse on (pulse reads this file at boot, brings the VIPs up on the active director and starts lvsd and nanny, which program IPVS)",
             "pulse",
             "chkconfig ipvsadm on",
         ),
         Failover::Keepalived => (
-            "keepalived",
+            ArtifactKind::Keepalived,
             "/etc/keepalived/keepalived.conf",
             "systemctl enable keepalived.service (it reads this file at boot: VRRP moves the VIPs, the checkers program IPVS)",
             "keepalived",
@@ -180,7 +178,7 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
         },
         Planned {
             placement: Placement::file(
-                "ipvsadm",
+                ArtifactKind::Ipvsadm,
                 "/etc/sysconfig/ipvsadm",
                 RULES_MODE,
                 format!("{enable_ipvsadm} restores this table at boot, for a director run without {daemon}; with {daemon} leave the ipvsadm service off ({daemon} programs the same table) and use the file to compare (the kernel lists entries in its own order): diff <(ipvsadm-save -n | sort) <(sort /etc/sysconfig/ipvsadm)"),
@@ -191,7 +189,7 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
     match director.platform.profile().init {
         InitSystem::Systemd => artifacts.push(Planned {
             placement: Placement::file(
-                "modules-load",
+                ArtifactKind::ModulesLoad,
                 director_steps::MODULES_LOAD,
                 CONFIG_MODE,
                 "systemd-modules-load.service loads these modules at every boot (index.json's steps.enable loads them now)",
@@ -204,7 +202,7 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
     match director.firewall {
         Firewall::Firewalld => artifacts.push(Planned {
             placement: Placement::file(
-                "firewalld-service",
+                ArtifactKind::FirewalldService,
                 director_steps::firewalld_service_path(cluster),
                 CONFIG_MODE,
                 format!(
@@ -230,13 +228,13 @@ fn plan_director<'c>(cluster: &Cluster, director: &'c Director) -> HostPlan<'c> 
         }
         let loader_file = match loader {
             MarkLoader::Unit => Some((
-                "marks-unit",
+                ArtifactKind::MarksUnit,
                 director_marks::UNIT_PATH,
                 CONFIG_MODE,
                 format!("systemctl enable {} (index.json's steps.enable)", director_marks::UNIT),
             )),
             MarkLoader::InitScript => Some((
-                "marks-init",
+                ArtifactKind::MarksInit,
                 director_marks::INIT_SCRIPT,
                 SCRIPT_MODE,
                 "chkconfig --add lvsdr-marks (index.json's steps.enable)".to_owned(),
@@ -267,7 +265,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
     }
     push(
         Placement::file(
-            "vips",
+            ArtifactKind::Vips,
             boot::VIPS_SCRIPT,
             SCRIPT_MODE,
             "run by the boot and by index.json's apply steps; `vips status` shows each VIP and its rules",
@@ -280,7 +278,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
             let unit = |file_name: &str| Placement {
                 id: file_name.to_owned(),
                 ..Placement::file(
-                    "systemd-unit",
+                    ArtifactKind::SystemdUnit,
                     format!("{}/{file_name}", boot::UNIT_DIR),
                     CONFIG_MODE,
                     "systemctl daemon-reload and enable (index.json's steps.enable)",
@@ -299,7 +297,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
             Placement {
                 install: Install::Block,
                 ..Placement::file(
-                    "rc-local",
+                    ArtifactKind::RcLocal,
                     "/etc/rc.d/rc.local",
                     SCRIPT_MODE,
                     "merge this block into /etc/rc.d/rc.local, which init runs last at boot",
@@ -316,7 +314,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
     match server.network_stack {
         NetworkStack::NetworkManager => push(
             Placement::file(
-                "nm-dispatcher",
+                ArtifactKind::NmDispatcher,
                 "/etc/NetworkManager/dispatcher.d/50-lvsdr",
                 SCRIPT_MODE,
                 "none: NetworkManager runs the executable files of dispatcher.d (owned by root) on every interface change",
@@ -330,7 +328,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
                 let placement = Placement {
                     id: format!("ifcfg-{label}"),
                     ..Placement::file(
-                        "ifcfg-alias",
+                        ArtifactKind::IfcfgAlias,
                         format!("/etc/sysconfig/network-scripts/ifcfg-{label}"),
                         CONFIG_MODE,
                         "none: ONPARENT=no keeps the network service from bringing it up and /usr/libexec/lvsdr/vips adds the VIP; never ifup it",
@@ -342,7 +340,7 @@ fn plan_server(server: &RealServer) -> HostPlan<'_> {
                 Placement {
                     install: Install::Block,
                     ..Placement::file(
-                        "ifup-local",
+                        ArtifactKind::IfupLocal,
                         "/sbin/ifup-local",
                         SCRIPT_MODE,
                         "merge this block into /sbin/ifup-local (new file: #!/bin/sh, then the block; mode 0755), which ifup-post runs after every ifup",

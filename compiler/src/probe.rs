@@ -3,7 +3,7 @@
 //! judge what answered, and how to say it for people, Nagios and Prometheus. The CLI
 //! (`cli/probe/packets.rs`) sends the requests and listens.
 
-use crate::contract::{ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip};
+use crate::contract::{ProbeHost, ProbeResponder, ProbeResult, ProbeState, ProbeVip, Role};
 use crate::model::Cluster;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,7 +20,7 @@ pub struct Plan {
 
 pub struct PlanHost {
     pub name: String,
-    pub director: bool,
+    pub role: Role,
     /// Its address, and its IPv6 one where it has one.
     pub addresses: Vec<IpAddr>,
 }
@@ -31,20 +31,22 @@ impl Plan {
         for service in &cluster.services {
             vips.entry(service.vip).or_default().push(service.name.to_string());
         }
-        let host = |name: &str, director: bool, v4: IpAddr, v6: Option<IpAddr>| PlanHost {
+        let host = |name: &str, role: Role, v4: IpAddr, v6: Option<IpAddr>| PlanHost {
             name: name.to_owned(),
-            director,
+            role,
             addresses: std::iter::once(v4).chain(v6).collect(),
         };
-        let hosts =
-            cluster
-                .directors
-                .iter()
-                .map(|d| host(d.name.as_str(), true, d.address.addr().into(), d.address6.map(|n| n.addr().into())))
-                .chain(cluster.real_servers.iter().map(|s| {
-                    host(s.name.as_str(), false, s.address.addr().into(), s.address6.map(|n| n.addr().into()))
-                }))
-                .collect();
+        let hosts = cluster
+            .directors
+            .iter()
+            .map(|d| {
+                host(d.name.as_str(), Role::Director, d.address.addr().into(), d.address6.map(|n| n.addr().into()))
+            })
+            .chain(cluster.real_servers.iter().map(|s| {
+                let v6 = s.address6.map(|n| n.addr().into());
+                host(s.name.as_str(), Role::RealServer, s.address.addr().into(), v6)
+            }))
+            .collect();
         Plan { cluster: cluster.name.to_string(), vips: vips.into_iter().collect(), hosts }
     }
 
@@ -84,16 +86,16 @@ pub fn judge(plan: &Plan, interface: &str, window_ms: u64, sent: usize, seen: &[
         map.entry(address).or_default().insert(mac);
     }
     // Each host's MAC, from the answers for its own addresses.
-    let mut who: HashMap<[u8; 6], (&str, bool)> = HashMap::default();
+    let mut who: HashMap<[u8; 6], (&str, Role)> = HashMap::default();
     let mut hosts = Vec::with_capacity(plan.hosts.len());
     for host in &plan.hosts {
         let mac = host.addresses.iter().find_map(|a| answers.get(a).and_then(|macs| macs.iter().next().copied()));
         if let Some(mac) = mac {
-            who.entry(mac).or_insert((&host.name, host.director));
+            who.entry(mac).or_insert((&host.name, host.role));
         }
         hosts.push(ProbeHost {
             name: host.name.clone(),
-            role: role(host.director).to_owned(),
+            role: host.role.token().to_owned(),
             addresses: host.addresses.iter().map(|a| a.to_string()).collect(),
             mac: mac.map(mac_text),
         });
@@ -103,10 +105,10 @@ pub fn judge(plan: &Plan, interface: &str, window_ms: u64, sent: usize, seen: &[
         ProbeResponder {
             mac: mac_text(mac),
             host: host.map(|(name, _)| (*name).to_owned()),
-            role: host.map(|(_, director)| role(*director).to_owned()),
+            role: host.map(|(_, role)| role.token().to_owned()),
         }
     };
-    let is_director = |mac: &[u8; 6]| who.get(mac).is_some_and(|(_, director)| *director);
+    let is_director = |mac: &[u8; 6]| who.get(mac).is_some_and(|(_, role)| *role == Role::Director);
     let mut state = ProbeState::Ok;
     let vips = plan
         .vips
@@ -120,7 +122,7 @@ pub fn judge(plan: &Plan, interface: &str, window_ms: u64, sent: usize, seen: &[
                 .unwrap_or_default();
             let vip_state = if responders.len() > 1
                 || !announcers.is_empty()
-                || responders.iter().any(|mac| who.get(mac).is_some_and(|(_, director)| !director))
+                || responders.iter().any(|mac| who.get(mac).is_some_and(|(_, role)| *role == Role::RealServer))
             {
                 ProbeState::Leak
             } else if responders.is_empty() {
@@ -153,14 +155,6 @@ pub fn judge(plan: &Plan, interface: &str, window_ms: u64, sent: usize, seen: &[
     }
 }
 
-fn role(director: bool) -> &'static str {
-    if director {
-        "director"
-    } else {
-        "real-server"
-    }
-}
-
 fn state_word(state: ProbeState) -> &'static str {
     match state {
         ProbeState::Ok => "ok",
@@ -172,11 +166,16 @@ fn state_word(state: ProbeState) -> &'static str {
 
 /// "real server web3 (52:54:00:…)", or the MAC alone for a MAC no host answered from.
 fn describe(r: &ProbeResponder) -> String {
-    match (&r.host, r.role.as_deref()) {
-        (Some(host), Some("director")) => format!("director {host} ({})", r.mac),
-        (Some(host), _) => format!("real server {host} ({})", r.mac),
-        (None, _) => format!("{} (no host of the manifest)", r.mac),
+    let role = if from_director(r) { Role::Director } else { Role::RealServer };
+    match &r.host {
+        Some(name) => format!("{} ({})", role.named(name), r.mac),
+        None => format!("{} (no host of the manifest)", r.mac),
     }
+}
+
+/// Whether a responder is a director of the manifest, by the role its result names.
+fn from_director(r: &ProbeResponder) -> bool {
+    r.role.as_deref() == Some(Role::Director.token())
 }
 
 /// What is wrong with one VIP, in a sentence; `None` when it is ok.
@@ -190,7 +189,7 @@ pub(crate) fn problem(v: &ProbeVip) -> Option<String> {
             let mut said: Vec<String> = v
                 .responders
                 .iter()
-                .filter(|r| v.responders.len() > 1 || r.role.as_deref() != Some("director"))
+                .filter(|r| v.responders.len() > 1 || !from_director(r))
                 .map(|r| format!("{} answers for {}", describe(r), v.address))
                 .collect();
             said.extend(v.announcers.iter().map(|r| format!("{} sends as {}", describe(r), v.address)));
@@ -294,7 +293,7 @@ pub fn prometheus(result: &ProbeResult) -> String {
             continue;
         }
         let mut leakers: BTreeSet<&ProbeResponder> = v.announcers.iter().collect();
-        leakers.extend(v.responders.iter().filter(|r| v.responders.len() > 1 || r.role.as_deref() != Some("director")));
+        leakers.extend(v.responders.iter().filter(|r| v.responders.len() > 1 || !from_director(r)));
         for r in leakers {
             out += &format!(
                 "lvsdr_vip_leak{{cluster=\"{c}\",vip=\"{}\",host=\"{}\",mac=\"{}\"}} 1\n",
@@ -333,8 +332,8 @@ mod tests {
                 ("fd00::100".parse().unwrap(), vec!["www6".into()]),
             ],
             hosts: vec![
-                PlanHost { name: "lvs1".into(), director: true, addresses: vec!["10.0.0.2".parse().unwrap()] },
-                PlanHost { name: "web1".into(), director: false, addresses: vec!["10.0.0.11".parse().unwrap()] },
+                PlanHost { name: "lvs1".into(), role: Role::Director, addresses: vec!["10.0.0.2".parse().unwrap()] },
+                PlanHost { name: "web1".into(), role: Role::RealServer, addresses: vec!["10.0.0.11".parse().unwrap()] },
             ],
         }
     }

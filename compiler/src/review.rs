@@ -4,7 +4,7 @@
 //! compares the trees of two manifests. Both read each tree's `index.json` to name a
 //! changed file's host ("real server web1", "director lvs1") and artifact id.
 
-use crate::contract::{ChangeEntry, DirectorEntry, HostAction, HostRef, Index, Step, INDEX_FILE};
+use crate::contract::{ChangeEntry, DirectorEntry, HostAction, HostRef, Index, Role, Step, INDEX_FILE};
 use crate::tree::{Tree, TreeFile};
 use similar::TextDiff;
 use std::collections::BTreeMap;
@@ -31,11 +31,10 @@ impl Change {
 }
 
 /// Whose a changed file is: a host of the index, or the tree itself (index.json, strays).
-/// Ordered as reviews list them: directors, real servers, then the tree.
+/// Ordered as reviews list them: directors, real servers (by `Role`'s order), then the tree.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
-    Director(String),
-    RealServer(String),
+    Host(Role, String),
     Tree,
 }
 
@@ -43,8 +42,7 @@ impl Owner {
     /// The host, as the index names it; `None` for the tree.
     pub fn host(&self) -> Option<HostRef<'_>> {
         match self {
-            Owner::Director(name) => Some(HostRef::Director(name)),
-            Owner::RealServer(name) => Some(HostRef::RealServer(name)),
+            Owner::Host(role, name) => Some(HostRef { role: *role, name }),
             Owner::Tree => None,
         }
     }
@@ -52,10 +50,7 @@ impl Owner {
 
 impl From<HostRef<'_>> for Owner {
     fn from(host: HostRef<'_>) -> Owner {
-        match host {
-            HostRef::Director(name) => Owner::Director(name.to_owned()),
-            HostRef::RealServer(name) => Owner::RealServer(name.to_owned()),
-        }
+        Owner::Host(host.role, host.name.to_owned())
     }
 }
 
@@ -228,8 +223,8 @@ pub fn entries(changes: &[FileChange]) -> Vec<ChangeEntry> {
         .map(|c| ChangeEntry {
             path: c.path.clone(),
             change: c.change.as_str().to_owned(),
-            host: c.host.host().map(|h| h.name().to_owned()),
-            role: c.host.host().map(|h| h.role().to_owned()),
+            host: c.host.host().map(|h| h.name.to_owned()),
+            role: c.host.host().map(|h| h.role.as_str().to_owned()),
             artifact: c.artifact.clone(),
             old_mode: c.old_mode.map(|m| format!("{m:04o}")),
             new_mode: c.new_mode.map(|m| format!("{m:04o}")),
@@ -246,7 +241,7 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
     let changed = |host: &Owner| changes.iter().any(|c| &c.host == host);
     let mut actions = Vec::new();
     for d in new_index.directors.iter().rev() {
-        let owner = Owner::Director(d.name.clone());
+        let owner = Owner::Host(Role::Director, d.name.clone());
         if !changed(&owner) {
             continue;
         }
@@ -258,10 +253,14 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
         };
         // The enable steps (keepalived at boot, the IPVS modules, firewalld's service) run
         // on a new director and when a file they act on changed; a change to the failover
-        // configuration alone needs only the reload or restart.
+        // configuration alone needs only the reload or restart. A changed file's kind is
+        // in whichever tree has it.
+        let kind = |path: &str| {
+            before.into_iter().chain([d]).flat_map(|h| &h.artifacts).find(|a| a.path == path).map(|a| a.kind)
+        };
         let enabling: Vec<&str> = changes
             .iter()
-            .filter(|c| c.host == owner && !matches!(c.artifact.as_deref(), Some("keepalived" | "lvs.cf" | "ipvsadm")))
+            .filter(|c| c.host == owner && kind(&c.path).is_none_or(crate::director_steps::enable_steps_act_on))
             .filter_map(|c| c.artifact.as_deref())
             .collect();
         let enable: &[Step] = if before.is_none() || !enabling.is_empty() { &d.steps.enable } else { &[] };
@@ -276,7 +275,7 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
         }
         actions.push(HostAction {
             host: d.name.clone(),
-            role: "director".to_owned(),
+            role: Role::Director.as_str().to_owned(),
             action: action.to_owned(),
             reasons,
             steps: enable.iter().chain(then).cloned().collect(),
@@ -285,27 +284,28 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
     for d in old_index.directors.iter().filter(|o| !new_index.directors.iter().any(|n| n.name == o.name)) {
         actions.push(HostAction {
             host: d.name.clone(),
-            role: "director".to_owned(),
+            role: Role::Director.as_str().to_owned(),
             action: "remove".to_owned(),
             reasons: vec![format!(
-                "the new tree has no director {}: stop its {} and remove its files",
-                d.name, old_index.failover.software
+                "the new tree has no {}: stop its {} and remove its files",
+                Role::Director.named(&d.name),
+                old_index.failover.software
             )],
             steps: Vec::new(),
         });
     }
     let mut servers: Vec<HostAction> = Vec::new();
     for s in &new_index.servers {
-        if !changed(&Owner::RealServer(s.name.clone())) {
+        if !changed(&Owner::Host(Role::RealServer, s.name.clone())) {
             continue;
         }
         let new_host = !old_index.servers.iter().any(|o| o.name == s.name);
         servers.push(HostAction {
             host: s.name.clone(),
-            role: "real server".to_owned(),
+            role: Role::RealServer.as_str().to_owned(),
             action: if new_host { "install" } else { "apply" }.to_owned(),
             reasons: vec![if new_host {
-                "a new real server: its steps enable the boot and bring the VIPs up behind their lock".to_owned()
+                format!("a new {}: its steps enable the boot and bring the VIPs up behind their lock", Role::RealServer)
             } else {
                 "its apply steps retire the VIPs that leave, load the new lock, then bring the VIPs up behind it"
                     .to_owned()
@@ -316,11 +316,11 @@ pub fn actions(old: &Tree, new: &Tree, changes: &[FileChange]) -> Vec<HostAction
     for s in old_index.servers.iter().filter(|o| !new_index.servers.iter().any(|n| n.name == o.name)) {
         servers.push(HostAction {
             host: s.name.clone(),
-            role: "real server".to_owned(),
+            role: Role::RealServer.as_str().to_owned(),
             action: "remove".to_owned(),
             reasons: vec![format!(
-                "the new tree has no real server {}: run its old tree's `{} down` and `{} unload` (VIPs first, then the lock), then remove its files",
-                s.name,
+                "the new tree has no {}: run its old tree's `{} down` and `{} unload` (VIPs first, then the lock), then remove its files",
+                Role::RealServer.named(&s.name),
                 crate::boot::VIPS_SCRIPT,
                 crate::boot::VIPS_SCRIPT
             )],
@@ -340,7 +340,10 @@ fn director_action(
     d: &DirectorEntry,
 ) -> (&'static str, Vec<String>) {
     let Some(before) = before else {
-        return ("install", vec![format!("a new director: enable {} and start it", new_index.failover.software)]);
+        return (
+            "install",
+            vec![format!("a new {}: enable {} and start it", Role::Director, new_index.failover.software)],
+        );
     };
     if old_index.failover.software != new_index.failover.software {
         return (

@@ -11,7 +11,7 @@
 use crate::contract::CONFIG_MODE;
 use crate::contract::{
     to_sorted_text, ArtifactEntry, BlockMarkers, DirectorEntry, FailoverEntry, Index, MemberEntry, RealServerEntry,
-    ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
+    Role, ServiceEntry, VipEntry, GENERATOR, INDEX_FILE, TREE_FORMAT,
 };
 use crate::digest::sha256_hex;
 use crate::emit::{emit, emit_into};
@@ -39,13 +39,6 @@ impl Tree {
     }
 }
 
-/// A host's role, which decides its place in `index.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Director,
-    RealServer,
-}
-
 /// One file of a host held in memory, with what the index calls it.
 #[derive(Debug)]
 pub struct HostFile {
@@ -61,6 +54,7 @@ pub struct HostFile {
 /// One host's part of the tree; `F` is what its sink kept of each file.
 #[derive(Debug)]
 pub struct HostOutput<F = HostFile> {
+    /// Decides its place in `index.json`: directors first.
     pub role: Role,
     /// The host's name, which is also its directory in the tree.
     pub name: String,
@@ -159,7 +153,7 @@ pub fn host_into<S: Sink>(cluster: &Cluster, n: usize, sink: &mut S) -> Result<H
         let (sha256, kept) = sink.put(&placed, &Contents { cluster, plan: &host_plan, position })?;
         artifacts.push(ArtifactEntry {
             id: placement.id.clone(),
-            kind: placement.kind.to_owned(),
+            kind: placement.kind,
             path,
             install_path: placement.install_path.clone(),
             install: placement.install,

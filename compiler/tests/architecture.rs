@@ -1,6 +1,6 @@
 //! The crate's structural invariants, checked on its source: no module cycles (between
-//! top-level modules, and between the submodules of each folder), and IO only at the edges
-//! (ARCHITECTURE.md lists them).
+//! top-level modules, and between the submodules of each folder), IO only at the edges
+//! (ARCHITECTURE.md lists them), and a host-check for every kind of artifact.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -247,4 +247,32 @@ fn prose_names_the_releases_the_table_has() {
     }
     assert!(wrong.is_empty(), "prose names another range of releases than the table ({first} … {last}): {wrong:?}");
     assert!(ranges > 0, "the scan found no range of releases: it checks nothing");
+}
+
+/// The kinds `KIND_CHECKS` in scripts/harness/artifacts.py has a row for, in order: each
+/// row starts a line of the table with the kind in double quotes.
+fn harness_kinds() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/harness/artifacts.py");
+    let text = std::fs::read_to_string(path).unwrap();
+    let table = text.split_once("\nKIND_CHECKS = {\n").expect("artifacts.py has KIND_CHECKS = {").1;
+    let table = table.split_once("\n}\n").expect("KIND_CHECKS ends with a line `}`").0;
+    table
+        .lines()
+        .filter_map(|line| line.strip_prefix("    \""))
+        .filter_map(|row| row.split_once("\":").map(|(kind, _)| kind.to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_artifact_kind_has_a_host_check() {
+    // A kind host-check does not know would go onto hosts with only its mode and checksum
+    // checked: each must have a row of content checks, and each row must be a kind lvsdr writes.
+    let rows = harness_kinds();
+    let harness: BTreeSet<&str> = rows.iter().map(String::as_str).collect();
+    assert_eq!(harness.len(), rows.len(), "a kind has two rows in KIND_CHECKS (Python keeps the last): {rows:?}");
+    let kinds: BTreeSet<&str> = lvsdr::contract::ArtifactKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    let unchecked: Vec<&&str> = kinds.difference(&harness).collect();
+    assert!(unchecked.is_empty(), "no row in KIND_CHECKS (scripts/harness/artifacts.py) for {unchecked:?}");
+    let unknown: Vec<&&str> = harness.difference(&kinds).collect();
+    assert!(unknown.is_empty(), "KIND_CHECKS has rows for kinds lvsdr does not write: {unknown:?}");
 }

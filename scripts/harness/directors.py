@@ -410,22 +410,3 @@ def marks_init(tree, director, text):
     if any(f"--noflush < {f}" not in text for f in files):
         raise CheckError(f"does not restore {files} from standard input")
     return f"restores {', '.join(files)}"
-
-
-DIRECTOR_CHECKS = {
-    "marks-nftables": [("nft -c, replaced whole, the marks of index.json", marks_nftables)],
-    "marks-iptables": [("iptables-restore --test, lvsdr's chain, the marks of index.json", marks_iptables)],
-    "marks-ip6tables": [("ip6tables-restore --test, lvsdr's chain, the marks of index.json",
-                         lambda tree, director, text: marks_iptables(tree, director, text, "ip6tables-restore", 6))],
-    "firewalld-direct": [("mangle PREROUTING, the marks of index.json", firewalld_direct)],
-    "marks-unit": [("loads the rules before keepalived", marks_unit)],
-    "marks-init": [("sh syntax, chkconfig order, restores the rules", marks_init)],
-    "modules-load": [("IPVS and the schedulers in use", modules_load)],
-    "firewalld-service": [("VRRP and the services' ports", firewalld_service)],
-    "keepalived": [("keepalived -t -f, no warnings", keepalived_test),
-                   ("virtual_servers equal the ipvsadm file", keepalived_table),
-                   ("VRRP VIPs and labels equal index.json", keepalived_vips)],
-    "lvs.cf": [("keys of lvs.cf(5), network = direct, primary", lvs_cf_globals),
-               ("virtual blocks equal the ipvsadm file", lvs_cf_table)],
-    "ipvsadm": [("ipvsadm-save -n grammar", lambda tree, director, text: f"{len(table_from_save(text))} services")],
-}

@@ -65,7 +65,7 @@ fn cluster(manifest: &str) -> Option<Cluster> {
 /// `--server`: every director and real server of the manifest, with its role.
 pub fn host_names() -> Vec<CompletionCandidate> {
     let Some(cluster) = manifest_and_server().0.and_then(|m| cluster(&m)) else { return Vec::new() };
-    cluster.hosts().map(|host| CompletionCandidate::new(host.name()).help(Some(host.role().into()))).collect()
+    cluster.hosts().map(|host| CompletionCandidate::new(host.name()).help(Some(host.role().as_str().into()))).collect()
 }
 
 /// `--artifact`: the ids of the `--server` host's artifacts, with their install paths.

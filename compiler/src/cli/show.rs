@@ -3,7 +3,7 @@
 use super::exit::{ExitStatus, Failure};
 use super::manifest::{Loaded, WhenClean};
 use super::{complete, Settings};
-use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, ShowResult, VipEntry};
+use lvsdr::contract::{ArtifactEntry, DirectorEntry, InstallKind, RealServerEntry, Role, ShowResult, VipEntry};
 use lvsdr::{report, Host, HostEntry};
 
 /// Show each host before compiling: role, platform, address, network stack, ARP
@@ -64,7 +64,7 @@ pub fn table(cluster: &str, directors: &[DirectorEntry], servers: &[RealServerEn
     for d in directors {
         rows.push([
             d.name.clone(),
-            "director".into(),
+            Role::Director.to_string(),
             d.platform.clone(),
             d.address.clone(),
             d.interface.clone(),
@@ -77,7 +77,7 @@ pub fn table(cluster: &str, directors: &[DirectorEntry], servers: &[RealServerEn
     for s in servers {
         rows.push([
             s.name.clone(),
-            "real server".into(),
+            Role::RealServer.to_string(),
             s.platform.clone(),
             s.address.clone(),
             s.interface.clone(),
@@ -132,8 +132,12 @@ pub fn detail(directors: &[DirectorEntry], servers: &[RealServerEntry]) -> Strin
     let mut out = String::new();
     for d in directors {
         out += &format!(
-            "{} (director)\n  platform   {}\n  address    {} on {}\n",
-            d.name, d.platform, d.address, d.interface
+            "{} ({})\n  platform   {}\n  address    {} on {}\n",
+            d.name,
+            Role::Director,
+            d.platform,
+            d.address,
+            d.interface
         );
         out += &address6_line(d.address6.as_deref());
         out += &vip_lines(&d.vips);
@@ -141,8 +145,12 @@ pub fn detail(directors: &[DirectorEntry], servers: &[RealServerEntry]) -> Strin
     }
     for s in servers {
         out += &format!(
-            "{} (real server)\n  platform   {}\n  address    {} on {}\n",
-            s.name, s.platform, s.address, s.interface
+            "{} ({})\n  platform   {}\n  address    {} on {}\n",
+            s.name,
+            Role::RealServer,
+            s.platform,
+            s.address,
+            s.interface
         );
         out += &address6_line(s.address6.as_deref());
         out += &format!("  network    {}\n  ARP        {}\n", s.network_stack, s.arp_suppression);

@@ -2,7 +2,7 @@
 //! or COMMIT, because its Perl restore hands every other line to `arptables`.
 
 use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
-use crate::contract::{InstallKind as Install, RULES_MODE};
+use crate::contract::{ArtifactKind, InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
 use std::net::Ipv4Addr;
@@ -36,7 +36,7 @@ pub struct Runtime<'a> {
 }
 
 static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
-    kind: "arptables",
+    kind: ArtifactKind::Arptables,
     install_path: SAVE_FILE,
     install: Install::File,
     mode: RULES_MODE,

@@ -4,7 +4,7 @@
 
 use super::arptables::{Runtime, SAVE_FILE};
 use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
-use crate::contract::{InstallKind as Install, RULES_MODE};
+use crate::contract::{ArtifactKind, InstallKind as Install, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
 use std::net::Ipv4Addr;
@@ -20,7 +20,7 @@ struct Rules<'a> {
 }
 
 static ARTIFACTS: [DialectArtifact; 1] = [DialectArtifact {
-    kind: "arptables_jf",
+    kind: ArtifactKind::ArptablesJf,
     install_path: SAVE_FILE,
     install: Install::File,
     mode: RULES_MODE,

@@ -15,7 +15,7 @@ mod arptables_jf;
 mod nftables;
 mod sysctl;
 
-use crate::contract::InstallKind as Install;
+use crate::contract::{ArtifactKind, InstallKind as Install};
 use crate::model::{RealServer, Suppression};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -31,7 +31,7 @@ pub struct ServerView<'a> {
 /// One artifact a dialect gives every real server that uses it.
 pub struct DialectArtifact {
     /// Its kind in index.json (also its id: a host has one of each).
-    pub kind: &'static str,
+    pub kind: ArtifactKind,
     pub install_path: &'static str,
     pub install: Install,
     pub mode: u32,

@@ -3,7 +3,7 @@
 //! through nftables.conf).
 
 use super::{Dialect, DialectArtifact, Ipv6Lock, Loader, ServerView, VipDevice};
-use crate::contract::{InstallKind as Install, CONFIG_MODE, RULES_MODE};
+use crate::contract::{ArtifactKind, InstallKind as Install, CONFIG_MODE, RULES_MODE};
 use crate::model::RealServer;
 use askama::Template;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -67,7 +67,7 @@ struct NftablesServiceDropIn<'a> {
 // would fail the user's whole configuration. lvsdr-arp.service loads it on its own.
 static ARTIFACTS: [DialectArtifact; 2] = [
     DialectArtifact {
-        kind: "nftables",
+        kind: ArtifactKind::Nftables,
         install_path: SCRIPT_PATH,
         install: Install::File,
         mode: RULES_MODE,
@@ -77,7 +77,7 @@ static ARTIFACTS: [DialectArtifact; 2] = [
     // nftables.service's reload and stop flush the whole ruleset, and its start may load a
     // stale saved copy of the table: after each, lvsdr's table is loaded again.
     DialectArtifact {
-        kind: "systemd-dropin",
+        kind: ArtifactKind::SystemdDropin,
         install_path: "/etc/systemd/system/nftables.service.d/50-lvsdr.conf",
         install: Install::File,
         mode: CONFIG_MODE,

@@ -2,6 +2,7 @@
 //! JSON pointer and the message's "real server web1" are built only for a diagnostic
 //! (lowering runs once per host and per service, tens of thousands of times).
 
+use crate::contract::Role;
 use crate::diag::pointer;
 use smol_str::SmolStr;
 use std::fmt;
@@ -60,22 +61,45 @@ impl At {
     }
 }
 
+/// What a named entry of the manifest is: a host, by its role, or a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    Host(Role),
+    Service,
+}
+
+impl What {
+    /// "director", "real server" (the role's own words), "service".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            What::Host(role) => role.as_str(),
+            What::Service => "service",
+        }
+    }
+}
+
+impl fmt::Display for What {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Who a message speaks of: "real server web1", "service www".
 #[derive(Clone, Debug)]
 pub struct Who {
-    role: &'static str,
+    what: What,
     name: SmolStr,
 }
 
 impl Who {
-    pub fn new(role: &'static str, name: &SmolStr) -> Self {
-        Who { role, name: name.clone() }
+    pub fn new(what: What, name: &SmolStr) -> Self {
+        Who { what, name: name.clone() }
     }
 }
 
 impl fmt::Display for Who {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.role, self.name)
+        write!(f, "{} {}", self.what, self.name)
     }
 }
 
@@ -90,6 +114,7 @@ mod tests {
         assert_eq!(entry.key("address"), "/real_servers/7/address");
         assert_eq!(entry.at("name").path(), "/real_servers/7/name");
         assert_eq!(At::Top("/cluster").path(), "/cluster");
-        assert_eq!(Who::new("real server", &"web1".into()).to_string(), "real server web1");
+        assert_eq!(Who::new(What::Host(Role::RealServer), &"web1".into()).to_string(), "real server web1");
+        assert_eq!(Who::new(What::Service, &"www".into()).to_string(), "service www");
     }
 }

@@ -8,6 +8,7 @@ use super::checks::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT};
 use super::entry::Entry;
 use super::hosts::Lowered;
 use crate::codes::Code;
+use crate::contract::Role;
 use crate::diag::pointer;
 use crate::diag::Diagnostic;
 use crate::model::{limits, Director, Expect, Failover, HealthCheck, OnFailure, Ports, Probe, Service};
@@ -35,8 +36,8 @@ pub fn failover(
                     Code::MixedFailover,
                     path.key(key),
                     format!(
-                        "director {} runs {} ({}), but the primary {} runs {} ({})",
-                        director.name,
+                        "{} runs {} ({}), but the primary {} runs {} ({})",
+                        Role::Director.named(director.name.as_str()),
                         director.platform,
                         family(director),
                         primary.name,
@@ -157,7 +158,7 @@ fn piranha_can_express(found: &mut Vec<Diagnostic>, service: &Service, entry: En
         if member.health_check.is_some() {
             refuse(
                 pointer(&pointer(&entry.key("real_servers"), j), "health_check"),
-                format!("checks real server {} its own way", member.server),
+                format!("checks {} its own way", Role::RealServer.named(member.server.as_str())),
             );
         }
     }
@@ -184,8 +185,10 @@ fn keepalived_1_can_express(found: &mut Vec<Diagnostic>, service: &Service, entr
                 Code::KeepalivedTooOld,
                 path,
                 format!(
-                    "service {} {what}, which keepalived 1.3.5 on director {} ({}) ignores",
-                    service.name, director.name, director.platform
+                    "service {} {what}, which keepalived 1.3.5 on {} ({}) ignores",
+                    service.name,
+                    Role::Director.named(director.name.as_str()),
+                    director.platform
                 ),
             )
             .hint("drop the key while directors on {on:keepalived-1} run the service, or move the directors to {on:keepalived-2} (keepalived 2)"),

@@ -5,9 +5,10 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 use super::address::{parse_host, parse_host6, special_purpose, special_purpose6};
-use super::entry::{Entry, Who};
+use super::entry::{Entry, What, Who};
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
+use crate::contract::Role;
 use crate::diag::Diagnostic;
 use crate::dialect::{dialect, VipDevice};
 use crate::model::{Director, Firewall, Interface, NetworkStack, Platform, RealServer, Suppression, SuppressionTool};
@@ -217,10 +218,11 @@ struct Common {
 }
 
 impl<'m> Pass<'_, 'm> {
-    fn common(&mut self, entry: Entry, role: &'static str, w: Written<'m>) -> Common {
-        let who = Who::new(role, w.name);
-        let name = values::name(self.found, w.name, entry.at("name"), role);
-        values::unique(self.found, &mut self.declared, w.name.as_str(), entry, role);
+    fn common(&mut self, entry: Entry, role: Role, w: Written<'m>) -> Common {
+        let what = What::Host(role);
+        let who = Who::new(what, w.name);
+        let name = values::name(self.found, w.name, entry.at("name"), what.as_str());
+        values::unique(self.found, &mut self.declared, w.name.as_str(), entry, what);
         let address = host_address(self.found, &mut self.book, w.address, entry, &who);
         let address6 = match w.address6 {
             Some(text) => host_address6(self.found, &mut self.book, text, entry, &who).map(Some),
@@ -248,7 +250,7 @@ fn directors<'m>(pass: &mut Pass<'_, 'm>, directors: &'m [raw::Director]) -> Low
     let mut lowered = Vec::new();
     for (i, d) in directors.iter().enumerate() {
         let entry = Entry::new("/directors", i);
-        let c = pass.common(entry, "director", d.into());
+        let c = pass.common(entry, Role::Director, d.into());
         let firewall = c.platform.and_then(|platform| firewall(pass.found, d, platform, entry, &c.who));
         let director = match (c.name, c.address, c.address6, c.interface, c.platform, firewall) {
             (Some(name), Some(address), Some(address6), Some(interface), Some(platform), Some(firewall)) => {
@@ -312,7 +314,7 @@ fn real_servers<'m>(pass: &mut Pass<'_, 'm>, servers: &'m [raw::RealServer]) -> 
     let mut lowered = Vec::new();
     for (i, s) in servers.iter().enumerate() {
         let entry = Entry::new("/real_servers", i);
-        let c = pass.common(entry, "real server", s.into());
+        let c = pass.common(entry, Role::RealServer, s.into());
         let suppression = c.platform.and_then(|platform| suppression(pass.found, s, platform, entry, &c.who));
         let stack = c.platform.and_then(|platform| network_stack(pass, s, platform, entry, &c.who));
         let server = match ((c.name, c.address, c.address6), c.interface, c.platform, suppression, stack) {

@@ -1,7 +1,7 @@
 //! A service's `port` or `ports`: the one port, or a firewall-mark service's ranges and
 //! mark; and the rule that each port of a VIP and protocol belongs to one service.
 
-use super::entry::{Entry, Who};
+use super::entry::{Entry, What, Who};
 use crate::codes::Code;
 use crate::diag::{pointer, Diagnostic};
 use crate::model::{limits, FirewallMark, PortRange, Ports, Protocol};
@@ -34,7 +34,7 @@ impl Marks {
                         Entry::new("/services", i).key("firewall_mark"),
                         format!(
                             "{} declares firewall mark {mark}, which service {first_name} declares too",
-                            Who::new("service", &s.name)
+                            Who::new(What::Service, &s.name)
                         ),
                     )
                     .hint(

@@ -4,6 +4,7 @@
 
 use super::hosts::Lowered;
 use crate::codes::Code;
+use crate::contract::Role;
 use crate::diag::Diagnostic;
 use crate::model::{Director, RealServer, Service};
 use rustc_hash::FxHashSet as HashSet;
@@ -32,8 +33,8 @@ pub fn one_segment(
                     Code::MissingAddress6,
                     path.key("name"),
                     format!(
-                        "director {} has no address6, but the cluster has IPv6 VIPs it must hold and forward",
-                        director.name
+                        "{} has no address6, but the cluster has IPv6 VIPs it must hold and forward",
+                        Role::Director.named(director.name.as_str())
                     ),
                 )
                 .hint("add the director's IPv6 address on the segment, e.g. \"address6\": \"2001:db8:10::2/64\""),
@@ -71,8 +72,9 @@ fn apart(
         Code::NotOneSegment,
         path,
         format!(
-            "real server {server} ({r}) and director {} ({d}) do not share a subnet, so the director cannot forward to it by MAC",
-            director.name.as_str()
+            "{} ({r}) and {} ({d}) do not share a subnet, so the director cannot forward to it by MAC",
+            Role::RealServer.named(server),
+            Role::Director.named(director.name.as_str())
         ),
     )
     .hint("direct routing needs one L2 segment: check the address and prefix of both")

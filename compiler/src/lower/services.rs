@@ -3,12 +3,13 @@
 
 use super::address::{parse_vip, special};
 use super::checks::{self, CheckedService};
-use super::entry::{At, Entry, Who};
+use super::entry::{At, Entry, What, Who};
 use super::hosts::{AddressBook, Lowered};
 use super::ports;
 use super::quoted;
 use super::values::{self, enum_error, Declared};
 use crate::codes::Code;
+use crate::contract::Role;
 use crate::diag::{did_you_mean, pointer, Diagnostic};
 use crate::dialect::{dialect, Ipv6Lock};
 use crate::model::{
@@ -150,9 +151,9 @@ pub fn services(
     let mut marked_ports = ports::MarkedPorts::new(services);
     for (i, s) in services.iter().enumerate() {
         let entry = Entry::new("/services", i);
-        let who = Who::new("service", &s.name);
-        let name = values::name(found, &s.name, entry.at("name"), "service");
-        values::unique(found, &mut declared, &s.name, entry, "service");
+        let who = Who::new(What::Service, &s.name);
+        let name = values::name(found, &s.name, entry.at("name"), What::Service.as_str());
+        values::unique(found, &mut declared, &s.name, entry, What::Service);
         let vip = vip(found, book, &s.vip, entry.at("vip"), &who);
         ipv6 |= vip.is_some_and(|v| v.is_ipv6());
         let protocol = keyword(found, s.protocol.as_deref(), Protocol::Tcp, entry, "protocol", Code::UnknownProtocol);
@@ -291,7 +292,10 @@ pub fn services(
                         entry.key("sorry_server"),
                         format!("{who}'s sorry server {name} would hold the IPv6 VIP {vip}, but it {why}"),
                     )
-                    .hint(format!("give real server {name} \"arp_suppression\": \"sysctl\" (or nftables on {{on:default-nftables}}), or choose another sorry server")),
+                    .hint(format!(
+                        "give {} \"arp_suppression\": \"sysctl\" (or nftables on {{on:default-nftables}}), or choose another sorry server",
+                        Role::RealServer.named(name)
+                    )),
                 );
             }
         }
@@ -406,7 +410,7 @@ fn members<'m>(
             let diagnostic = Diagnostic::new(
                 Code::UnknownServer,
                 server_path(j),
-                format!("{who} names real server {}, which is not declared", quoted(&m.server)),
+                format!("{who} names {}, which is not declared", Role::RealServer.named(&quoted(&m.server))),
             );
             found.push(match did_you_mean(&m.server, roster.by_name.keys().copied()) {
                 Some(close) => diagnostic.hint(format!("did you mean \"{close}\"?")),
@@ -420,7 +424,7 @@ fn members<'m>(
                 Diagnostic::new(
                     Code::DuplicateMember,
                     server_path(j),
-                    format!("{who} lists real server {} twice", m.server),
+                    format!("{who} lists {} twice", Role::RealServer.named(&m.server)),
                 )
                 .hint(hint),
             );
@@ -431,7 +435,11 @@ fn members<'m>(
                 Diagnostic::new(
                     Code::WeightOutOfRange,
                     pointer(&member_path(j), "weight"),
-                    format!("{who} gives real server {} weight {}, outside 0-65535", m.server, m.weight.unwrap_or(1)),
+                    format!(
+                        "{who} gives {} weight {}, outside 0-65535",
+                        Role::RealServer.named(&m.server),
+                        m.weight.unwrap_or(1)
+                    ),
                 )
                 .hint("weights are 0-65535; 0 quiesces the server"),
             );
@@ -459,15 +467,16 @@ fn ipv6_member(
 ) -> Option<IpAddr> {
     // A server that did not lower has its own errors.
     server.address?;
+    let host = Role::RealServer.named(name);
     let problem = if let Some(blocker) = server.ipv6_blocker {
         let (message, hint) = match blocker {
             Ipv6Blocker::Platform(platform) => (
-                format!("{who} has the IPv6 VIP {vip}, but real server {name} runs {platform}, whose kernel cannot hold it safely"),
+                format!("{who} has the IPv6 VIP {vip}, but {host} runs {platform}, whose kernel cannot hold it safely"),
                 "IPv6 VIPs need {on:ipv6} (IPVS's IPv6 and `ip`'s nodad): move the server to a later platform or keep the service on IPv4".to_owned(),
             ),
             Ipv6Blocker::Dialect(suppression) => (
-                format!("{who} has the IPv6 VIP {vip}, but real server {name} uses {suppression}, which sees ARP only: its Neighbour Discovery would answer for the VIP"),
-                format!("give real server {name} \"arp_suppression\": \"sysctl\" (the VIPs on lo), or \"nftables\" on {{on:default-nftables}}"),
+                format!("{who} has the IPv6 VIP {vip}, but {host} uses {suppression}, which sees ARP only: its Neighbour Discovery would answer for the VIP"),
+                format!("give {host} \"arp_suppression\": \"sysctl\" (the VIPs on lo), or \"nftables\" on {{on:default-nftables}}"),
             ),
         };
         Diagnostic::new(Code::Ipv6Unavailable, path(), message).hint(hint)
@@ -475,11 +484,9 @@ fn ipv6_member(
         Diagnostic::new(
             Code::MissingAddress6,
             path(),
-            format!("{who} has the IPv6 VIP {vip}, but real server {name} has no address6 for IPVS to forward to"),
+            format!("{who} has the IPv6 VIP {vip}, but {host} has no address6 for IPVS to forward to"),
         )
-        .hint(format!(
-            "add real server {name}'s IPv6 address on the segment, e.g. \"address6\": \"2001:db8:10::11/64\""
-        ))
+        .hint(format!("add {host}'s IPv6 address on the segment, e.g. \"address6\": \"2001:db8:10::11/64\""))
     } else {
         return server.address6.map(IpAddr::V6);
     };

@@ -1,6 +1,6 @@
 //! Single values: names, uniqueness, interfaces and keywords, each reported where it is written.
 
-use super::entry::{At, Entry};
+use super::entry::{At, Entry, What};
 use super::quoted;
 use crate::codes::Code;
 use crate::diag::{did_you_mean, Diagnostic};
@@ -8,8 +8,8 @@ use crate::model::{Interface, Name, Platform};
 use rustc_hash::FxHashMap as HashMap;
 use smol_str::SmolStr;
 
-/// Names declared so far: in which entry, and as what ("director", "real server", "service").
-pub type Declared<'m> = HashMap<&'m str, (Entry, &'static str)>;
+/// Names declared so far: in which entry, and as what (a director, a real server, a service).
+pub type Declared<'m> = HashMap<&'m str, (Entry, What)>;
 
 /// `text` as a `Name`, or an E0006 with a suggestion.
 pub fn name(found: &mut Vec<Diagnostic>, text: &SmolStr, at: At, what: &str) -> Option<Name> {
@@ -36,13 +36,7 @@ pub fn name(found: &mut Vec<Diagnostic>, text: &SmolStr, at: At, what: &str) -> 
 }
 
 /// Reports a second declaration of `text`, the name of `entry`, among `declared`.
-pub fn unique<'m>(
-    found: &mut Vec<Diagnostic>,
-    declared: &mut Declared<'m>,
-    text: &'m str,
-    entry: Entry,
-    what: &'static str,
-) {
+pub fn unique<'m>(found: &mut Vec<Diagnostic>, declared: &mut Declared<'m>, text: &'m str, entry: Entry, what: What) {
     if let Some((first, first_what)) = declared.get(text) {
         let message = if *first_what == what {
             format!("{what} name {} is used twice", quoted(text))

@@ -2,9 +2,10 @@
 //! director all of them — and, where the host's configuration names VIPs by label, the
 //! alias label of each.
 
-use super::entry::{Entry, Who};
+use super::entry::{Entry, What, Who};
 use super::hosts::Lowered;
 use crate::codes::Code;
+use crate::contract::Role;
 use crate::diag::Diagnostic;
 use crate::model::{
     AliasLabel, Director, Failover, Interface, NetworkStack, RealServer, ServedVip, Service, ServiceNames,
@@ -65,19 +66,15 @@ pub fn attach_to_real_servers(
     for (index, ((server, entry), listed)) in servers.into_iter().zip(listed).enumerate() {
         let Some(mut server) = server else { continue };
         let vips = group(services, &mut by_server[starts[index] as usize..starts[index + 1] as usize]);
+        let who = Who::new(What::Host(Role::RealServer), server.name.as_smol_str());
         if vips.is_empty() && !listed {
             found.push(
-                Diagnostic::new(
-                    Code::UnusedRealServer,
-                    entry.key("name"),
-                    format!("real server {} serves no service", server.name.as_str()),
-                )
-                .hint("add it to a service's \"real_servers\", or remove it"),
+                Diagnostic::new(Code::UnusedRealServer, entry.key("name"), format!("{who} serves no service"))
+                    .hint("add it to a service's \"real_servers\", or remove it"),
             );
         }
         // ifcfg alias files (the network service's) name each VIP by its label.
         let labelled = server.network_stack == NetworkStack::Initscripts;
-        let who = Who::new("real server", server.name.as_smol_str());
         server.vips = label(found, &who, &server.vip_device, vips, labelled, &mut numbers);
         lowered.push(server);
     }
@@ -109,7 +106,7 @@ pub fn attach_to_directors(
         .into_iter()
         .map(|(director, _)| {
             director.map(|mut d| {
-                let who = Who::new("director", d.name.as_smol_str());
+                let who = Who::new(What::Host(Role::Director), d.name.as_smol_str());
                 d.vips = label(found, &who, &d.interface, all.clone(), labelled, &mut numbers);
                 d
             })

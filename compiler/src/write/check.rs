@@ -4,11 +4,11 @@
 use super::disk::{self, Large};
 use super::journal::Journal;
 use super::{io, locate, parallel, WriteError};
-use crate::contract::{Index, INDEX_FILE};
+use crate::contract::{Index, Role, INDEX_FILE};
 use crate::digest::{sha256_hex, Sha256Stream};
 use crate::model::Cluster;
 use crate::review::{self, FileChange};
-use crate::tree::{self, Contents, HostFile, IndexWriter, Placed, Role, Sink, Tree, TreeFile};
+use crate::tree::{self, Contents, HostFile, IndexWriter, Placed, Sink, Tree, TreeFile};
 use camino::Utf8Path;
 use rustc_hash::FxHashSet;
 use std::fs;
@@ -112,10 +112,7 @@ pub fn check(cluster: &Cluster, out: &Utf8Path) -> Result<Vec<FileChange>, Write
             for (relative, path) in std::mem::take(&mut large) {
                 on_disk.files.insert(relative, disk::read_file(&path, disk.owner, disk.out, false)?.0);
             }
-            let owner = match host.role {
-                Role::Director => review::Owner::Director(host.name.clone()),
-                Role::RealServer => review::Owner::RealServer(host.name.clone()),
-            };
+            let owner = review::Owner::Host(host.role, host.name.clone());
             let mut compiled = Tree::default();
             let mut ids = rustc_hash::FxHashMap::default();
             for file in host.files {

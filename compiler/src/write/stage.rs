@@ -3,10 +3,10 @@
 
 use super::disk::{self, Spool};
 use super::{io, parallel, record, WriteError};
-use crate::contract::{CONFIG_MODE, INDEX_FILE};
+use crate::contract::{Role, CONFIG_MODE, INDEX_FILE};
 use crate::digest::Sha256Stream;
 use crate::model::Cluster;
-use crate::tree::{self, Contents, IndexWriter, Placed, Role, Sink};
+use crate::tree::{self, Contents, IndexWriter, Placed, Sink};
 use camino::Utf8Path;
 use std::fs;
 use std::io::Write;
