@@ -92,6 +92,15 @@ impl std::fmt::Display for WriteError {
     }
 }
 
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::Io { error, .. } | WriteError::Staged { error, .. } => Some(error),
+            WriteError::Foreign { .. } | WriteError::Busy { .. } | WriteError::Unreadable { .. } => None,
+        }
+    }
+}
+
 fn io(path: &Utf8Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |error| WriteError::Io { path: path.to_owned(), error }
 }
