@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPRESSIONS = [
     (re.compile(r"!([\w.]+(?:\(\))?)\.is_empty\(\)"), r"\1"),
     (re.compile(r"([\w.]+(?:\(\))?)\.is_empty\(\)"), r"not \1"),
+    (re.compile(r"([\w.]+)\.is_none\(\)"), r"\1 is none"),
     (re.compile(r"\.unwrap_or_default\(\)"), ' or ""'),
     (re.compile(r"\[(\w+)\.len\(\) - 1\]"), "[-1]"),
     (re.compile(r"\.len\(\)"), "|length"),
@@ -320,7 +321,7 @@ def main(manifest_path, out):
                 protocol=Variant(protocol.capitalize(), text=protocol), scheduler=service.get("scheduler", "wlc"),
                 persistence=service.get("persistence", 0), real_servers=members,
                 flag="-t" if protocol == "tcp" else "-u", check=check, sorry_server=None, quorum=None,
-                nanny_send=None, nanny_expect=None,
+                nanny_send=None, nanny_expect=None, mark=None,
                 _checker=Obj(check=check, own_interval=None, ping_wait=max(TIMEOUT - 1, 1), misc_timeout=TIMEOUT + 2,
                              command_line="", ping="/bin/ping")))
         return views
