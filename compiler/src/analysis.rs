@@ -40,7 +40,8 @@ pub struct Checked {
 }
 
 /// The largest manifest lvsdr reads unless told otherwise (`--max-manifest-size`): about
-/// twice a 50,000-server manifest; the CLI stops reading one byte past the limit.
+/// twice the largest manifest docs/benchmarks.md measures (E0037's hint says its size);
+/// the CLI stops reading one byte past the limit.
 pub const MAX_MANIFEST_BYTES: u64 = 128 << 20;
 
 /// The manifest's syntax.

@@ -3,7 +3,8 @@
 //!
 //! Rendering host by host, each file into a `Sink` as it renders, is what keeps a large
 //! cluster's memory bounded by its manifest: the writer holds at most a megabyte of a file
-//! (a director's configuration is tens of MB at 50,000 real servers) and streams `index.json`.
+//! (a director's configuration lists every membership: docs/benchmarks.md's clusters give
+//! the sizes) and streams `index.json`.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
