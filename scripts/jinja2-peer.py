@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPRESSIONS = [
     (re.compile(r"!([\w.]+(?:\(\))?)\.is_empty\(\)"), r"\1"),
     (re.compile(r"([\w.]+(?:\(\))?)\.is_empty\(\)"), r"not \1"),
+    (re.compile(r"([\w.]+)\.is_none\(\)"), r"\1 is none"),
     (re.compile(r"\.unwrap_or_default\(\)"), ' or ""'),
     (re.compile(r"\[(\w+)\.len\(\) - 1\]"), "[-1]"),
     (re.compile(r"\.len\(\)"), "|length"),

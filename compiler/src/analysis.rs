@@ -3,6 +3,7 @@
 
 use crate::codes::Code;
 use crate::diag::{self, Diagnostic, Location};
+use crate::manifest_source::{ManifestSource, Reread};
 use crate::{contract, lower, parse, raw, report, source};
 
 /// What analysing a manifest found: the cluster when it is valid, and every diagnostic.
@@ -39,7 +40,8 @@ pub struct Checked {
 }
 
 /// The largest manifest lvsdr reads unless told otherwise (`--max-manifest-size`): about
-/// twice a 50,000-server manifest; the CLI stops reading one byte past the limit.
+/// twice the largest manifest docs/benchmarks.md measures (E0037's hint says its size);
+/// the CLI stops reading one byte past the limit.
 pub const MAX_MANIFEST_BYTES: u64 = 128 << 20;
 
 /// The manifest's syntax.
@@ -59,24 +61,6 @@ impl Syntax {
     }
 }
 
-/// Where a manifest's bytes come from. Analysis lets go of them while it lowers a
-/// manifest that parsed, and asks for them again only when a diagnostic needs locating,
-/// so that the text, the raw manifest and the model are never all in memory at once.
-pub trait Source {
-    /// The bytes; after `release`, obtained again (`None` when that fails: the
-    /// diagnostics then go without locations).
-    fn bytes(&mut self) -> Option<&[u8]>;
-    /// Lets go of the bytes until they are asked for again. A source that cannot obtain
-    /// them again (standard input) keeps them.
-    fn release(&mut self) {}
-}
-
-impl Source for &[u8] {
-    fn bytes(&mut self) -> Option<&[u8]> {
-        Some(self)
-    }
-}
-
 /// Decodes and analyses a JSON manifest of at most `MAX_MANIFEST_BYTES`.
 pub fn check_bytes(bytes: &[u8]) -> Checked {
     check_bytes_within(bytes, MAX_MANIFEST_BYTES, Syntax::Json)
@@ -88,7 +72,8 @@ pub fn check_bytes_within(mut bytes: &[u8], limit: u64, syntax: Syntax) -> Check
 }
 
 /// Decodes and analyses the manifest of `source`, of at most `limit` bytes.
-pub fn check_source(source: &mut dyn Source, limit: u64, syntax: Syntax) -> Checked {
+pub fn check_source(source: &mut dyn ManifestSource, limit: u64, syntax: Syntax) -> Checked {
+    let mut source = Reread::new(source);
     let Some(bytes) = source.bytes() else {
         let diagnostic = Diagnostic::new(Code::InternalError, "", "the manifest's bytes could not be read");
         return Checked { cluster: None, diagnostics: vec![diagnostic], text: None };
@@ -106,21 +91,25 @@ pub fn check_source(source: &mut dyn Source, limit: u64, syntax: Syntax) -> Chec
         Ok(text) => text,
         Err(diagnostic) => return Checked { cluster: None, diagnostics: vec![*diagnostic], text: None },
     };
-    let fast = match syntax {
-        Syntax::Json => typed_parse(text).map(|manifest| fast_path(source, manifest)),
-        Syntax::Yaml => None,
+    let typed = match ParsePath::for_text(text, syntax) {
+        ParsePath::Typed => serde_json::from_str::<raw::Manifest>(text).ok(),
+        ParsePath::Full => None,
     };
-    let analysis = fast.unwrap_or_else(|| {
-        let text = source.bytes().and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
-        match syntax {
-            Syntax::Json => analyze_parsed(parse::parse(text)),
-            Syntax::Yaml => analyze_parsed(parse::parse_yaml(text)),
+    let analysis = match typed {
+        Some(manifest) => fast_path(&mut source, manifest),
+        // The typed parse refused the text: the full path says why.
+        None => {
+            let text = source.text().unwrap_or_default();
+            match syntax {
+                Syntax::Json => analyze_parsed(parse::parse(text)),
+                Syntax::Yaml => analyze_parsed(parse::parse_yaml(text)),
+            }
         }
-    });
+    };
     // The text is kept only to quote it in diagnostics.
     let text = match analysis.diagnostics.is_empty() {
         true => None,
-        false => source.bytes().and_then(|b| std::str::from_utf8(b).ok()).map(str::to_owned),
+        false => source.text().map(str::to_owned),
     };
     Checked { cluster: analysis.cluster, diagnostics: analysis.diagnostics, text }
 }
@@ -165,28 +154,45 @@ impl Checked {
     }
 }
 
-/// The fast path's parse of a JSON manifest; `None` when in doubt.
+/// Which parse a manifest's text takes first.
 ///
-/// A valid manifest takes the fast path: straight into the raw types, no syntax tree, no
-/// source map; locations are computed only when lowering has something to report. Any
-/// doubt (the typed parse fails, or the text has a `null`, which the typed parse would read
-/// as an absent key where the structural check reports a wrong type) takes the full path,
-/// whose diagnostics are the reference.
-fn typed_parse(text: &str) -> Option<raw::Manifest> {
-    if text.contains("null") {
-        return None;
+/// The invariant: both paths give the same cluster and the same diagnostics, so the choice
+/// changes only the time and memory a valid manifest costs. The full path is the reference:
+/// a `serde_json::Value`, the structural check (`shape`, every unknown, missing or
+/// mistyped key at once), then the raw types, with the source map built up front. The
+/// typed path parses straight into the raw types, whose serde derives refuse whatever the
+/// structural check would report (unknown keys, missing ones, wrong types, duplicate
+/// keys), with one exception: an `Option` field reads JSON `null` as absent, where the
+/// structural check reports a wrong type. So a text with `null` anywhere (even inside a
+/// string, which only costs it the fast path) takes the full path, and so does any text
+/// the typed parse refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ParsePath {
+    /// Straight into the raw types; locations only when lowering reports something.
+    Typed,
+    /// The syntax tree, the structural check and the source map.
+    Full,
+}
+
+impl ParsePath {
+    /// The path a manifest's text in `syntax` takes first; YAML always takes the full path
+    /// (its values are built by `yaml`, not by serde from the text).
+    fn for_text(text: &str, syntax: Syntax) -> ParsePath {
+        match syntax {
+            Syntax::Json if !text.contains("null") => ParsePath::Typed,
+            Syntax::Json | Syntax::Yaml => ParsePath::Full,
+        }
     }
-    serde_json::from_str::<raw::Manifest>(text).ok()
 }
 
 /// The fast path from the typed parse on. The raw manifest owns its strings, so the source
 /// lets go of the text while lowering runs and is asked for it again only to locate
-/// diagnostics.
-fn fast_path(source: &mut dyn Source, manifest: raw::Manifest) -> Analysis {
+/// diagnostics (`ManifestSource`'s contract).
+fn fast_path(source: &mut Reread<'_>, manifest: raw::Manifest) -> Analysis {
     source.release();
     let (cluster, mut diagnostics) = lower::lower(manifest);
     if !diagnostics.is_empty() {
-        if let Some(text) = source.bytes().and_then(|b| std::str::from_utf8(b).ok()) {
+        if let Some(text) = source.text() {
             let mut ignored = Vec::new();
             source::SourceMap::new(text, &mut ignored).locate_all(&mut diagnostics);
         }
@@ -244,5 +250,63 @@ pub fn manifest_value(text: &str, syntax: Syntax) -> Option<serde_json::Value> {
     match syntax {
         Syntax::Json => serde_json::from_str(text).ok(),
         Syntax::Yaml => crate::yaml::parse(text).ok().map(|(value, ..)| value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_bytes, check_source, Code, Syntax, MAX_MANIFEST_BYTES};
+    use crate::manifest_source::ManifestSource;
+
+    /// A manifest that takes the typed path and has a diagnostic to locate (E0019).
+    const MANIFEST: &str = include_str!("../../fixtures/invalid/duplicate-member.json");
+
+    /// A source whose bytes after `release` are `again`: `ManifestSource`'s contract
+    /// kept, or not.
+    struct Released {
+        first: Vec<u8>,
+        again: Option<Vec<u8>>,
+        released: bool,
+    }
+
+    impl ManifestSource for Released {
+        fn bytes(&mut self) -> Option<&[u8]> {
+            match self.released {
+                true => self.again.as_deref(),
+                false => Some(&self.first),
+            }
+        }
+
+        fn release(&mut self) {
+            self.released = true;
+        }
+    }
+
+    /// Each diagnostic's code, path and line and column.
+    type Found = Vec<(Code, String, Option<(usize, usize)>)>;
+
+    fn checked(again: Option<&str>) -> Found {
+        let mut source = Released { first: MANIFEST.into(), again: again.map(|text| text.into()), released: false };
+        let checked = check_source(&mut source, MAX_MANIFEST_BYTES, Syntax::Json);
+        assert!(source.released, "a manifest that parsed is let go while it is lowered");
+        checked.diagnostics.iter().map(|d| (d.code, d.path.clone(), d.location.map(|l| (l.line, l.column)))).collect()
+    }
+
+    #[test]
+    fn the_same_bytes_again_locate_as_if_kept() {
+        let kept = check_bytes(MANIFEST.as_bytes());
+        let kept: Vec<_> =
+            kept.diagnostics.iter().map(|d| (d.code, d.path.clone(), d.location.map(|l| (l.line, l.column)))).collect();
+        assert!(!kept.is_empty() && kept.iter().all(|(_, _, at)| at.is_some()));
+        assert_eq!(checked(Some(MANIFEST)), kept);
+    }
+
+    #[test]
+    fn no_bytes_again_or_another_length_cost_only_the_locations() {
+        let located = checked(Some(MANIFEST));
+        let unlocated: Vec<_> = located.iter().map(|(code, path, _)| (*code, path.clone(), None)).collect();
+        assert_eq!(checked(None), unlocated);
+        let longer = format!("{MANIFEST}\n");
+        assert_eq!(checked(Some(&longer)), unlocated);
     }
 }

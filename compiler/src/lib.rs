@@ -22,6 +22,7 @@ mod emit;
 mod hosts;
 mod keywords;
 mod lower;
+mod manifest_source;
 mod model;
 mod parse;
 mod plan;
@@ -49,14 +50,14 @@ pub mod schema;
 pub mod write;
 
 pub use analysis::{
-    check_bytes, check_bytes_within, check_source, manifest_value, parse_size, Checked, Source, Syntax,
-    MAX_MANIFEST_BYTES,
+    check_bytes, check_bytes_within, check_source, manifest_value, parse_size, Checked, Syntax, MAX_MANIFEST_BYTES,
 };
 pub use boot::{explain as explain_boot, VIPS_SCRIPT};
 pub use codes::Code;
 pub use diag::{has_errors, Diagnostic};
 pub use digest::sha256_hex;
 pub use hosts::{ArtifactPlace, Artifacts, Host, HostEntry, NoSuchArtifact, UnknownHost};
+pub use manifest_source::ManifestSource;
 pub use model::Cluster;
 pub use tree::{Tree, TreeFile};
 

@@ -3,7 +3,8 @@
 //!
 //! Rendering host by host, each file into a `Sink` as it renders, is what keeps a large
 //! cluster's memory bounded by its manifest: the writer holds at most a megabyte of a file
-//! (a director's configuration is tens of MB at 50,000 real servers) and streams `index.json`.
+//! (a director's configuration lists every membership: docs/benchmarks.md's clusters give
+//! the sizes) and streams `index.json`.
 
 // A new platform, dialect or role must not compile until every match handles it.
 #![deny(clippy::wildcard_enum_match_arm)]
@@ -223,34 +224,60 @@ const INDEX_ITEM_INDENT: &str = "    ";
 /// piece by piece, so that the index is never whole in memory. Its bytes are those of
 /// `Index::to_text` for the same cluster.
 pub struct IndexWriter {
-    /// The index without hosts, cut around the two host lists: before the directors,
-    /// between the lists, after the real servers.
-    before_directors: String,
-    between: String,
-    /// From the end of the servers to the start of the services.
-    before_services: String,
-    after_services: String,
+    frame: IndexFrame,
     directors: usize,
     servers: usize,
+}
+
+/// The lists `IndexWriter` streams, in the order of their keys in index.json (its keys
+/// are sorted).
+const STREAMED_LISTS: [&str; 3] = ["directors", "servers", "services"];
+
+/// index.json's text around the lists `IndexWriter` streams, each piece serde's own bytes.
+///
+/// Made from the index without its lists, as a `serde_json::Value` in which each streamed
+/// list is replaced by a marker string, serialized as `Index::to_text` serializes; the
+/// text is cut at the markers. A marker holds a NUL, which no value of a valid cluster
+/// can (names, addresses and keywords are printable), and each is checked to occur
+/// exactly once. So the pieces are the bytes serde writes around the lists, and a
+/// streamed list, written from `[` to `]` as `to_string_pretty` would write it at that
+/// depth, gives the bytes of `Index::to_text`.
+struct IndexFrame {
+    /// Each list's piece before it: from after the previous list's `]` (or the start)
+    /// to the list's opening `[`.
+    before: [String; 3],
+    /// After the last list's `]`.
+    after: String,
+}
+
+impl IndexFrame {
+    fn of(cluster: &Cluster) -> IndexFrame {
+        let marker = |list: &str| format!("\0{list}");
+        let mut value = serde_json::to_value(index_without_hosts(cluster)).expect("contract types always serialize");
+        for list in STREAMED_LISTS {
+            let slot = value.get_mut(list).expect("the index has each streamed list");
+            *slot = serde_json::Value::String(marker(list));
+        }
+        let text = to_sorted_text(&value);
+        let mut before = Vec::with_capacity(STREAMED_LISTS.len());
+        let mut rest = text.as_str();
+        for list in STREAMED_LISTS {
+            let quoted = serde_json::to_string(&marker(list)).expect("a string always serializes");
+            assert_eq!(text.matches(&quoted).count(), 1, "the {list} marker occurs once");
+            let (head, tail) = rest.split_once(&quoted).expect("the lists' markers occur in the order of their keys");
+            before.push(format!("{head}["));
+            rest = tail;
+        }
+        let after = rest.to_owned();
+        IndexFrame { before: before.try_into().expect("one piece per list"), after }
+    }
 }
 
 impl IndexWriter {
     /// Starts the index; `out` receives its first piece.
     pub fn new(cluster: &Cluster, out: &mut impl FnMut(&str)) -> IndexWriter {
-        let skeleton = index_without_hosts(cluster).to_text();
-        // The cluster and service names cannot hold a quote, so these keys occur once.
-        let (head, rest) = skeleton.split_once("\"directors\": []").expect("the index has a directors list");
-        let (middle, rest) = rest.split_once("\"servers\": []").expect("the index has a servers list");
-        let (before_services, tail) = rest.split_once("\"services\": []").expect("the index has a services list");
-        let writer = IndexWriter {
-            before_directors: format!("{head}\"directors\": ["),
-            between: format!("{middle}\"servers\": ["),
-            before_services: format!("{before_services}\"services\": ["),
-            after_services: tail.to_owned(),
-            directors: 0,
-            servers: 0,
-        };
-        out(&writer.before_directors);
+        let writer = IndexWriter { frame: IndexFrame::of(cluster), directors: 0, servers: 0 };
+        out(&writer.frame.before[0]);
         writer
     }
 
@@ -280,7 +307,7 @@ impl IndexWriter {
             out("\n  ");
         }
         out("]");
-        out(&self.between);
+        out(&self.frame.before[1]);
     }
 
     /// Ends the index with the cluster's services: `out` receives the rest.
@@ -291,7 +318,7 @@ impl IndexWriter {
             out("\n  ");
         }
         out("]");
-        out(&self.before_services);
+        out(&self.frame.before[2]);
         for (i, service) in cluster.services.iter().enumerate() {
             out(if i == 0 { "\n" } else { ",\n" });
             out(&indent_entry(&to_sorted_text(&service_entry(service))));
@@ -300,7 +327,7 @@ impl IndexWriter {
             out("\n  ");
         }
         out("]");
-        out(&self.after_services);
+        out(&self.frame.after);
     }
 }
 

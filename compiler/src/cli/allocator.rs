@@ -2,7 +2,8 @@
 //! freed memory given back at once.
 
 // lvsdr allocates and frees millions of small strings for a large cluster; mimalloc does
-// that in about half the time of glibc's allocator (see scripts/bench).
+// that in much less time than glibc's allocator (scripts/bench measures it; the figures
+// are in docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -11,9 +12,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
-/// Arenas are committed as they are used, not all at once: a small manifest's `check`
-/// peaked at 10 MiB with mimalloc's default (eager arenas), now 5; at 5,000 servers 22 MiB,
-/// now 17; at 50,000, 128 MiB, now 115, in the same time.
+/// Arenas are committed as they are used, not all at once: mimalloc's default (eager
+/// arenas) makes every command's peak memory higher, a small manifest's most, for no time
+/// saved (scripts/bench's peak RSS; docs/benchmarks.md).
 ///
 /// It runs from `.init_array`, before the Rust runtime allocates anything: mimalloc makes
 /// its first arena at the first allocation, with the options it has then.
@@ -29,10 +30,10 @@ static COMMIT_ARENAS_LAZILY: extern "C" fn() = commit_arenas_lazily;
 /// Memory is given back to the system as soon as it is freed, for a compile: the
 /// manifest's text and raw form are freed before the model's peak, and the writer's
 /// threads free each host as they go. With mimalloc's default (a second's delay) those
-/// pages stayed resident beside the rest: a compile at 50,000 servers peaked at 129 MiB,
-/// now 97; at 5,000, 28 MiB, now 19, in the same time. `check` keeps the delay: it
-/// reuses the freed pages for the model at once, and returning them cost it a fifth of
-/// its time for 30 MiB less at 50,000 servers.
+/// pages stay resident beside the rest and raise a compile's peak, for no time saved.
+/// `check` keeps the delay: it reuses the freed pages for the model at once, and
+/// returning them costs it a noticeable part of its time for little memory. scripts/bench
+/// measures both (docs/benchmarks.md).
 pub fn return_freed_memory_at_once() {
     // SAFETY: as in `commit_arenas_lazily`.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }

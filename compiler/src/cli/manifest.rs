@@ -102,7 +102,7 @@ impl Reading {
                 return Err(read_error("standard input", std::io::Error::other("it is closed (or /dev/null)")));
             }
             std::io::stdin().take(limit).read_to_end(&mut bytes).map_err(|e| read_error("standard input", e))?;
-            let bytes = ManifestBytes { bytes: Some(bytes), file: None, len: 0 };
+            let bytes = ManifestBytes { bytes: Some(bytes), file: None };
             Ok((self.stdin_filename.clone().unwrap_or_else(|| "<stdin>".into()), bytes))
         } else {
             // Opened without blocking, so that a FIFO with no writer is refused instead of hanging.
@@ -126,32 +126,56 @@ impl Reading {
             // Sized up front: `take` hides the file's length from `read_to_end`, which would
             // grow the buffer by doubling to twice the manifest.
             bytes.reserve_exact(meta.len().min(limit) as usize + 1);
+            // Stated before reading: a write while it reads changes what is stated after.
+            let stated = Stated::of(&file).map_err(|e| read_error(manifest, e))?;
             (&file).take(limit).read_to_end(&mut bytes).map_err(|e| read_error(manifest, e))?;
-            let len = bytes.len();
-            Ok((manifest.to_owned(), ManifestBytes { bytes: Some(bytes), file: Some(file), len }))
+            let file = (stated.len == bytes.len() as u64).then_some((file, stated));
+            Ok((manifest.to_owned(), ManifestBytes { bytes: Some(bytes), file }))
         }
     }
 }
 
-/// A manifest's bytes as read. A file's are let go while a valid parse is lowered (a
-/// large manifest's text need not sit beside its model) and read again from the same
-/// open file only to locate diagnostics; standard input's are kept.
+/// A manifest's bytes as read, a `lvsdr::ManifestSource`. A file's are let go while a
+/// valid parse is lowered and read again from the same open file only to locate
+/// diagnostics, when the file is as it was stated before the first read; standard
+/// input's, and those of a file that changed while it was read, are kept.
 struct ManifestBytes {
     bytes: Option<Vec<u8>>,
-    /// The file they came from, still open: the same inode even if renamed meanwhile.
-    file: Option<std::fs::File>,
-    /// Their length when first read; a file that changed length since gives no locations.
-    len: usize,
+    /// The file they came from, still open (the same inode even if renamed meanwhile),
+    /// and what it was stated as before they were read.
+    file: Option<(std::fs::File, Stated)>,
 }
 
-impl lvsdr::Source for ManifestBytes {
+/// What vouches that a file's bytes are those read before: its length, and the times a
+/// write sets (a change of contents sets `ctime` even when `mtime` is set back).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stated {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Stated {
+    fn of(file: &std::fs::File) -> std::io::Result<Stated> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata()?;
+        Ok(Stated {
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+}
+
+impl lvsdr::ManifestSource for ManifestBytes {
     fn bytes(&mut self) -> Option<&[u8]> {
         if self.bytes.is_none() {
-            let file = self.file.as_ref()?;
-            if file.metadata().ok()?.len() != self.len as u64 {
+            // The contract: the same bytes, or none. A file stated otherwise since gives none.
+            let (file, stated) = self.file.as_ref()?;
+            if Stated::of(file).ok()? != *stated {
                 return None;
             }
-            let mut again = vec![0; self.len];
+            let mut again = vec![0; stated.len as usize];
             std::os::unix::fs::FileExt::read_exact_at(file, &mut again, 0).ok()?;
             self.bytes = Some(again);
         }

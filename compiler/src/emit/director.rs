@@ -147,8 +147,9 @@ impl std::fmt::Display for Bracketed<'_> {
 }
 
 /// An IPv4 address's dotted text, made without the formatter. The director files print
-/// an address or two for every membership (a million at 50,000 real servers), and
-/// `Ipv4Addr`'s `Display` goes through the formatter four times each. Ordered as the address.
+/// an address or two for every membership (ten per real server in docs/benchmarks.md's
+/// clusters), and `Ipv4Addr`'s `Display` goes through the formatter four times each.
+/// Ordered as the address.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Dotted {
     address: Ipv4Addr,

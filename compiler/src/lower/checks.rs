@@ -3,6 +3,7 @@
 
 use super::entry::{Entry, Who};
 use super::hosts::AddressBook;
+use super::ids::ServerId;
 use super::quoted;
 use super::values::enum_error;
 use crate::codes::Code;
@@ -403,7 +404,7 @@ fn command(found: &mut Vec<Diagnostic>, layers: &Layers<'_>, who: &Who, port: Op
 }
 
 /// A service's sorry server: a declared real server's address in the VIP's family, not a
-/// member. Returns the address and the real server's position in the manifest.
+/// member. Returns the address and the real server it is.
 pub fn sorry_server(
     found: &mut Vec<Diagnostic>,
     text: &str,
@@ -412,7 +413,7 @@ pub fn sorry_server(
     vip: Option<IpAddr>,
     members: &[Member],
     book: &AddressBook,
-) -> Option<(IpAddr, u32)> {
+) -> Option<(IpAddr, ServerId)> {
     let path = entry.key("sorry_server");
     let problem = match super::address::parse_vip(text) {
         Err(error) => {
@@ -427,7 +428,7 @@ pub fn sorry_server(
                 if members.iter().any(|m| m.address == address) {
                     format!("{who}'s sorry server {address} ({owner_who}) is one of its own real servers")
                 } else {
-                    return Some((address, owner.index() as u32));
+                    return Some((address, ServerId::at(owner.index())));
                 }
             }
             Some((_, _, owner_who)) => format!("{who}'s sorry server {address} is {owner_who}'s address"),

@@ -5,7 +5,9 @@
 //! `hosts` (names, addresses, interfaces, platforms, dialects; the address book) →
 //! `services` (VIPs against the address book, keywords, members) → `segment` (one L2
 //! segment) → `failover` (one family, router id) → `vips` (each host's VIPs, and alias
-//! labels where the host's configuration names VIPs by label). `address` and `values` are the pure parts they share.
+//! labels where the host's configuration names VIPs by label). `address` and `values` are the pure parts they share;
+//! `ids` the typed positions the passes hand each other (`ServerId`, `ServiceId`,
+//! `Membership`, `Listed`).
 //!
 //! Every check is linear in the manifest's size: lookups go through hash maps, and the
 //! only product is directors × real servers (a cluster has one or two directors).
@@ -15,6 +17,7 @@ mod checks;
 mod entry;
 mod failover;
 mod hosts;
+mod ids;
 mod ports;
 mod segment;
 mod services;

@@ -5,6 +5,7 @@ use super::address::{parse_vip, special};
 use super::checks::{self, CheckedService};
 use super::entry::{At, Entry, What, Who};
 use super::hosts::{AddressBook, Lowered};
+use super::ids::{Listed, Membership, ServerId, ServiceId};
 use super::ports;
 use super::quoted;
 use super::values::{self, enum_error, Declared};
@@ -22,12 +23,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// What the pass produces.
 pub struct Services {
     pub services: Lowered<Service>,
-    /// Each membership of a service that lowered, as (the position of the real server that
-    /// holds the VIP, in the manifest; the VIP; the service's position).
-    pub memberships: Vec<(u32, IpAddr, u32)>,
-    /// Per declared real server, in manifest order: whether some service lists its name
-    /// (lowered or not), for the unused-server warning.
-    pub listed: Vec<bool>,
+    /// Each real server holding the VIP of a service that lowered.
+    pub memberships: Vec<Membership>,
+    /// Which declared real servers some service names.
+    pub listed: Listed,
     /// Whether any service has a valid IPv6 VIP (lowered or not): the directors need
     /// `address6` then.
     pub ipv6: bool,
@@ -47,10 +46,10 @@ struct Known {
     /// Whether its IPv6 problem was reported: once per server, not per service.
     ipv6_reported: bool,
     /// The first declaration of the name that lowered, which holds the member's VIP.
-    holder: Option<u32>,
+    holder: Option<ServerId>,
     /// The last service that listed the name, and the member's position in its list: a
     /// second listing in that service is a duplicate. `None` while no service lists it.
-    listed_by: Option<(u32, u32)>,
+    listed_by: Option<(ServiceId, u32)>,
 }
 
 /// What keeps a real server from holding an IPv6 VIP.
@@ -77,10 +76,10 @@ impl Ipv6Blocker {
 /// order they are declared, and in a large cluster a lookup by name misses the cache.
 struct Roster<'m> {
     declared: &'m [raw::RealServer],
-    /// Name → the position of its first declaration.
-    by_name: HashMap<&'m str, u32>,
-    /// Per declared position: the position of its name's first declaration.
-    first: Vec<u32>,
+    /// Name → its first declaration.
+    by_name: HashMap<&'m str, ServerId>,
+    /// Per declared server: its name's first declaration.
+    first: Vec<ServerId>,
     /// Per position of a name's first declaration: what members learn and leave there.
     known: Vec<Known>,
 }
@@ -94,10 +93,10 @@ impl<'m> Roster<'m> {
             known: vec![Known::default(); declared.len()],
         };
         for (position, (raw, (lowered, _))) in declared.iter().zip(lowered).enumerate() {
-            let position = u32::try_from(position).expect("fewer than 2^32 real servers fit in a manifest");
+            let position = ServerId::at(position);
             let first = *roster.by_name.entry(raw.name.as_str()).or_insert(position);
             roster.first.push(first);
-            let known = &mut roster.known[first as usize];
+            let known = &mut roster.known[first.index()];
             known.address = lowered.as_ref().map(|s| s.address.addr());
             known.address6 = lowered.as_ref().and_then(|s| s.address6).map(|net| net.addr());
             known.ipv6_blocker = lowered.as_ref().and_then(Ipv6Blocker::of);
@@ -108,24 +107,24 @@ impl<'m> Roster<'m> {
         roster
     }
 
-    /// The declared position of `name`, trying the one after `previous` first.
-    fn find(&self, name: &str, previous: Option<u32>) -> Option<u32> {
-        if let Some(next) = previous.map(|p| p as usize + 1) {
+    /// A declaration of `name`, trying the one after `previous` first.
+    fn find(&self, name: &str, previous: Option<ServerId>) -> Option<ServerId> {
+        if let Some(next) = previous.map(|p| p.index() + 1) {
             if self.declared.get(next).is_some_and(|s| s.name == name) {
-                return Some(next as u32);
+                return Some(ServerId::at(next));
             }
         }
         self.by_name.get(name).copied()
     }
 
-    /// What members know of the name declared at `position`.
-    fn known(&mut self, position: u32) -> &mut Known {
-        &mut self.known[self.first[position as usize] as usize]
+    /// What members know of the name declared as `id`.
+    fn known(&mut self, id: ServerId) -> &mut Known {
+        &mut self.known[self.first[id.index()].index()]
     }
 
     /// Per declared server: whether some service lists its name.
-    fn listed(&self) -> Vec<bool> {
-        self.first.iter().map(|&first| self.known[first as usize].listed_by.is_some()).collect()
+    fn listed(&self) -> Listed {
+        self.first.iter().map(|first| self.known[first.index()].listed_by.is_some()).collect()
     }
 }
 
@@ -203,7 +202,7 @@ pub fn services(
             }
         }
         holders.clear();
-        let index = u32::try_from(i).expect("fewer than 2^32 services fit in a manifest");
+        let index = ServiceId::at(i);
         let members = members(found, &s.real_servers, (index, entry, vip), &who, &mut roster, &mut holders);
         if let (Some(members), Some(vip), Some(ports)) = (&members, vip, &ports) {
             let target = || match ports {
@@ -279,7 +278,7 @@ pub fn services(
             sorry_holders.push(holder);
             // The sorry server holds the VIP like a member: an IPv6 one needs its lock.
             if let (IpAddr::V6(_), Some(vip), Some(blocker)) = (address, vip, roster.known(holder).ipv6_blocker) {
-                let name = &declared_servers[holder as usize].name;
+                let name = &declared_servers[holder.index()].name;
                 let why = match blocker {
                     Ipv6Blocker::Platform(platform) => format!("runs {platform}, whose kernel cannot hold it safely"),
                     Ipv6Blocker::Dialect(suppression) => {
@@ -313,12 +312,11 @@ pub fn services(
                 Some(sorry),
                 Some(quorum),
             ) => {
-                memberships.extend(holders.iter().map(|&holder| (holder, vip, index)));
+                memberships.extend(holders.iter().map(|&holder| Membership { holder, vip, service: index }));
                 // The sorry server answers from the VIP too: it holds it like a member.
-                memberships.extend(sorry.map(|(_, holder)| (holder, vip, index)));
+                memberships.extend(sorry.map(|(_, holder)| Membership { holder, vip, service: index }));
                 let sorry_server = sorry.map(|(address, holder)| SorryServer {
-                    server: Name::of(&declared_servers[holder as usize].name)
-                        .expect("a lowered server's name is valid"),
+                    server: Name::of(&declared_servers[holder.index()].name).expect("a lowered server's name is valid"),
                     address,
                 });
                 Some(Service {
@@ -341,7 +339,7 @@ pub fn services(
     marked_ports.report(found);
     let mut listed = roster.listed();
     for holder in sorry_holders {
-        listed[holder as usize] = true;
+        listed.insert(holder);
     }
     Services { services: lowered, memberships, listed, ipv6 }
 }
@@ -363,15 +361,15 @@ fn keyword<K: Keyword>(
     parsed
 }
 
-/// The members of the service at `service` (its position, its entry, its VIP if valid);
-/// `holders` gets the position of the real server that holds each one's VIP.
+/// The members of the service at `service` (its id, its entry, its VIP if valid);
+/// `holders` gets the real server that holds each one's VIP.
 fn members<'m>(
     found: &mut Vec<Diagnostic>,
     members: &'m [raw::Member],
-    (service, entry, vip): (u32, Entry, Option<IpAddr>),
+    (service, entry, vip): (ServiceId, Entry, Option<IpAddr>),
     who: &Who,
     roster: &mut Roster<'_>,
-    holders: &mut Vec<u32>,
+    holders: &mut Vec<ServerId>,
 ) -> Option<Vec<Member>> {
     // This loop runs once per membership, hundreds of thousands of times in a large
     // cluster: one lookup each, and paths built only for a diagnostic. A declared server

@@ -4,6 +4,7 @@
 
 use super::entry::{Entry, What, Who};
 use super::hosts::Lowered;
+use super::ids::{Listed, Membership, ServerId, ServiceId};
 use crate::codes::Code;
 use crate::contract::Role;
 use crate::diag::Diagnostic;
@@ -17,12 +18,12 @@ use std::net::{IpAddr, Ipv4Addr};
 /// diagnostic points) and the names of its services.
 type VipServices = Vec<(IpAddr, Entry, ServiceNames)>;
 
-/// Groups `memberships` (VIP, index in `services`) into VIPs, services in manifest order.
-fn group(services: &Lowered<Service>, memberships: &mut [(IpAddr, u32)]) -> VipServices {
+/// Groups a host's (VIP, service) pairs into VIPs, services in manifest order.
+fn group(services: &Lowered<Service>, memberships: &mut [(IpAddr, ServiceId)]) -> VipServices {
     memberships.sort_unstable();
     let mut vips: VipServices = Vec::with_capacity(memberships.len());
-    for &mut (vip, index) in memberships {
-        let (Some(service), entry) = &services[index as usize] else { continue };
+    for &mut (vip, service) in memberships {
+        let (Some(service), entry) = &services[service.index()] else { continue };
         match vips.last_mut() {
             Some((last, _, names)) if *last == vip => names.push(service.name.clone()),
             // Most VIPs serve a host through one service: room for one name.
@@ -32,42 +33,41 @@ fn group(services: &Lowered<Service>, memberships: &mut [(IpAddr, u32)]) -> VipS
     vips
 }
 
-/// Gives each real server the VIPs of its services (`memberships`: (server's position,
-/// VIP, service's position), as the services pass found them), reports servers without a
-/// service (`listed`: per server, in manifest order, whether some service lists its
-/// name), and sorts servers by name.
+/// Gives each real server the VIPs of its services (`memberships`, as the services pass
+/// found them), reports servers without a service that no service lists (`listed`), and
+/// sorts servers by name.
 pub fn attach_to_real_servers(
     found: &mut Vec<Diagnostic>,
     services: &Lowered<Service>,
     servers: Lowered<RealServer>,
-    memberships: Vec<(u32, IpAddr, u32)>,
-    listed: &[bool],
+    memberships: Vec<Membership>,
+    listed: &Listed,
 ) -> Vec<RealServer> {
     // The memberships by server, counted and then placed (a counting sort): server i's
     // are `by_server[starts[i]..starts[i + 1]]`. No map and no list per server: a large
     // cluster has hundreds of thousands of memberships.
     let mut starts = vec![0u32; servers.len() + 1];
-    for &(server, _, _) in &memberships {
-        starts[server as usize + 1] += 1;
+    for membership in &memberships {
+        starts[membership.holder.index() + 1] += 1;
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
-    let mut by_server = vec![(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0u32); memberships.len()];
+    let mut by_server = vec![(IpAddr::V4(Ipv4Addr::UNSPECIFIED), ServiceId::at(0)); memberships.len()];
     let mut next = starts.clone();
-    for (server, vip, service) in memberships {
-        let slot = &mut next[server as usize];
+    for Membership { holder, vip, service } in memberships {
+        let slot = &mut next[holder.index()];
         by_server[*slot as usize] = (vip, service);
         *slot += 1;
     }
     drop(next);
     let mut numbers = HashMap::default();
     let mut lowered = Vec::with_capacity(servers.len());
-    for (index, ((server, entry), listed)) in servers.into_iter().zip(listed).enumerate() {
+    for (index, (server, entry)) in servers.into_iter().enumerate() {
         let Some(mut server) = server else { continue };
         let vips = group(services, &mut by_server[starts[index] as usize..starts[index + 1] as usize]);
         let who = Who::new(What::Host(Role::RealServer), server.name.as_smol_str());
-        if vips.is_empty() && !listed {
+        if vips.is_empty() && !listed.contains(ServerId::at(index)) {
             found.push(
                 Diagnostic::new(Code::UnusedRealServer, entry.key("name"), format!("{who} serves no service"))
                     .hint("add it to a service's \"real_servers\", or remove it"),
@@ -98,7 +98,7 @@ pub fn attach_to_directors(
     let mut every = Vec::new();
     for (index, (service, _)) in services.iter().enumerate() {
         let Some(service) = service else { continue };
-        every.push((service.vip, u32::try_from(index).expect("fewer than 2^32 services fit in a manifest")));
+        every.push((service.vip, ServiceId::at(index)));
     }
     let all = group(services, &mut every);
     let mut numbers = HashMap::default();

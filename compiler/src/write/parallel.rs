@@ -2,8 +2,8 @@
 //!
 //! Hosts are taken in chunks from a shared counter, so the threads work on neighbouring
 //! hosts and the results waiting for an earlier, slower chunk stay few. The first few
-//! hosts (the directors, whose files list every membership and take a second each to
-//! render at 50,000 real servers) are a chunk each, so that they render side by side.
+//! hosts (the directors, whose files list every membership and are by far the slowest to
+//! render in a large cluster) are a chunk each, so that they render side by side.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,7 +19,7 @@ const MAX_THREADS: usize = 8;
 /// How many chunks a thread may run ahead of the one the caller waits for. A director's
 /// chunk takes seconds in a large cluster (its files list every real server); without a
 /// bound the other threads finish thousands of hosts meanwhile, and their results wait
-/// in memory (tens of MB of index entries).
+/// in memory (index entries by the thousand).
 const WINDOW: usize = 64;
 
 /// The hosts of `chunk`: the first `singles` one to a chunk, then `CHUNK` at a time.

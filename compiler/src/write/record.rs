@@ -130,7 +130,7 @@ pub fn load(parent: &Utf8Path, name: &str, out: &Utf8Path) -> Option<Record> {
     }
     lines.next()?.strip_prefix("build ")?;
     lines.next()?.strip_prefix("manifest ")?;
-    // Sized once: growing a map of half a million paths would hold two copies at a time.
+    // Sized once: growing a large tree's map of paths would hold two copies at a time.
     let count = text.as_bytes().iter().filter(|b| **b == b'\n').count();
     let mut files = FxHashMap::with_capacity_and_hasher(count, Default::default());
     for line in lines.by_ref() {

@@ -1,5 +1,6 @@
 //! What must hold for every emitted tree, whatever the manifest: safe relative paths,
-//! LF-terminated text, and every script accepted by the tool that will read it.
+//! LF-terminated text, an index.json as `contract::Index` writes it, and every script
+//! accepted by the tool that will read it.
 
 use lvsdr::contract::ArtifactKind;
 use lvsdr::Tree;
@@ -19,6 +20,13 @@ pub fn tree_invariants(tree: &Tree) -> Result<(), String> {
         }
         if ![0o600, 0o644, 0o755].contains(&file.mode) {
             return Err(format!("{path}: unexpected mode {:o}", file.mode));
+        }
+    }
+    // The streamed index has the bytes of the whole index serialized at once.
+    if let Some(file) = tree.files.get(lvsdr::contract::INDEX_FILE) {
+        let index: lvsdr::contract::Index = serde_json::from_str(&file.contents).map_err(|e| e.to_string())?;
+        if index.to_text() != file.contents {
+            return Err("index.json differs from its Index serialized whole".into());
         }
     }
     Ok(())
