@@ -258,7 +258,9 @@ pub struct Member {
     pub weight: Option<i64>,
     /// Keys of the service's health_check that differ for this real server (keepalived only).
     #[serde(default)]
-    pub health_check: Option<HealthCheck>,
+    // Boxed: a member is held once per membership (half a million in a large manifest),
+    // and few have a check of their own; inline, the check's keys would multiply that.
+    pub health_check: Option<Box<HealthCheck>>,
 }
 
 /// A real server: it holds the VIPs of its services but never answers ARP for them.
