@@ -318,6 +318,11 @@ check_arp_owner() {
 			ok "Neighbour Discovery for VIP $vip is answered by the active director $active ($active_mac) only"
 		else
 			fail "Neighbour Discovery for VIP $vip answered by [${macs% }], expected the active director $active ($active_mac) only"
+			# The evidence: the advertisements, and every namespace's addresses of the VIP.
+			grep "tgt is $vip," /tmp/na.txt | sed 's/^/    /'
+			for ns in $(ip netns list | cut -d' ' -f1); do
+				ip -n "$ns" -6 -o addr show | grep -F " $vip/" | sed "s/^/    $ns: /"
+			done
 		fi
 	done
 }
