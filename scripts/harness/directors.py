@@ -285,12 +285,18 @@ def modules_load(tree, director, text):
     return f"{', '.join(lines)}"
 
 
-def firewalld_service(tree, director, text):
-    """firewalld's service XML: protocol vrrp, and exactly the services' ports."""
+def xml_root(text, tag):
+    """The root element of one of firewalld's XML files, which must be `tag`."""
     import xml.etree.ElementTree as ET
     root = ET.fromstring(text)
-    if root.tag != "service":
-        raise CheckError(f"root element {root.tag}, want service")
+    if root.tag != tag:
+        raise CheckError(f"root element {root.tag}, want {tag}")
+    return root
+
+
+def firewalld_service(tree, director, text):
+    """firewalld's service XML: protocol vrrp, and exactly the services' ports."""
+    root = xml_root(text, "service")
     protocols = [e.get("value") for e in root.findall("protocol")]
     ports = {(e.get("protocol"), e.get("port")) for e in root.findall("port")}
     want = {(s["protocol"], p) for s in index_services(tree)
@@ -308,8 +314,9 @@ def want_marks(tree):
             for ports in s["ports"]}
 
 
-def same_marks(found, tree, form):
-    want = want_marks(tree)
+def same_marks(found, tree, form, family=None):
+    """FOUND equals index.json's marks (of one address family, 4 or 6, when given)."""
+    want = {m for m in want_marks(tree) if family is None or (":" in m[0]) == (family == 6)}
     if found != want:
         raise CheckError(f"{form} marks {sorted(found - want)} beyond index.json, misses {sorted(want - found)}")
     return f"{len(found)} port(s) marked"
@@ -324,6 +331,17 @@ def marks_nftables(tree, director, text):
         f.write(text)
         f.flush()
         run(["nft", "-c", "-f", f.name])
+        # The promise that a load replaces the table: loaded twice (the unit's start, then
+        # a reload), the namespace holds each rule once.
+        ns = Netns("nftm")
+        try:
+            ns("nft", "-f", f.name)
+            ns("nft", "-f", f.name)
+            listed = ns("nft", "list", "table", "inet", "lvsdr_marks").stdout
+        finally:
+            ns.delete()
+    if (rules := listed.count("meta mark set")) != text.count("meta mark set"):
+        raise CheckError(f"loaded twice, the table holds {rules} mark rules, the file {text.count('meta mark set')}")
     lines = text.splitlines()
     if "delete table inet lvsdr_marks" not in lines:
         raise CheckError("the table is not replaced whole (no delete table inet lvsdr_marks)")
@@ -353,31 +371,39 @@ def marks_iptables(tree, director, text, tool="iptables-restore", family=4):
     """iptables-restore --test --noflush accepts it (in a namespace of its own); lvsdr's
     chain only, one jump to it; with the other family's file, the marks are index.json's."""
     ns = Netns("ipt")
+    legacy = tool.replace("-restore", "-legacy")
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".rules") as f:
             f.write(text)
             f.flush()
             ns(tool, "--test", "--noflush", f.name)
+            # The promise that a second load replaces the first: the loader's commands
+            # (delete the last load's jump, then restore) run twice, as at a restart, with
+            # the legacy iptables RHEL 4-7 have; the chain and its jump are there once.
+            for _ in range(2):
+                ns(legacy, "-t", "mangle", "-D", "PREROUTING", "-j", "LVSDR-MARKS", check=False)
+                ns(f"{legacy}-restore", "--noflush", f.name)
+            saved = ns(f"{legacy}-save", "-t", "mangle").stdout.splitlines()
     finally:
         ns.delete()
+    jumps = saved.count("-A PREROUTING -j LVSDR-MARKS")
+    marks = sum(1 for l in saved if l.startswith("-A LVSDR-MARKS "))
+    if jumps != 1 or marks != text.count("\n-A LVSDR-MARKS "):
+        raise CheckError(f"loaded twice: {jumps} jump(s) to LVSDR-MARKS and {marks} mark rule(s); want 1 and "
+                         f"{text.count(chr(10) + '-A LVSDR-MARKS ')}")
+    loaded = "loaded twice, each rule once"
     lines = [l for l in text.splitlines() if l and not l.startswith("#")]
     if lines[:3] != ["*mangle", ":LVSDR-MARKS - [0:0]", "-A PREROUTING -j LVSDR-MARKS"] or lines[-1] != "COMMIT":
         raise CheckError(f"not lvsdr's chain of the mangle table: {lines[:3]} ... {lines[-1:]}")
     found = iptables_marks([l[len("-A LVSDR-MARKS "):] for l in lines[3:-1]])
     if any((":" in vip) != (family == 6) for vip, *_ in found):
         raise CheckError(f"a rule of the other family in the IPv{family} file")
-    want = {m for m in want_marks(tree) if (":" in m[0]) == (family == 6)}
-    if found != want:
-        raise CheckError(f"marks {sorted(found - want)} beyond index.json, misses {sorted(want - found)}")
-    return f"{len(found)} port(s) marked ({tool} --test)"
+    return same_marks(found, tree, f"the IPv{family} rules", family) + f" ({tool} --test; {loaded})"
 
 
 def firewalld_direct(tree, director, text):
     """firewalld's direct.xml: mangle PREROUTING rules, the marks exactly index.json's."""
-    import xml.etree.ElementTree as ET
-    root = ET.fromstring(text)
-    if root.tag != "direct":
-        raise CheckError(f"root element {root.tag}, want direct")
+    root = xml_root(text, "direct")
     rules = root.findall("rule")
     for rule in rules:
         want_ipv = "ipv6" if ":" in rule.text.split()[1] else "ipv4"
