@@ -101,8 +101,7 @@ pub fn rules(cluster: &Cluster) -> Vec<MarkRule<'_>> {
     cluster
         .services
         .iter()
-        // Like the director's other files, a service without real servers is left out.
-        .filter(|service| !service.members.is_empty())
+        .filter(|service| service.on_directors())
         .filter_map(|service| {
             service.ports.marked().map(|marked| MarkRule {
                 service: service.name.as_str(),

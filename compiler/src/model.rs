@@ -356,6 +356,14 @@ pub struct Service {
     pub members: Vec<Member>,
 }
 
+impl Service {
+    /// Whether the directors' files program it: keepalived ignores a virtual server without
+    /// real servers, so every director file (and the marks) leaves it out (W0003 says so).
+    pub fn on_directors(&self) -> bool {
+        !self.members.is_empty()
+    }
+}
+
 /// The traffic a service takes on its VIP and protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ports {

@@ -246,9 +246,7 @@ fn virtual_services<'a>(cluster: &'a Cluster, director: &'a Director) -> Vec<Vir
     cluster
         .services
         .iter()
-        // keepalived ignores a virtual server without real servers; every director file
-        // leaves it out, so that the three agree (W0003 tells the user).
-        .filter(|service| !service.members.is_empty())
+        .filter(|service| service.on_directors())
         .map(|service| {
             let label = director
                 .vips
